@@ -1,0 +1,33 @@
+"""sparsepix: a sparse-sample image codec.
+
+The encoder keeps a small share of an image's pixels and packs positions and colours into a
+zstd bitstream; the decoder rebuilds the image with a classical or learned reconstructor.
+
+    >>> import sparsepix
+    >>> data = sparsepix.encode(image, density=0.05)
+    >>> restored = sparsepix.decode(data)
+"""
+
+from sparsepix.errors import BitstreamError, InputError, SparsepixError
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "BitstreamError",
+    "InputError",
+    "SparsepixError",
+    "decode",
+    "decode_file",
+    "encode",
+    "encode_file",
+    "inspect",
+]
+
+
+def __getattr__(name: str):
+    # The API pulls in numpy/scipy/OpenCV; keep `import sparsepix.bitstream` light.
+    if name in {"encode", "decode", "inspect", "encode_file", "decode_file"}:
+        from sparsepix.codec import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'sparsepix' has no attribute {name!r}")

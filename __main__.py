@@ -1,0 +1,3 @@
+from sparsepix.codec.cli import main
+
+main()

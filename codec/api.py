@@ -1,0 +1,163 @@
+"""The public Python API: encode, decode, inspect, and their file helpers."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
+from sparsepix.codec import reconstructors
+from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
+from sparsepix.codec.positions import decode_positions, encode_positions
+from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
+from sparsepix.codec.values import RAW8, VALUE_MODES, decode_values, encode_values
+from sparsepix.errors import BitstreamError, InputError
+
+MASK_TAG, VALUES_TAG = b"MASK", b"VALS"
+
+
+def content_seed(image: np.ndarray) -> int:
+    """A seed derived from the pixels, so `seed=None` is reproducible yet differs per image."""
+    digest = hashlib.blake2b(image.tobytes(), digest_size=8, person=b"sparsepix-seed")
+    return int.from_bytes(digest.digest(), "little")
+
+
+def encode(image: object, density: float = 0.05, sampler: str = "random", seed: int | None = None,
+           values: str = "raw8", model: str = "") -> bytes:
+    """Encode an image into .spx bytes, keeping `density` of its pixels.
+
+    image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
+    sampler: "random" (positions cost only the seed) or "sobel" (edge-weighted, positions stored).
+    seed: seed of the sampling PRNG; None derives one from the image content.
+    values: value-coding mode ("raw8": exact 8-bit samples).
+    model: reconstructor the decoder should use by default ("" = its classical default).
+    """
+    img = as_image_array(image)
+    h, w = img.shape[:2]
+    spec = get_sampler(sampler)
+    if values not in VALUE_MODES:
+        raise InputError(f"unknown value mode {values!r}; choose one of {', '.join(VALUE_MODES)}")
+    if seed is None:
+        seed = content_seed(img)
+    if not 0 <= seed < 1 << 64:
+        raise InputError("seed must be an integer in [0, 2**64)")
+    if model and model != "auto":
+        reconstructors.get(model.split("@")[0])  # fail now, not at decode time
+    count = sample_count(h, w, density)
+    mask = spec.make_mask(img, seed, count)
+    header = Header(width=w, height=h, channels=1 if img.ndim == 2 else 3, sampler=spec.id,
+                    value_mode=VALUE_MODES[values], value_param=0, seed=seed, count=count,
+                    model_hint="" if model == "auto" else model)
+    sections = []
+    if spec.stores_positions:
+        sections.append((MASK_TAG, encode_positions(mask)))
+    sections.append((VALUES_TAG, encode_values(img, mask)))
+    return pack(header, sections)
+
+
+def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, np.ndarray, np.ndarray]:
+    """Parse a file into (header, canvas (H, W, C) uint8 with zeros off-mask, mask (H, W) bool)."""
+    spx = parse(data, limits)
+    h = spx.header
+    sampler = SAMPLER_BY_ID.get(h.sampler)
+    if sampler is None:
+        raise BitstreamError(f"unknown sampler id {h.sampler}")
+    if h.value_mode != RAW8:
+        raise BitstreamError(f"unsupported value mode {h.value_mode} (this decoder reads raw8)")
+    expected = {VALUES_TAG} | ({MASK_TAG} if sampler.stores_positions else set())
+    critical = {tag for tag in spx.sections if tag[:1].isupper()}  # lowercase = skippable extra
+    if critical != expected:
+        names = ", ".join(sorted(t.decode("ascii", "replace") for t in critical))
+        raise BitstreamError(f"sections [{names}] do not match sampler {sampler.name!r}")
+    if sampler.stores_positions:
+        mask = decode_positions(spx.sections[MASK_TAG], h.height, h.width, h.count)
+    else:
+        mask = random_mask(h.seed, h.height, h.width, h.count)
+    samples = decode_values(spx.sections[VALUES_TAG], h.count, h.channels)
+    canvas = np.zeros((h.height, h.width, h.channels), dtype=np.uint8)
+    canvas[mask] = samples
+    return h, canvas, mask
+
+
+def decode(data: bytes, reconstructor: str = "auto", device: str = "auto",
+           limits: Limits | None = None) -> np.ndarray:
+    """Decode .spx bytes to a uint8 image: (H, W, 3) for colour files, (H, W) for grayscale.
+
+    reconstructor: a registered name (see `sparsepix.codec.reconstructors.available()`), or
+    "auto" for the model the file names, else the best classical reconstructor.
+    device: "auto" (CUDA when available), "cpu" or "cuda"; classical reconstructors use the CPU.
+    """
+    header, canvas, mask = decode_samples(data, limits)
+    rec = reconstructors.resolve(reconstructor, header.model_hint)
+    out = reconstructors.reconstruct(rec, canvas, mask, device)
+    return out[..., 0] if header.channels == 1 else out
+
+
+@dataclass(frozen=True)
+class FileInfo:
+    width: int
+    height: int
+    channels: int
+    sampler: str
+    value_mode: str
+    seed: int
+    samples: int
+    density: float
+    model_hint: str
+    total_bytes: int
+    header_bytes: int
+    section_bytes: dict[str, int]
+    bpp: float
+    bits_per_sample: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def inspect(data: bytes, limits: Limits | None = None) -> FileInfo:
+    """Describe a .spx file (validating it fully) without reconstructing the image."""
+    spx = parse(data, limits)
+    h = spx.header
+    modes = {v: k for k, v in VALUE_MODES.items()}
+    sampler = SAMPLER_BY_ID.get(h.sampler)
+    return FileInfo(
+        width=h.width, height=h.height, channels=h.channels,
+        sampler=sampler.name if sampler else f"unknown({h.sampler})",
+        value_mode=modes.get(h.value_mode, f"unknown({h.value_mode})"),
+        seed=h.seed, samples=h.count, density=h.count / h.pixels, model_hint=h.model_hint,
+        total_bytes=len(data), header_bytes=spx.header_size,
+        section_bytes={tag.decode("ascii", "replace"): n for tag, n in spx.section_sizes.items()},
+        bpp=8 * len(data) / h.pixels, bits_per_sample=8 * len(data) / h.count,
+    )
+
+
+def read_header(data: bytes, limits: Limits | None = None) -> Header:
+    """Only the validated header (cheap: no section is inflated)."""
+    return parse_header(data, limits)[0]
+
+
+def _read_bytes(path: str | os.PathLike) -> bytes:
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory") from None
+
+
+def encode_file(src: str | os.PathLike, dst: str | os.PathLike, **kwargs) -> int:
+    """Encode an image file to a .spx file (written atomically). Returns the bytes written."""
+    data = encode(load_image(src), **kwargs)
+    atomic_write(dst, data)
+    return len(data)
+
+
+def decode_file(src: str | os.PathLike, dst: str | os.PathLike, **kwargs) -> np.ndarray:
+    """Decode a .spx file to an image file (format from the extension, written atomically)."""
+    image = decode(_read_bytes(src), **kwargs)
+    save_image(dst, image)
+    return image

@@ -1,0 +1,82 @@
+"""Turning what users hand us (arrays, PIL images, files) into the codec's uint8 arrays."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from sparsepix.errors import InputError
+
+# Pillow modes we convert without surprise; alpha is dropped (the codec has no alpha channel).
+_GRAY_MODES = {"1", "L", "LA"}
+_DEEP_MODES = {"I;16", "I;16B", "I;16L", "I", "F"}
+
+
+def as_image_array(image: object) -> np.ndarray:
+    """A uint8 array (H, W) for grayscale or (H, W, 3) for colour, validated."""
+    if isinstance(image, Image.Image):
+        return pil_to_array(image)
+    if not isinstance(image, np.ndarray):
+        raise InputError(f"expected a numpy array or PIL image, got {type(image).__name__}")
+    if image.dtype != np.uint8:
+        raise InputError(f"expected uint8 pixels, got {image.dtype} (scale to 0..255 first)")
+    if image.ndim == 3 and image.shape[2] == 1:
+        image = image[..., 0]
+    if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
+        raise InputError(f"expected shape (H, W) or (H, W, 3), got {image.shape}")
+    if image.shape[0] < 1 or image.shape[1] < 1:
+        raise InputError(f"image has no pixels: shape {image.shape}")
+    return np.ascontiguousarray(image)
+
+
+def pil_to_array(img: Image.Image) -> np.ndarray:
+    if img.mode in _DEEP_MODES:
+        raise InputError(f"{img.mode} images (16-bit or float) are not supported; save as 8-bit")
+    if img.mode in _GRAY_MODES:
+        return np.asarray(img.convert("L"))
+    return np.asarray(img.convert("RGB"))
+
+
+def load_image(path: str | os.PathLike) -> np.ndarray:
+    """Read an image file into a uint8 array (grayscale stays (H, W))."""
+    try:
+        with Image.open(path) as img:
+            img.load()
+            return pil_to_array(img)
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+        raise InputError(f"{path}: cannot read image ({exc})") from None
+
+
+def atomic_write(path: str | os.PathLike, data: bytes) -> None:
+    """Write bytes so that `path` holds either the old content or all of the new, never a part."""
+    path = Path(path)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def save_image(path: str | os.PathLike, image: np.ndarray) -> None:
+    """Save atomically; the format follows the extension (PNG when in doubt)."""
+    import io
+
+    path = Path(path)
+    fmt = Image.registered_extensions().get(path.suffix.lower())
+    if fmt is None:
+        raise InputError(f"{path}: unknown image extension {path.suffix!r} (use .png)")
+    buf = io.BytesIO()
+    try:
+        Image.fromarray(image).save(buf, format=fmt)
+    except (OSError, ValueError, KeyError) as exc:
+        raise InputError(f"{path}: cannot save as {fmt} ({exc})") from None
+    atomic_write(path, buf.getvalue())

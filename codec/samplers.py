@@ -1,0 +1,96 @@
+"""Samplers choose which pixels the encoder keeps. Each returns a boolean (H, W) mask.
+
+- `random`: uniform. The mask is a pure function of (seed, H, W, count) so the file stores
+  only the seed. Masks are nested: for one seed, a lower count keeps a subset of a higher one.
+- `sobel`: the X-GANs feature sampling. A probability map from the Sobel gradient magnitude,
+  mixed with a uniform floor so flat areas still get samples; exactly `count` pixels are drawn
+  from it without replacement. The decoder cannot recompute it, so positions are stored.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from sparsepix.codec.prng import splitmix64, uniform
+from sparsepix.errors import InputError
+
+MIN_DENSITY, MAX_DENSITY = 0.001, 0.5
+SOBEL_FLOOR = 0.2  # share of the probability mass spread uniformly (see docs/DECISIONS.md)
+SOBEL_STREAM = 0x5B0E1  # xor-ed into the seed so Sobel draws differ from the random mask
+
+
+def sample_count(height: int, width: int, density: float) -> int:
+    """Number of samples for a density: round(density * H * W), at least 1."""
+    if not MIN_DENSITY <= density <= MAX_DENSITY:
+        raise InputError(f"density {density} is outside [{MIN_DENSITY}, {MAX_DENSITY}]")
+    return min(height * width, max(1, int(round(density * height * width))))
+
+
+def _smallest(keys: np.ndarray, count: int) -> np.ndarray:
+    """Indices of the `count` smallest keys, ties broken by the lower index (fully specified)."""
+    if count >= keys.size:
+        return np.arange(keys.size)
+    kth = np.partition(keys, count - 1)[count - 1]
+    below = np.flatnonzero(keys < kth)
+    tied = np.flatnonzero(keys == kth)[: count - below.size]
+    return np.concatenate([below, tied])
+
+
+def random_mask(seed: int, height: int, width: int, count: int) -> np.ndarray:
+    """Keep the `count` pixels whose SplitMix64 keys are smallest (row-major pixel index)."""
+    keys = splitmix64(seed, np.arange(height * width, dtype=np.uint64))
+    mask = np.zeros(height * width, dtype=bool)
+    mask[_smallest(keys, count)] = True
+    return mask.reshape(height, width)
+
+
+def sobel_probability(image: np.ndarray, floor: float = SOBEL_FLOOR) -> np.ndarray:
+    """Sampling probability per pixel, summing to 1: (1 - floor) * |grad| / sum|grad| + floor / N."""
+    gray = image if image.ndim == 2 else cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+    gray = cv2.GaussianBlur(gray.astype(np.float32), (3, 3), 0)  # tame sensor noise and JPEG grain
+    gx = cv2.Sobel(gray, cv2.CV_32F, 1, 0, ksize=3)
+    gy = cv2.Sobel(gray, cv2.CV_32F, 0, 1, ksize=3)
+    mag = np.hypot(gx, gy).astype(np.float64)
+    uniform_share = np.full(mag.shape, 1.0 / mag.size)
+    total = mag.sum()
+    if total <= 0:  # a flat image has no edges: plain uniform sampling
+        return uniform_share
+    return (1.0 - floor) * mag / total + floor * uniform_share
+
+
+def sobel_mask(image: np.ndarray, seed: int, count: int, floor: float = SOBEL_FLOOR) -> np.ndarray:
+    """Draw exactly `count` pixels without replacement, weighted by the Sobel probability map.
+
+    Efraimidis-Spirakis weighted sampling: keep the pixels with the smallest -log(u) / p.
+    """
+    prob = sobel_probability(image, floor).ravel()
+    keys = -np.log(uniform(seed ^ SOBEL_STREAM, prob.size)) / prob
+    mask = np.zeros(prob.size, dtype=bool)
+    mask[_smallest(keys, count)] = True
+    return mask.reshape(image.shape[:2])
+
+
+@dataclass(frozen=True)
+class Sampler:
+    name: str
+    id: int  # stored in the header
+    stores_positions: bool
+    make_mask: Callable[[np.ndarray, int, int], np.ndarray]  # (image, seed, count) -> mask
+
+
+SAMPLERS: dict[str, Sampler] = {
+    "random": Sampler("random", 0, False, lambda img, seed, n: random_mask(seed, *img.shape[:2], n)),
+    "sobel": Sampler("sobel", 1, True, lambda img, seed, n: sobel_mask(img, seed, n)),
+}
+SAMPLER_BY_ID = {s.id: s for s in SAMPLERS.values()}
+
+
+def get_sampler(name: str) -> Sampler:
+    try:
+        return SAMPLERS[name]
+    except KeyError:
+        raise InputError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}") from None

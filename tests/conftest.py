@@ -1,0 +1,27 @@
+from pathlib import Path
+
+import numpy as np
+import pytest
+from skimage import data as skdata
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
+
+
+@pytest.fixture(scope="session")
+def astronaut() -> np.ndarray:
+    """A 512x512 RGB photo bundled with scikit-image."""
+    return skdata.astronaut()
+
+
+@pytest.fixture(scope="session")
+def small_rgb(astronaut) -> np.ndarray:
+    """An odd-sized crop, to catch even-size assumptions."""
+    return np.ascontiguousarray(astronaut[100:167, 200:301])
+
+
+@pytest.fixture(scope="session")
+def kodak_dir() -> Path:
+    path = SHARED / "kodak"
+    if not (path / "kodim23.png").exists():
+        pytest.skip("shared Kodak set not found beside the project")
+    return path

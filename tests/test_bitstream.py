@@ -1,0 +1,117 @@
+import struct
+import zlib
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+import sparsepix
+from sparsepix.bitstream import MAGIC, Header, Limits, pack, parse
+from sparsepix.bitstream.container import _section_crc
+from sparsepix.errors import BitstreamError
+
+HEADER = Header(width=37, height=21, channels=3, sampler=0, value_mode=0, value_param=0,
+                seed=123456789, count=40, model_hint="xgan-natural@1")
+
+
+def test_pack_parse_round_trip():
+    data = pack(HEADER, [(b"VALS", b"abc" * 40), (b"meta", b"")])
+    spx = parse(data)
+    assert spx.header == HEADER
+    assert spx.sections == {b"VALS": b"abc" * 40, b"meta": b""}
+    assert spx.header_size + sum(spx.section_sizes.values()) == len(data)
+
+
+@given(st.binary(max_size=200))
+def test_random_bytes_never_crash(blob):
+    with pytest.raises(BitstreamError):
+        parse(blob)
+
+
+def test_bad_magic_and_version():
+    data = pack(HEADER, [(b"VALS", b"x")])
+    with pytest.raises(BitstreamError, match="magic"):
+        parse(b"PNG!" + data[4:])
+    bumped = bytearray(data)
+    bumped[4] = 9
+    with pytest.raises(BitstreamError, match="version 9"):
+        parse(bytes(bumped))
+
+
+def test_every_truncation_is_rejected():
+    data = pack(HEADER, [(b"VALS", bytes(range(120)))])
+    for n in range(len(data)):
+        with pytest.raises(BitstreamError):
+            parse(data[:n])
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_any_flipped_byte_is_rejected(draw):
+    data = bytearray(pack(HEADER, [(b"VALS", bytes(range(120)))]))
+    pos = draw.draw(st.integers(0, len(data) - 1))
+    data[pos] ^= draw.draw(st.integers(1, 255))
+    with pytest.raises(BitstreamError):
+        parse(bytes(data))
+
+
+def test_trailing_garbage_is_rejected():
+    data = pack(HEADER, [(b"VALS", b"x")])
+    with pytest.raises(BitstreamError, match="trailing"):
+        parse(data + b"\0")
+
+
+def _forge_header(width: int, height: int, count: int) -> bytes:
+    body = MAGIC + struct.pack("<BBIIBBBBQIB", 1, 0, width, height, 3, 0, 0, 0, 1, count, 0) + b"\0"
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def test_huge_image_claim_is_rejected_quickly():
+    with pytest.raises(BitstreamError, match="exceeds the limit"):
+        parse(_forge_header(10**6, 10**6, 1))
+    with pytest.raises(BitstreamError, match="out of range"):
+        parse(_forge_header(2**32 - 1, 1, 1))
+
+
+def test_limit_is_overridable():
+    data = pack(Header(100, 100, 3, 0, 0, 0, 1, 10), [(b"VALS", b"")])
+    with pytest.raises(BitstreamError, match="exceeds"):
+        parse(data, Limits(max_pixels=9_999))
+    assert parse(data, Limits(max_pixels=10_000)).header.width == 100
+
+
+def test_forged_raw_length_cannot_force_a_large_allocation():
+    import zstandard
+
+    # A valid frame claiming 1 GB of output for a 4x4 image: rejected before inflating.
+    stored = zstandard.ZstdCompressor().compress(b"\0" * 1000)
+    h = Header(4, 4, 3, 0, 0, 0, 1, 2)
+    head = pack(h, [])[:-5] + b"\x01"
+    head += struct.pack("<I", zlib.crc32(head))
+    crc = _section_crc(b"VALS", len(stored), 10**9, stored)
+    data = head + struct.pack("<4sIII", b"VALS", len(stored), 10**9, crc) + stored
+    with pytest.raises(BitstreamError, match="claims"):
+        parse(data)
+
+
+def test_zstd_frame_must_match_declared_length():
+    import zstandard
+
+    stored = zstandard.ZstdCompressor().compress(b"\0" * 10)
+    h = Header(4, 4, 3, 0, 0, 0, 1, 2)
+    head = pack(h, [])[:-5] + b"\x01"
+    head += struct.pack("<I", zlib.crc32(head))
+    crc = _section_crc(b"VALS", len(stored), 6, stored)
+    data = head + struct.pack("<4sIII", b"VALS", len(stored), 6, crc) + stored
+    with pytest.raises(BitstreamError, match="does not match its frame"):
+        parse(data)
+
+
+def test_real_file_mutations_fail_cleanly(small_rgb):
+    """Decoding (not just parsing) a mutated real file raises BitstreamError, never anything else."""
+    data = sparsepix.encode(small_rgb, density=0.05, sampler="sobel", seed=1)
+    for pos in range(0, len(data), 7):
+        broken = bytearray(data)
+        broken[pos] ^= 0x40
+        with pytest.raises(BitstreamError):
+            sparsepix.decode(bytes(broken), reconstructor="nearest")

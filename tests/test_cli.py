@@ -1,0 +1,111 @@
+"""The CLI as a user meets it: real subprocesses, exit codes, one-line errors, no partial files."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import sparsepix
+
+
+def run(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "sparsepix", *args], capture_output=True,
+                          text=True, timeout=120)
+
+
+@pytest.fixture
+def photo(tmp_path, small_rgb):
+    path = tmp_path / "photo.png"
+    Image.fromarray(small_rgb).save(path)
+    return path
+
+
+def test_encode_info_decode(tmp_path, photo, small_rgb):
+    spx, png = tmp_path / "a.spx", tmp_path / "a.png"
+    r = run("encode", str(photo), str(spx), "--density", "0.1", "--sampler", "sobel", "--seed", "3")
+    assert r.returncode == 0, r.stderr
+    info = json.loads(run("info", "--json", str(spx)).stdout)
+    assert info["total_bytes"] == spx.stat().st_size and info["sampler"] == "sobel"
+    r = run("decode", str(spx), str(png), "--reconstructor", "linear")
+    assert r.returncode == 0, r.stderr
+    assert np.asarray(Image.open(png)).shape == small_rgb.shape
+    assert "bpp" in run("info", str(spx)).stdout
+
+
+def assert_one_line_error(r: subprocess.CompletedProcess) -> None:
+    assert r.returncode != 0
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("sparsepix: error:"), r.stderr
+    assert "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize("kind", ["random", "truncated", "flipped", "huge", "empty"])
+def test_corrupt_inputs_fail_cleanly(tmp_path, photo, kind):
+    good = sparsepix.encode(np.asarray(Image.open(photo)), density=0.05)
+    blobs = {
+        "random": np.random.default_rng(0).bytes(500),
+        "truncated": good[: len(good) // 2],
+        "flipped": good[:40] + bytes([good[40] ^ 1]) + good[41:],
+        "huge": _huge_header(),
+        "empty": b"",
+    }
+    bad, out = tmp_path / "bad.spx", tmp_path / "out.png"
+    bad.write_bytes(blobs[kind])
+    assert_one_line_error(run("decode", str(bad), str(out)))
+    assert not out.exists()
+    assert_one_line_error(run("info", str(bad)))
+
+
+def _huge_header() -> bytes:
+    import struct
+    import zlib
+
+    from sparsepix.bitstream import MAGIC
+
+    body = MAGIC + struct.pack("<BBIIBBBBQIB", 1, 0, 10**6, 10**6, 3, 0, 0, 0, 1, 5, 0) + b"\0"
+    return body + struct.pack("<I", zlib.crc32(body))
+
+
+def test_bad_arguments(tmp_path, photo):
+    assert_one_line_error(run("encode", str(photo), str(tmp_path / "x.spx"), "--density", "0.9"))
+    assert not (tmp_path / "x.spx").exists()
+    not_image = tmp_path / "notes.png"
+    not_image.write_text("hello")
+    assert_one_line_error(run("encode", str(not_image), str(tmp_path / "y.spx")))
+    spx = tmp_path / "ok.spx"
+    assert run("encode", str(photo), str(spx)).returncode == 0
+    assert_one_line_error(run("decode", str(spx), str(tmp_path / "out.xyz")))
+    assert_one_line_error(run("decode", str(spx), str(tmp_path / "o.png"), "-r", "nonsense"))
+
+
+def test_folder_batch(tmp_path, small_rgb):
+    src = tmp_path / "in"
+    src.mkdir()
+    for i in range(3):
+        Image.fromarray(np.roll(small_rgb, i, axis=0)).save(src / f"im{i}.png")
+    (src / "readme.txt").write_text("ignored")
+    r = run("encode", str(src), str(tmp_path / "spx"), "--density", "0.02")
+    assert r.returncode == 0, r.stderr
+    assert sorted(p.name for p in (tmp_path / "spx").iterdir()) == ["im0.spx", "im1.spx", "im2.spx"]
+    r = run("decode", str(tmp_path / "spx"), str(tmp_path / "png"), "-r", "pushpull")
+    assert r.returncode == 0, r.stderr
+    assert len(list((tmp_path / "png").glob("*.png"))) == 3
+
+
+def test_help_explains_every_command():
+    r = run("--help")
+    assert r.returncode == 0
+    for command in ("encode", "decode", "info"):
+        assert command in r.stdout
+    assert "--sampler" in run("encode", "--help").stdout
+
+
+def test_demo_writes_every_reconstruction(tmp_path):
+    r = run("demo", str(tmp_path / "demo"), "--density", "0.02")
+    assert r.returncode == 0, r.stderr
+    assert "linear" in r.stdout and "bpp" in r.stdout
+    names = {p.name for p in (tmp_path / "demo").iterdir()}
+    assert {"astronaut.spx", "original.png", "samples.png", "linear.png", "pushpull.png"} <= names
