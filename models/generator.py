@@ -1,0 +1,84 @@
+"""The X-GAN generator: 7x7 stem, stride-2 convs down, residual blocks, transposed convs up.
+
+Input: the sparse canvas in [-1, 1] (zeros where nothing was kept) and the mask (1 = kept).
+Output: the image in [-1, 1]. Any H, W: the input is reflect-padded to the network's stride and
+the output cropped back.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from sparsepix.models.config import GeneratorConfig
+from sparsepix.models.pushpull import pushpull_fill
+
+
+def _norm(kind: str, channels: int) -> nn.Module:
+    if kind == "batch":
+        return nn.BatchNorm2d(channels)
+    if kind == "instance":
+        return nn.InstanceNorm2d(channels, affine=True)
+    raise ValueError(f"unknown norm {kind!r}")
+
+
+class ResidualBlock(nn.Module):
+    """Two 3x3 conv-norm layers with a skip connection (Johnson et al.)."""
+
+    def __init__(self, channels: int, norm: str, dropout: float):
+        super().__init__()
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(norm, channels), nn.ReLU(True),
+        ]
+        if dropout > 0:
+            layers.append(nn.Dropout(dropout))
+        layers += [nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(norm, channels)]
+        self.body = nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x + self.body(x)
+
+
+class Generator(nn.Module):
+    def __init__(self, config: GeneratorConfig):
+        super().__init__()
+        self.config = c = config
+        layers: list[nn.Module] = [
+            nn.ReflectionPad2d(3), nn.Conv2d(c.image_channels + 1, c.ngf, 7), _norm(c.norm, c.ngf),
+            nn.ReLU(True),
+        ]
+        width = c.ngf
+        for _ in range(c.n_down):  # conv-norm-ReLU, stride 2
+            layers += [nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), _norm(c.norm, 2 * width),
+                       nn.ReLU(True)]
+            width *= 2
+        layers += [ResidualBlock(width, c.norm, c.dropout) for _ in range(c.n_blocks)]
+        for _ in range(c.n_down):  # transposed conv-norm-LeakyReLU, stride 2 (the paper's choice)
+            layers += [nn.ConvTranspose2d(width, width // 2, 3, stride=2, padding=1, output_padding=1),
+                       _norm(c.norm, width // 2), nn.LeakyReLU(0.2, True)]
+            width //= 2
+        self.body = nn.Sequential(*layers)
+        head_in = width + (c.image_channels if c.passthrough else 0)
+        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(head_in, c.image_channels, 7), nn.Tanh())
+
+    def _padding(self, size: int) -> int:
+        """Pad to a multiple of the stride, and to at least two pixels at the bottleneck
+        (the residual blocks' reflect padding needs them)."""
+        s = self.config.stride
+        return max(-(-size // s) * s, 2 * s) - size
+
+    def forward(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        h, w = canvas.shape[-2:]
+        ph, pw = self._padding(h), self._padding(w)
+        x = torch.cat([canvas * mask, mask], dim=1)
+        if ph or pw:
+            # Reflect padding needs pad < size; replicate covers tiny inputs.
+            mode = "reflect" if ph < h and pw < w else "replicate"
+            x = F.pad(x, (0, pw, 0, ph), mode=mode)
+        features = self.body(x)
+        if self.config.passthrough:
+            # ResGAN: carry the coarse image straight to the output path (concatenated).
+            coarse = pushpull_fill(x[:, :-1], x[:, -1:])
+            features = torch.cat([features, coarse], dim=1)
+        return self.head(features)[..., :h, :w]

@@ -1,0 +1,171 @@
+import json
+import os
+import socket
+
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from sparsepix.train import checkpoint, corruptions
+from sparsepix.train.config import LOSS_PROFILES, TrainConfig
+from sparsepix.train.data import CorruptedImages, IndexRange, list_images, split
+from sparsepix.train.export import export
+from sparsepix.train.loop import Trainer
+
+
+def _smooth_images(folder, n: int, size: int = 48, seed: int = 0) -> None:
+    """Low-frequency colour fields: learnable from sparse samples in a few dozen steps."""
+    rng = np.random.default_rng(seed)
+    folder.mkdir(parents=True, exist_ok=True)
+    yy, xx = np.mgrid[0:size, 0:size] / size
+    for i in range(n):
+        f = rng.uniform(0.5, 2.5, (3, 2))
+        p = rng.uniform(0, 6.3, (3, 2))
+        img = np.stack([np.sin(f[c, 0] * 3 * xx + p[c, 0]) * np.cos(f[c, 1] * 3 * yy + p[c, 1])
+                        for c in range(3)], -1)
+        Image.fromarray(((img + 1) * 127.5).astype(np.uint8)).save(folder / f"im{i:03d}.png")
+
+
+@pytest.fixture(scope="module")
+def image_dir(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("data") / "images"
+    _smooth_images(folder, 24)
+    return folder
+
+
+def _config(image_dir, out, **kw) -> TrainConfig:
+    base = dict(data=(str(image_dir),), out=str(out), preset="tiny", crop=32, batch=2, steps=4,
+                val_count=4, val_every=1000, ckpt_every=2, log_every=1, workers=0, device="cpu",
+                task="sparse")
+    base.update(kw)
+    return TrainConfig(**base)
+
+
+# -- corruptions ---------------------------------------------------------------------------
+
+def test_sparse_density_within_range():
+    img = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    for seed in range(20):
+        for fn in (corruptions.sparse_random, corruptions.sparse_sobel):
+            canvas, mask = fn(img, np.random.default_rng(seed), density=(0.02, 0.1))
+            assert 0.02 * 4096 - 1 <= mask.sum() <= 0.1 * 4096 + 1
+            assert (canvas[~mask] == 0).all() and np.array_equal(canvas[mask], img[mask])
+
+
+def test_color_noise_share():
+    img = np.zeros((100, 100, 3), np.uint8)
+    canvas, known = corruptions.color_noise(img, np.random.default_rng(1))
+    changed = (canvas != 0).any(-1).mean()
+    assert 0.83 < changed < 0.96 and known.all()
+
+
+def test_white_block_is_centred_half_side():
+    img = np.zeros((256, 256, 3), np.uint8)
+    canvas, known = corruptions.white_block(img, np.random.default_rng(0))
+    assert (~known).sum() == 128 * 128 and not known[64:192, 64:192].any()
+    assert (canvas[64:192, 64:192] == 255).all() and (canvas[:64] == 0).all()
+
+
+def test_color_block_pastes_donor_patch():
+    img = np.zeros((128, 128, 3), np.uint8)
+    donor = np.full((128, 128, 3), 200, np.uint8)
+    canvas, known = corruptions.color_block(img, np.random.default_rng(3), donor)
+    side = int(np.sqrt((canvas[..., 0] == 200).sum()))
+    assert 16 <= side <= 128 and known.all()
+
+
+# -- data ------------------------------------------------------------------------------------
+
+def test_data_is_deterministic_per_index(image_dir, tmp_path):
+    paths = list_images((str(image_dir),))
+    train, val = split(paths, 4)
+    assert [p.name for p in val] == ["im020.png", "im021.png", "im022.png", "im023.png"]
+    ds = CorruptedImages(train, _config(image_dir, tmp_path), train=True)
+    a, b = ds[5], ds[5]
+    assert all(torch.equal(x, y) for x, y in zip(a[:3], b[:3]))
+    assert not torch.equal(ds[5][2], ds[6][2])
+    assert list(IndexRange(3, 5, 2, rank=1, world=2)) == [14, 15, 18, 19]
+
+
+# -- training ----------------------------------------------------------------------------------
+
+def test_checkpoint_round_trip(image_dir, tmp_path):
+    t = Trainer(_config(image_dir, tmp_path / "a", steps=2), quiet=True)
+    t.train()
+    state = checkpoint.load(tmp_path / "a" / "latest.pt")
+    assert state["step"] == 2 and state["config"]["preset"] == "tiny"
+    t2 = Trainer(_config(image_dir, tmp_path / "a", steps=3), resume=str(tmp_path / "a" / "latest.pt"),
+                 quiet=True)
+    assert t2.step == 2
+    for a, b in zip(t.G.state_dict().values(), t2.G.state_dict().values()):
+        assert torch.equal(a, b)
+    assert t2.opt_g.state_dict()["state"].keys() == t.opt_g.state_dict()["state"].keys()
+
+
+@pytest.mark.parametrize("loss", ["xgan", "l1"])
+def test_resume_is_exact(image_dir, tmp_path, loss):
+    kw = dict(loss_profile=loss, weights=LOSS_PROFILES[loss])
+    straight = Trainer(_config(image_dir, tmp_path / "s", steps=4, **kw), quiet=True).train()
+    first = Trainer(_config(image_dir, tmp_path / "r", steps=2, **kw), quiet=True).train()
+    second = Trainer(_config(image_dir, tmp_path / "r", steps=4, **kw),
+                     resume=str(tmp_path / "r" / "latest.pt"), quiet=True).train()
+    assert [r["step"] for r in first + second] == [1, 2, 3, 4]
+    for a, b in zip(straight, first + second):
+        assert a.keys() == b.keys()
+        for key in a:
+            if key != "images_per_s":
+                assert a[key] == b[key], (key, a, b)
+
+
+def test_logs_and_grid_are_written(image_dir, tmp_path):
+    Trainer(_config(image_dir, tmp_path, steps=2, val_every=2), quiet=True).train()
+    log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [1, 2] and "g_gan" in log[0] and "d_total" in log[0]
+    val = json.loads((tmp_path / "val.jsonl").read_text().splitlines()[-1])
+    assert {"psnr", "ssim", "psnr_pushpull", "step"} <= val.keys()
+    assert (tmp_path / "samples" / "step_0000002.png").exists()
+
+
+def test_export_writes_fp16_weights_and_card(image_dir, tmp_path):
+    Trainer(_config(image_dir, tmp_path / "run", steps=2), quiet=True).train()
+    weights, card = export(tmp_path / "run" / "latest.pt", "toy", tmp_path / "w")
+    payload = torch.load(weights, weights_only=True)
+    assert all(v.dtype == torch.float16 for v in payload["state_dict"].values() if v.is_floating_point())
+    info = json.loads(card.read_text())
+    assert info["steps"] == 2 and info["ema"] and len(info["sha256"]) == 64
+
+
+def _ddp_worker(rank: int, world: int, port: int, image_dir: str, out: str) -> None:
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
+                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    trainer = Trainer(_config(image_dir, out, steps=2, loss_profile="xgan"), quiet=True)
+    trainer.train()
+    flat = torch.cat([p.detach().flatten() for p in trainer.G.parameters()])
+    torch.save(flat, os.path.join(out, f"params_rank{rank}.pt"))
+    torch.distributed.destroy_process_group()
+
+
+def test_ddp_two_processes_on_cpu(image_dir, tmp_path):
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    torch.multiprocessing.spawn(_ddp_worker, args=(2, port, str(image_dir), str(tmp_path)), nprocs=2)
+    p0 = torch.load(tmp_path / "params_rank0.pt")
+    p1 = torch.load(tmp_path / "params_rank1.pt")
+    assert torch.equal(p0, p1)  # gradients were all-reduced: replicas stay identical
+    assert checkpoint.load(tmp_path / "latest.pt")["step"] == 2
+
+
+@pytest.mark.slow
+def test_training_beats_the_untrained_network(tmp_path):
+    _smooth_images(tmp_path / "smooth", 40, size=48, seed=5)
+    cfg = _config(tmp_path / "smooth", tmp_path / "run", preset="tiny-resgan", steps=150, batch=4,
+                  crop=32, loss_profile="l1", weights=LOSS_PROFILES["l1"], ema_decay=0.0, val_count=6,
+                  density_min=0.05, density_max=0.2, lr=1e-3)
+    trainer = Trainer(cfg, quiet=True)
+    before = trainer.evaluate()["psnr"]
+    trainer.train()
+    after = trainer.evaluate()["psnr"]
+    assert after > before + 3, (before, after)

@@ -1,0 +1,48 @@
+"""Checkpoints: everything needed to continue a run exactly, in one weights_only-loadable file."""
+
+from __future__ import annotations
+
+import os
+import random
+from pathlib import Path
+
+import torch
+
+from sparsepix.errors import InputError
+
+
+def rng_state() -> dict:
+    state = {"torch": torch.get_rng_state(), "python": random.getstate()}
+    if torch.cuda.is_available():
+        state["cuda"] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    torch.set_rng_state(state["torch"])
+    random.setstate(_as_python_state(state["python"]))
+    if "cuda" in state and torch.cuda.is_available():
+        torch.cuda.set_rng_state_all(state["cuda"])
+
+
+def _as_python_state(state):
+    # torch.save turns the inner tuple into a list; random.setstate wants tuples.
+    version, internal, gauss = state
+    return version, tuple(internal), gauss
+
+
+def save(path: Path, payload: dict) -> None:
+    """Write atomically: a crash mid-save never destroys the previous checkpoint."""
+    path = Path(path)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def load(path: str | Path) -> dict:
+    try:
+        return torch.load(path, map_location="cpu", weights_only=True)
+    except FileNotFoundError:
+        raise InputError(f"checkpoint {path} does not exist") from None
+    except (RuntimeError, OSError, EOFError) as exc:
+        raise InputError(f"cannot read checkpoint {path}: {exc}") from None

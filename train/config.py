@@ -1,0 +1,73 @@
+"""Training configuration: one frozen dataclass, saved inside every checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields, replace
+
+TASKS = ("sparse", "sparse-random", "sparse-sobel", "color-noise", "white-block", "color-block")
+
+
+@dataclass(frozen=True)
+class LossWeights:
+    """Weights of each generator loss term; 0 switches a term off."""
+
+    gan: float = 1.0  # LSGAN adversarial, summed over the three discriminators
+    feature_matching: float = 10.0  # eq. 3-4
+    vgg: float = 10.0  # eq. 5; needs --vgg-weights, else off
+    point: float = 10.0  # eq. 6, corresponding point loss (sparse and white-block tasks only)
+    l1: float = 0.0  # whole-image L1, not in the paper
+    classifier: float = 1.0  # ResGAN's embedded classifier, labelled data only
+
+
+# "xgan": the paper's objective. "fidelity": the same terms, but a dominant L1 term and a light
+# adversarial weight, for a codec judged by PSNR/MS-SSIM. "l1": regression only, no
+# discriminator: the cheap PSNR-oriented pre-training that adversarial fine-tuning starts from
+# (see docs/DECISIONS.md).
+LOSS_PROFILES = {
+    "xgan": LossWeights(),
+    "fidelity": LossWeights(gan=0.5, feature_matching=2.0, vgg=2.0, point=10.0, l1=50.0),
+    "l1": LossWeights(gan=0.0, feature_matching=0.0, vgg=0.0, point=0.0, l1=1.0, classifier=0.0),
+}
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    data: tuple[str, ...]
+    out: str
+    task: str = "sparse"
+    preset: str = "xgan-16"
+    crop: int = 128
+    batch: int = 8
+    steps: int = 1000
+    lr: float = 2e-4
+    beta1: float = 0.5
+    beta2: float = 0.999
+    loss_profile: str = "xgan"
+    weights: LossWeights = field(default_factory=LossWeights)
+    density_min: float = 0.01
+    density_max: float = 0.20
+    val_count: int = 8  # the last files by name are held out for validation
+    val_every: int = 250
+    ckpt_every: int = 250
+    log_every: int = 10
+    ema_decay: float = 0.999  # 0 disables the EMA generator
+    seed: int = 0
+    device: str = "auto"
+    amp: bool = True  # fp16 autocast + grad scaling, CUDA only
+    workers: int = 2
+    vgg_weights: str = ""
+    labels: bool = False  # folder-per-class labels for ResGAN's classifier head
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "TrainConfig":
+        names = {f.name for f in fields(cls)}
+        kwargs = {k: v for k, v in d.items() if k in names}
+        kwargs["data"] = tuple(kwargs["data"])
+        kwargs["weights"] = LossWeights(**kwargs.get("weights", {}))
+        return cls(**kwargs)
+
+    def with_changes(self, **changes) -> "TrainConfig":
+        return replace(self, **changes)

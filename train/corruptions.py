@@ -1,0 +1,84 @@
+"""The X-GANs corruption tasks, as pure functions of (image, rng) on uint8 (H, W, 3) arrays.
+
+Each returns (canvas, known): the corrupted image the generator sees and a boolean map of the
+pixels it may trust (the mask channel). For colour noise and cluttered blocks the network is not
+told which pixels are polluted, so `known` is all True there, as in the paper.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+from sparsepix.codec.samplers import random_mask, sample_count, sobel_mask
+
+Corruption = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
+
+
+def _seed(rng: np.random.Generator) -> int:
+    return int(rng.integers(0, 2**63))
+
+
+def sparse_random(image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Keep a uniform random share of pixels (density drawn from the range), with the codec's sampler."""
+    h, w = image.shape[:2]
+    count = sample_count(h, w, float(rng.uniform(*density)))
+    mask = random_mask(_seed(rng), h, w, count)
+    return image * mask[..., None], mask
+
+
+def sparse_sobel(image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Keep Sobel-weighted samples, with the codec's sampler."""
+    h, w = image.shape[:2]
+    count = sample_count(h, w, float(rng.uniform(*density)))
+    mask = sobel_mask(image, _seed(rng), count)
+    return image * mask[..., None], mask
+
+
+def sparse_mixed(image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Either sampler with equal odds: one model for both."""
+    pick = sparse_sobel if rng.random() < 0.5 else sparse_random
+    return pick(image, rng, density)
+
+
+def color_noise(image: np.ndarray, rng: np.random.Generator, share: tuple[float, float] = (0.85, 0.95)
+                ) -> tuple[np.ndarray, np.ndarray]:
+    """Replace a share of pixels (85-95 % by default) with uniformly random RGB colours."""
+    h, w = image.shape[:2]
+    noisy = rng.random((h, w)) < rng.uniform(*share)
+    out = image.copy()
+    out[noisy] = rng.integers(0, 256, (int(noisy.sum()), image.shape[2]), dtype=np.uint8)
+    return out, np.ones((h, w), bool)
+
+
+def white_block(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
+    """A white centre block of half the side (128x128 in a 256x256 image, as the paper)."""
+    h, w = image.shape[:2]
+    top, left = h // 4, w // 4
+    mask = np.ones((h, w), bool)
+    mask[top : top + h // 2, left : left + w // 2] = False
+    out = image.copy()
+    out[~mask] = 255
+    return out, mask
+
+
+def color_block(image: np.ndarray, rng: np.random.Generator, donor: np.ndarray,
+                size: tuple[int, int] = (16, 128)) -> tuple[np.ndarray, np.ndarray]:
+    """Paste a random 16-128 px patch cut from another training image (`donor`) at a random place."""
+    h, w = image.shape[:2]
+    side = int(rng.integers(size[0], size[1] + 1))
+    ph, pw = min(side, h, donor.shape[0]), min(side, w, donor.shape[1])
+    sy, sx = int(rng.integers(0, donor.shape[0] - ph + 1)), int(rng.integers(0, donor.shape[1] - pw + 1))
+    ty, tx = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
+    out = image.copy()
+    out[ty : ty + ph, tx : tx + pw] = donor[sy : sy + ph, sx : sx + pw]
+    return out, np.ones((h, w), bool)
+
+
+# Whether the corresponding point loss applies (the paper enables it for sparse points and the
+# white block only: elsewhere the "known" pixels are not trustworthy).
+POINT_LOSS_TASKS = {"sparse", "sparse-random", "sparse-sobel", "white-block"}

@@ -1,0 +1,151 @@
+"""Training and validation data: image folders, deterministic crops and corruptions.
+
+Every sample is a pure function of (seed, global sample index): the file, the crop, the flip
+and the corruption all come from a numpy Generator seeded with both. So a resumed run, a run
+with more data-loader workers, or the same run on another machine sees the same batches.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.data import Dataset
+
+from sparsepix.codec.imageio import load_image
+from sparsepix.errors import InputError
+from sparsepix.train import corruptions
+from sparsepix.train.config import TASKS, TrainConfig
+
+# Decoded images kept per worker: all of BSDS500 (~230 MB decoded), a slice of larger sets.
+CACHE_ITEMS = 2048
+IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
+
+
+def list_images(folders: tuple[str, ...]) -> list[Path]:
+    """Every image below the folders, sorted by path (the order splits depend on)."""
+    paths: list[Path] = []
+    for folder in folders:
+        root = Path(folder)
+        if not root.is_dir():
+            raise InputError(f"data folder {folder} does not exist")
+        paths += [p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+    if not paths:
+        raise InputError(f"no images found in {', '.join(folders)}")
+    return sorted(paths)
+
+
+def split(paths: list[Path], val_count: int) -> tuple[list[Path], list[Path]]:
+    """Hold out the last `val_count` files by name (e.g. the last 1,000 CelebA crops)."""
+    if len(paths) <= val_count:
+        raise InputError(f"{len(paths)} images are too few to hold out {val_count} for validation")
+    return paths[: len(paths) - val_count], paths[len(paths) - val_count :]
+
+
+def class_labels(paths: list[Path]) -> tuple[list[int], list[str]]:
+    """Folder-per-class labels: the parent folder's name."""
+    names = sorted({p.parent.name for p in paths})
+    index = {n: i for i, n in enumerate(names)}
+    return [index[p.parent.name] for p in paths], names
+
+
+def corruption_for(task: str, density: tuple[float, float]) -> corruptions.Corruption:
+    if task not in TASKS:
+        raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    return {
+        "sparse": partial(corruptions.sparse_mixed, density=density),
+        "sparse-random": partial(corruptions.sparse_random, density=density),
+        "sparse-sobel": partial(corruptions.sparse_sobel, density=density),
+        "color-noise": corruptions.color_noise,
+        "white-block": corruptions.white_block,
+    }.get(task)  # color-block needs a donor image: handled by the dataset
+
+
+def to_tensor(image: np.ndarray) -> torch.Tensor:
+    """uint8 (H, W, C) -> float (C, H, W) in [-1, 1]."""
+    return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 127.5 - 1.0
+
+
+def random_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    h, w = image.shape[:2]
+    if h < size or w < size:  # reflect-pad small images rather than upscale them
+        image = np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
+        h, w = image.shape[:2]
+    y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
+    crop = image[y : y + size, x : x + size]
+    return crop[:, ::-1] if rng.random() < 0.5 else crop
+
+
+def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    h, w = image.shape[:2]
+    if h < size or w < size:
+        image = np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
+        h, w = image.shape[:2]
+    y, x = (h - size) // 2, (w - size) // 2
+    return image[y : y + size, x : x + size]
+
+
+class CorruptedImages(Dataset):
+    """Item i: (canvas, mask, target, label) for global sample index i, deterministic in (seed, i).
+
+    Training (`train=True`): the file is the i-th of a per-epoch permutation, randomly cropped
+    and flipped. Validation: file i, centre crop, the same corruption every time.
+    """
+
+    def __init__(self, paths: list[Path], config: TrainConfig, train: bool,
+                 labels: list[int] | None = None):
+        self.paths, self.config, self.train = paths, config, train
+        self.labels = labels
+        self.corrupt = corruption_for(config.task, (config.density_min, config.density_max))
+        self._cache: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def _image(self, k: int) -> np.ndarray:
+        image = self._cache.get(k)
+        if image is None:
+            image = load_image(self.paths[k])
+            image = np.repeat(image[..., None], 3, 2) if image.ndim == 2 else image
+            if len(self._cache) < CACHE_ITEMS:
+                self._cache[k] = image
+        return image
+
+    def _file_index(self, i: int) -> int:
+        if not self.train:
+            return i % len(self.paths)
+        n = len(self.paths)
+        epoch, pos = divmod(i, n)
+        return int(np.random.default_rng([self.config.seed, epoch]).permutation(n)[pos])
+
+    def __getitem__(self, i: int):
+        rng = np.random.default_rng([self.config.seed, int(self.train), i])
+        k = self._file_index(i)
+        image = self._image(k)
+        size = self.config.crop
+        crop = random_crop(image, size, rng) if self.train else centre_crop(image, size)
+        crop = np.ascontiguousarray(crop)
+        if self.config.task == "color-block":
+            donor = self._image(int(rng.integers(0, len(self.paths))))
+            canvas, known = corruptions.color_block(crop, rng, donor)
+        else:
+            canvas, known = self.corrupt(crop, rng)
+        label = self.labels[k] if self.labels is not None else -1
+        return to_tensor(canvas), torch.from_numpy(known[None].astype(np.float32)), to_tensor(crop), label
+
+
+class IndexRange(torch.utils.data.Sampler):
+    """Global sample indices for one process: steps [start, stop), this rank's slice of each batch."""
+
+    def __init__(self, start_step: int, stop_step: int, batch: int, rank: int = 0, world: int = 1):
+        self.start, self.stop, self.batch, self.rank, self.world = start_step, stop_step, batch, rank, world
+
+    def __iter__(self):
+        for step in range(self.start, self.stop):
+            base = (step * self.world + self.rank) * self.batch
+            yield from range(base, base + self.batch)
+
+    def __len__(self) -> int:
+        return (self.stop - self.start) * self.batch

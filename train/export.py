@@ -1,0 +1,52 @@
+"""Export a trained generator for shipping: fp16 weights plus a JSON model card."""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import platform
+from datetime import datetime, timezone
+from pathlib import Path
+
+import torch
+
+from sparsepix.codec.imageio import atomic_write
+from sparsepix.train import checkpoint
+
+
+def export(checkpoint_path: str | Path, name: str, out_dir: str | Path, version: int = 1,
+           use_ema: bool = True) -> tuple[Path, Path]:
+    """Write `NAME.pt` (fp16 generator state dict + its config) and `NAME.json` (model card data).
+
+    The weights file loads with `torch.load(..., weights_only=True)`.
+    """
+    state = checkpoint.load(checkpoint_path)
+    weights = state["G_ema"] if use_ema and state.get("G_ema") is not None else state["G"]
+    half = {k: (v.half() if v.is_floating_point() else v) for k, v in weights.items()}
+    payload = {"format": "sparsepix-generator-1", "name": name, "version": version,
+               "config": state["gen_config"], "state_dict": half}
+    buf = io.BytesIO()
+    torch.save(payload, buf)
+    blob = buf.getvalue()
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    weights_path, card_path = out_dir / f"{name}.pt", out_dir / f"{name}.json"
+    atomic_write(weights_path, blob)
+    cfg = state["config"]
+    card = {
+        "name": name,
+        "version": version,
+        "file": weights_path.name,
+        "sha256": hashlib.sha256(blob).hexdigest(),
+        "bytes": len(blob),
+        "generator": state["gen_config"],
+        "ema": bool(use_ema and state.get("G_ema") is not None),
+        "steps": state["step"],
+        "train_config": cfg,
+        "validation": state.get("val", {}),
+        "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "exported_with": {"torch": torch.__version__, "python": platform.python_version()},
+    }
+    atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    return weights_path, card_path

@@ -1,0 +1,310 @@
+"""The X-GAN training loop: alternate generator and multi-scale discriminator steps.
+
+One process, or one per GPU under `torchrun` (DistributedDataParallel; gloo on CPU). Runs are
+deterministic in the config's seed and resume exactly from a checkpoint.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torch.distributed as dist
+from torch.nn.parallel import DistributedDataParallel
+from torch.utils.data import DataLoader
+
+from sparsepix.errors import InputError
+from sparsepix.models import losses
+from sparsepix.models.config import PRESETS, DiscriminatorConfig, GeneratorConfig
+from sparsepix.models.discriminator import MultiscaleDiscriminator
+from sparsepix.models.generator import Generator
+from sparsepix.models.vgg import VGG19Features
+from sparsepix.train import checkpoint, data
+from sparsepix.train.config import TrainConfig
+from sparsepix.train.corruptions import POINT_LOSS_TASKS
+from sparsepix.train.validate import save_grid, validate
+
+
+@dataclass(frozen=True)
+class DistInfo:
+    rank: int = 0
+    world: int = 1
+    local_rank: int = 0
+
+    @property
+    def main(self) -> bool:
+        return self.rank == 0
+
+
+def init_distributed(device: str) -> DistInfo:
+    """Join the process group when started by torchrun (WORLD_SIZE > 1), else single process."""
+    world = int(os.environ.get("WORLD_SIZE", "1"))
+    if world == 1:
+        return DistInfo()
+    if not dist.is_initialized():
+        dist.init_process_group("nccl" if device.startswith("cuda") else "gloo")
+    return DistInfo(dist.get_rank(), dist.get_world_size(), int(os.environ.get("LOCAL_RANK", "0")))
+
+
+def resolve_device(name: str, local_rank: int = 0) -> torch.device:
+    if name == "auto":
+        name = "cuda" if torch.cuda.is_available() else "cpu"
+    if name.startswith("cuda"):
+        if not torch.cuda.is_available():
+            raise InputError("--device cuda was asked for, but torch sees no CUDA device")
+        return torch.device("cuda", local_rank if name == "cuda" else torch.device(name).index)
+    if name != "cpu":
+        raise InputError(f"unknown device {name!r} (auto, cpu, cuda, cuda:N)")
+    return torch.device("cpu")
+
+
+def init_weights(module: torch.nn.Module) -> None:
+    """N(0, 0.02) convolutions, N(1, 0.02) norm scales: the pix2pix initialisation."""
+    if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+        torch.nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            torch.nn.init.zeros_(module.bias)
+    elif isinstance(module, (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d)) and module.weight is not None:
+        torch.nn.init.normal_(module.weight, 1.0, 0.02)
+        torch.nn.init.zeros_(module.bias)
+
+
+def network_configs(config: TrainConfig, n_classes: int) -> tuple[GeneratorConfig, DiscriminatorConfig]:
+    if config.preset not in PRESETS:
+        raise InputError(f"unknown preset {config.preset!r}; choose one of {', '.join(PRESETS)}")
+    gen, disc = PRESETS[config.preset]
+    return gen, DiscriminatorConfig(**{**disc.to_dict(), "n_classes": n_classes})
+
+
+class Trainer:
+    def __init__(self, config: TrainConfig, resume: str | None = None, quiet: bool = False):
+        self.dist = init_distributed(config.device)
+        self.device = resolve_device(config.device, self.dist.local_rank)
+        self.quiet = quiet or not self.dist.main
+        resumed = checkpoint.load(resume) if resume else None
+        if resumed is not None:
+            # The run's identity comes from the checkpoint; only where/how long may change.
+            saved = TrainConfig.from_dict(resumed["config"])
+            config = saved.with_changes(steps=config.steps, out=config.out, device=config.device,
+                                        workers=config.workers)
+        self.config = config
+        self.out = Path(config.out)
+        if self.dist.main:
+            self.out.mkdir(parents=True, exist_ok=True)
+
+        paths = data.list_images(config.data)
+        train_paths, val_paths = data.split(paths, config.val_count)
+        labels, classes = data.class_labels(train_paths) if config.labels else (None, [])
+        self.classes = classes
+        self.train_set = data.CorruptedImages(train_paths, config, train=True, labels=labels)
+        self.val_set = data.CorruptedImages(val_paths, config, train=False)
+
+        torch.manual_seed(config.seed)
+        self.gen_config, self.disc_config = network_configs(config, len(classes))
+        self.G = Generator(self.gen_config).to(self.device)
+        self.D = MultiscaleDiscriminator(self.disc_config).to(self.device)
+        self.G.apply(init_weights)
+        self.D.apply(init_weights)
+        self.use_amp = config.amp and self.device.type == "cuda"
+        if self.device.type == "cuda":
+            self.G.to(memory_format=torch.channels_last)
+            self.D.to(memory_format=torch.channels_last)
+        self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if config.ema_decay > 0 else None
+        self.opt_g = torch.optim.Adam(self.G.parameters(), config.lr, betas=(config.beta1, config.beta2))
+        self.opt_d = torch.optim.Adam(self.D.parameters(), config.lr, betas=(config.beta1, config.beta2))
+        self.scaler = torch.amp.GradScaler("cuda", enabled=self.use_amp)
+        self.vgg = self._vgg()
+        w = config.weights
+        # Without adversarial terms (the "l1" pre-training profile) the discriminators are idle.
+        self.adversarial = w.gan > 0 or w.feature_matching > 0 or (config.labels and w.classifier > 0)
+        self.step = 0
+        self.last_val: dict = {}
+        if resumed is not None:
+            self._restore(resumed)
+        self.G_train, self.D_train = self.G, self.D
+        if self.dist.world > 1:
+            ids = [self.device.index] if self.device.type == "cuda" else None
+            self.G_train = DistributedDataParallel(self.G, device_ids=ids)
+            self.D_train = DistributedDataParallel(self.D, device_ids=ids)
+
+    # -- set-up ---------------------------------------------------------------------------
+
+    def _vgg(self) -> VGG19Features | None:
+        if self.config.weights.vgg <= 0:
+            return None
+        if not self.config.vgg_weights:
+            self._say("VGG perceptual loss is off: no --vgg-weights file was given "
+                      "(torchvision vgg19 ImageNet state dict).")
+            return None
+        return VGG19Features.from_file(self.config.vgg_weights).to(self.device)
+
+    def _say(self, message: str) -> None:
+        if not self.quiet:
+            print(f"sparsepix train: {message}", file=sys.stderr, flush=True)
+
+    def _restore(self, state: dict) -> None:
+        self.G.load_state_dict(state["G"])
+        self.D.load_state_dict(state["D"])
+        self.opt_g.load_state_dict(state["opt_g"])
+        self.opt_d.load_state_dict(state["opt_d"])
+        self.scaler.load_state_dict(state["scaler"])
+        if self.G_ema is not None and state.get("G_ema") is not None:
+            self.G_ema.load_state_dict(state["G_ema"])
+        self.step = int(state["step"])
+        self.last_val = dict(state.get("val", {}))
+        checkpoint.set_rng_state(state["rng"])
+
+    def state(self) -> dict:
+        return {
+            "format": "sparsepix-checkpoint-1",
+            "config": self.config.to_dict(),
+            "gen_config": self.gen_config.to_dict(),
+            "disc_config": self.disc_config.to_dict(),
+            "classes": self.classes,
+            "step": self.step,
+            "G": self.G.state_dict(),
+            "D": self.D.state_dict(),
+            "G_ema": self.G_ema.state_dict() if self.G_ema is not None else None,
+            "opt_g": self.opt_g.state_dict(),
+            "opt_d": self.opt_d.state_dict(),
+            "scaler": self.scaler.state_dict(),
+            "rng": checkpoint.rng_state(),
+            "val": self.last_val,
+        }
+
+    # -- one step -------------------------------------------------------------------------
+
+    def train_step(self, canvas: torch.Tensor, mask: torch.Tensor, target: torch.Tensor,
+                   labels: torch.Tensor | None) -> dict[str, float]:
+        w, cfg = self.config.weights, self.config
+        self.G_train.train()
+        self.D_train.train()
+        condition = torch.cat([canvas * mask, mask], dim=1)
+        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
+            fake = self.G_train(canvas, mask)
+            terms: dict[str, torch.Tensor] = {}
+            loss_d = None
+            if self.adversarial:
+                real_out, real_logits = self.D_train(condition, target)
+                fake_out_d, _ = self.D_train(condition, fake.detach())
+                loss_d = losses.lsgan_d(real_out, fake_out_d)
+                cls = losses.classification(real_logits, labels)
+                if cls is not None:
+                    loss_d = loss_d + w.classifier * cls
+                fake_out, fake_logits = self.D_train(condition, fake)
+                terms["g_gan"] = losses.lsgan_g(fake_out)
+                terms["g_fm"] = losses.feature_matching(real_out, fake_out)
+                cls_g = losses.classification(fake_logits, labels)
+                if cls_g is not None:
+                    terms["g_cls"] = cls_g
+            if self.vgg is not None:
+                terms["g_vgg"] = losses.vgg_perceptual(self.vgg, fake.float(), target)
+            if w.point > 0 and cfg.task in POINT_LOSS_TASKS:
+                terms["g_point"] = losses.corresponding_point(fake.float(), canvas, mask)
+            if w.l1 > 0:
+                terms["g_l1"] = losses.l1(fake.float(), target)
+            scale = {"g_gan": w.gan, "g_fm": w.feature_matching, "g_vgg": w.vgg, "g_point": w.point,
+                     "g_l1": w.l1, "g_cls": w.classifier}
+            loss_g = sum(scale[k] * v for k, v in terms.items())
+
+        self.opt_g.zero_grad(set_to_none=True)
+        self.scaler.scale(loss_g).backward()
+        self.scaler.step(self.opt_g)
+        if loss_d is not None:
+            self.opt_d.zero_grad(set_to_none=True)  # drop what loss_g left in D's gradients
+            self.scaler.scale(loss_d).backward()
+            self.scaler.step(self.opt_d)
+        self.scaler.update()
+        self._update_ema()
+        values = {k: float(v.detach()) for k, v in terms.items()}
+        values["g_total"] = float(loss_g.detach())
+        if loss_d is not None:
+            values["d_total"] = float(loss_d.detach())
+        return values
+
+    @torch.no_grad()
+    def _update_ema(self) -> None:
+        if self.G_ema is None:
+            return
+        d = self.config.ema_decay
+        for ema, live in zip(self.G_ema.parameters(), self.G.parameters()):
+            ema.lerp_(live.detach(), 1.0 - d)
+        for ema, live in zip(self.G_ema.buffers(), self.G.buffers()):
+            ema.copy_(live)
+
+    # -- the loop -------------------------------------------------------------------------
+
+    def _loader(self) -> DataLoader:
+        sampler = data.IndexRange(self.step, self.config.steps, self.config.batch, self.dist.rank,
+                                  self.dist.world)
+        # Its own generator: a DataLoader draws a base seed when iterated, which would otherwise
+        # shift the global torch RNG (dropout) between a straight run and a resumed one.
+        generator = torch.Generator().manual_seed(self.config.seed)
+        return DataLoader(self.train_set, batch_size=self.config.batch, sampler=sampler,
+                          num_workers=self.config.workers, pin_memory=self.device.type == "cuda",
+                          generator=generator)
+
+    def _to_device(self, batch):
+        canvas, mask, target, labels = batch
+        fmt = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
+        move = lambda t: t.to(self.device, non_blocking=True, memory_format=fmt)  # noqa: E731
+        labels = labels.to(self.device) if self.config.labels else None
+        return move(canvas), move(mask), move(target), labels
+
+    def evaluate(self) -> dict[str, float]:
+        model = self.G_ema if self.G_ema is not None else self.G
+        metrics = validate(model, self.val_set, self.device)
+        metrics["step"] = self.step
+        return metrics
+
+    def train(self) -> list[dict]:
+        """Train to `config.steps`; returns the per-step loss records of this call."""
+        from tqdm import tqdm
+
+        history: list[dict] = []
+        log_path = self.out / "log.jsonl"
+        bar = tqdm(total=self.config.steps, initial=self.step, disable=self.quiet, unit="step",
+                   dynamic_ncols=True, file=sys.stderr)
+        t_last, n_last = time.perf_counter(), 0
+        for batch in self._loader():
+            record = self.train_step(*self._to_device(batch))
+            self.step += 1
+            record["step"] = self.step
+            history.append(record)
+            n_last += 1
+            if self.dist.main and (self.step % self.config.log_every == 0 or self.step == self.config.steps):
+                elapsed = time.perf_counter() - t_last
+                record["images_per_s"] = n_last * self.config.batch * self.dist.world / elapsed
+                t_last, n_last = time.perf_counter(), 0
+                _append_json(log_path, record)
+                bar.set_postfix(g=f"{record['g_total']:.3f}", d=f"{record.get('d_total', 0):.3f}",
+                                ips=f"{record['images_per_s']:.1f}")
+            bar.update(1)
+            if self.dist.main and (self.step % self.config.val_every == 0 or self.step == self.config.steps):
+                self.last_val = self.evaluate()
+                _append_json(self.out / "val.jsonl", self.last_val)
+                save_grid(self.G_ema or self.G, self.val_set, self.device,
+                          self.out / "samples" / f"step_{self.step:07d}.png")
+                if not self.quiet:
+                    bar.write(f"step {self.step}: val PSNR {self.last_val['psnr']:.2f} dB "
+                              f"(push-pull {self.last_val['psnr_pushpull']:.2f}), "
+                              f"SSIM {self.last_val['ssim']:.4f}", file=sys.stderr)
+            if self.dist.main and (self.step % self.config.ckpt_every == 0 or self.step == self.config.steps):
+                checkpoint.save(self.out / "latest.pt", self.state())
+        bar.close()
+        if self.dist.world > 1:
+            dist.barrier()
+        return history
+
+
+def _append_json(path: Path, record: dict) -> None:
+    with open(path, "a") as f:
+        f.write(json.dumps({k: (round(v, 6) if isinstance(v, float) else v) for k, v in record.items()})
+                + "\n")
+
