@@ -26,14 +26,15 @@ def content_seed(image: np.ndarray) -> int:
 
 
 def encode(image: object, density: float = 0.05, sampler: str = "random", seed: int | None = None,
-           values: str = "raw8", model: str = "") -> bytes:
+           values: str = "raw8", model: str = "auto") -> bytes:
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
     sampler: "random" (positions cost only the seed) or "sobel" (edge-weighted, positions stored).
     seed: seed of the sampling PRNG; None derives one from the image content.
     values: value-coding mode ("raw8": exact 8-bit samples).
-    model: reconstructor the decoder should use by default ("" = its classical default).
+    model: reconstructor the decoder should use: "auto" names the default shipped model when
+        there is one, "" names none (decoders then use their classical default).
     """
     img = as_image_array(image)
     h, w = img.shape[:2]
@@ -44,13 +45,17 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
         seed = content_seed(img)
     if not 0 <= seed < 1 << 64:
         raise InputError("seed must be an integer in [0, 2**64)")
-    if model and model != "auto":
-        reconstructors.get(model.split("@")[0])  # fail now, not at decode time
+    hint = ""
+    if model == "auto":
+        hint = reconstructors.default_hint()
+    elif model:
+        rec = reconstructors.get(model.split("@")[0])  # fail now, not at decode time
+        hint = rec.hint or rec.name
     count = sample_count(h, w, density)
     mask = spec.make_mask(img, seed, count)
     header = Header(width=w, height=h, channels=1 if img.ndim == 2 else 3, sampler=spec.id,
                     value_mode=VALUE_MODES[values], value_param=0, seed=seed, count=count,
-                    model_hint="" if model == "auto" else model)
+                    model_hint=hint)
     sections = []
     if spec.stores_positions:
         sections.append((MASK_TAG, encode_positions(mask)))

@@ -89,7 +89,9 @@ def cli() -> None:
               help="random: uniform, positions cost only a seed. sobel: edge-weighted, positions stored.")
 @click.option("--seed", default=None, type=click.IntRange(0, 2**64 - 1),
               help="Seed of the sampling PRNG [default: derived from the image].")
-@click.option("--model", default="", help="Reconstructor the decoder should use by default.")
+@click.option("--model", default="auto", show_default=True,
+              help="Reconstructor the file asks decoders to use: auto (the default shipped model, "
+                   "if installed), a reconstructor name, or '' for none.")
 def encode(inputs: tuple[str, ...], output: str, density: float, sampler: str, seed: int | None,
            model: str) -> None:
     """Encode INPUTS (image files or folders) to OUTPUT (.spx file, or a folder for several)."""

@@ -25,6 +25,7 @@ class Reconstructor:
     fn: ReconstructFn  # (canvas (H,W,C) uint8, mask (H,W) bool, device) -> (H,W,C) uint8
     description: str
     learned: bool = False
+    hint: str = ""  # "name@version" written into files meant for this reconstructor
 
 
 _REGISTRY: dict[str, Reconstructor] = {}
@@ -33,6 +34,16 @@ _LEARNED_LOADED = False
 # Best classical choice when the file names no model (or the named model is not installed
 # and the user asked for "auto"): Delaunay-linear is the most accurate classical method here.
 DEFAULT_CLASSICAL = "linear"
+
+
+# The shipped model that encoders name by default, once it is installed (see models/registry.py).
+DEFAULT_LEARNED = "natural"
+
+
+def default_hint() -> str:
+    """What `encode(model="auto")` writes: the default learned model's hint, if installed."""
+    rec = available().get(DEFAULT_LEARNED)
+    return rec.hint if rec is not None else ""
 
 
 def register(rec: Reconstructor) -> Reconstructor:
@@ -85,9 +96,10 @@ def resolve(name: str, model_hint: str) -> Reconstructor:
         return get(name)
     if model_hint:
         hinted = available().get(model_hint.split("@")[0])
-        if hinted is None:
+        if hinted is None or (hinted.hint and hinted.hint != model_hint):
+            have = f" (this installation has {hinted.hint})" if hinted is not None else ""
             raise ModelError(
-                f"the file asks for model {model_hint!r}, which this installation lacks; "
+                f"the file asks for model {model_hint!r}, which this installation lacks{have}; "
                 "pass --reconstructor to choose another"
             )
         return hinted

@@ -31,6 +31,8 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
               help="Range of sample densities for the sparse tasks.")
 @click.option("--val-count", default=8, show_default=True, type=click.IntRange(1),
               help="Hold out the last N files by name for validation.")
+@click.option("--val-limit", default=16, show_default=True, type=click.IntRange(1),
+              help="Periodic validation scores this many held-out images.")
 @click.option("--val-every", default=250, show_default=True, type=click.IntRange(1))
 @click.option("--ckpt-every", default=250, show_default=True, type=click.IntRange(1))
 @click.option("--ema", default=0.999, show_default=True, type=click.FloatRange(0, 1),
@@ -45,7 +47,7 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
 @click.option("--resume", default=None, type=click.Path(exists=True, dir_okay=False),
               help="Continue from a checkpoint (its config wins except --steps/--out/--device/--workers).")
 def train(data_dirs, out, task, preset, crop, batch, steps, lr, loss_profile, density, val_count,
-          val_every, ckpt_every, ema, seed, device, no_amp, workers, vgg_weights, labels, resume) -> None:
+          val_limit, val_every, ckpt_every, ema, seed, device, no_amp, workers, vgg_weights, labels, resume) -> None:
     """Train an X-GAN generator on image folders. Multi-GPU: torchrun --nproc-per-node N -m sparsepix train ..."""
     from sparsepix.train.config import TrainConfig
     from sparsepix.train.loop import Trainer
@@ -55,7 +57,7 @@ def train(data_dirs, out, task, preset, crop, batch, steps, lr, loss_profile, de
     config = TrainConfig(
         data=tuple(data_dirs), out=out, task=task, preset=preset, crop=crop, batch=batch, steps=steps,
         lr=lr, loss_profile=loss_profile, weights=LOSS_PROFILES[loss_profile], density_min=density[0],
-        density_max=density[1], val_count=val_count, val_every=val_every, ckpt_every=ckpt_every,
+        density_max=density[1], val_count=val_count, val_limit=val_limit, val_every=val_every, ckpt_every=ckpt_every,
         ema_decay=ema, seed=seed, device=device, amp=not no_amp, workers=workers,
         vgg_weights=vgg_weights, labels=labels,
     )

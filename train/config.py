@@ -47,6 +47,7 @@ class TrainConfig:
     density_min: float = 0.01
     density_max: float = 0.20
     val_count: int = 8  # the last files by name are held out for validation
+    val_limit: int = 16  # periodic validation scores this many of them (the first by name)
     val_every: int = 250
     ckpt_every: int = 250
     log_every: int = 10

@@ -259,7 +259,7 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         model = self.G_ema if self.G_ema is not None else self.G
-        metrics = validate(model, self.val_set, self.device)
+        metrics = validate(model, self.val_set, self.device, self.config.val_limit)
         metrics["step"] = self.step
         return metrics
 

@@ -1,0 +1,87 @@
+"""Time training steps and full-image generator passes per preset on this machine.
+
+    python -m sparsepix.benchmarks.network_speed --presets xgan-16,resgan-16,xgan-32,xgan
+
+Training steps run the real Trainer (G + three discriminators, the chosen loss profile) on
+synthetic crops; inference runs the generator in eval mode on a 768x512 canvas.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+from PIL import Image
+
+from sparsepix.models.config import PRESETS
+from sparsepix.models.generator import Generator
+from sparsepix.train.config import LOSS_PROFILES, TrainConfig
+from sparsepix.train.loop import Trainer, resolve_device
+
+
+def _images(folder: Path, n: int = 12, size: int = 160) -> None:
+    rng = np.random.default_rng(0)
+    for i in range(n):
+        Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(folder / f"{i}.png")
+
+
+def step_seconds(preset: str, loss: str, batch: int, crop: int, device: str, steps: int) -> float:
+    with tempfile.TemporaryDirectory() as tmp:
+        _images(Path(tmp))
+        cfg = TrainConfig(data=(tmp,), out=str(Path(tmp) / "run"), preset=preset, batch=batch, crop=crop,
+                          steps=steps + 2, loss_profile=loss, weights=LOSS_PROFILES[loss], val_count=2,
+                          val_every=10**9, ckpt_every=10**9, workers=0, device=device)
+        trainer = Trainer(cfg, quiet=True)
+        loader = iter(trainer._loader())
+        times = []
+        for _ in range(steps + 2):
+            batch_t = trainer._to_device(next(loader))
+            t0 = time.perf_counter()
+            trainer.train_step(*batch_t)
+            if trainer.device.type == "cuda":
+                torch.cuda.synchronize()
+            times.append(time.perf_counter() - t0)
+        return float(np.median(times[2:]))  # the first steps pay for allocation and autotuning
+
+
+@torch.no_grad()
+def decode_seconds(preset: str, device: str, repeats: int = 3) -> float:
+    dev = resolve_device(device)
+    g = Generator(PRESETS[preset][0]).to(dev).eval()
+    canvas, mask = torch.zeros(1, 3, 512, 768, device=dev), torch.ones(1, 1, 512, 768, device=dev)
+    times = []
+    for _ in range(repeats + 1):
+        t0 = time.perf_counter()
+        g(canvas, mask)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        times.append(time.perf_counter() - t0)
+    return float(np.median(times[1:]))
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--presets", default="xgan-16,resgan-16,xgan-32")
+    p.add_argument("--losses", default="xgan,l1")
+    p.add_argument("--batch", type=int, default=8)
+    p.add_argument("--crop", type=int, default=128)
+    p.add_argument("--steps", type=int, default=5)
+    p.add_argument("--device", default="cpu")
+    args = p.parse_args()
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
+          f"batch {args.batch}, crop {args.crop}")
+    print("| preset | " + " | ".join(f"step s ({loss})" for loss in args.losses.split(",")) + " | 768x512 decode s |")
+    print("| --- |" + " --- |" * (len(args.losses.split(",")) + 1))
+    for preset in args.presets.split(","):
+        cells = [f"{step_seconds(preset, loss, args.batch, args.crop, args.device, args.steps):.3f}"
+                 for loss in args.losses.split(",")]
+        cells.append(f"{decode_seconds(preset, args.device):.3f}")
+        print(f"| {preset} | " + " | ".join(cells) + " |", flush=True)
+
+
+if __name__ == "__main__":
+    main()

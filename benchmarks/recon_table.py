@@ -1,0 +1,89 @@
+"""Sampler x density x reconstructor table for sparsepix alone: bpp, PSNR, MS-SSIM, timings.
+
+    python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak
+    python -m sparsepix.benchmarks.recon_table ../shared/datasets/celeba_faces_128 --last 1000 \\
+        --densities 0.05 --samplers random --reconstructors linear,faces
+
+prints a Markdown table of means over the images (and writes JSON with --json). Every image
+is encoded once per (sampler, density); each reconstructor decodes the same file. The full
+rate-distortion comparison with JPEG and the other codecs is `sparsepix bench`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+
+import numpy as np
+
+from sparsepix.benchmarks.metrics import ms_ssim, psnr
+from sparsepix.codec.api import decode_samples, encode
+from sparsepix.codec.imageio import load_image
+from sparsepix.codec.reconstructors import get, reconstruct
+
+SUFFIXES = {".png", ".jpg", ".jpeg"}
+
+
+def measure(images: list[Path], sampler: str, density: float, names: list[str], device: str) -> dict:
+    """Mean bpp, bits/sample, encode and parse time, and per reconstructor PSNR, MS-SSIM, time."""
+    rows: dict[str, list[float]] = {}
+
+    def add(key: str, value: float) -> None:
+        rows.setdefault(key, []).append(value)
+
+    for path in images:
+        img = load_image(path)
+        t0 = time.perf_counter()
+        data = encode(img, density=density, sampler=sampler, model="")
+        t1 = time.perf_counter()
+        header, canvas, mask = decode_samples(data)
+        t2 = time.perf_counter()
+        add("bpp", 8 * len(data) / mask.size)
+        add("bits_per_sample", 8 * len(data) / header.count)
+        add("encode_s", t1 - t0)
+        add("parse_s", t2 - t1)
+        ref = img if img.ndim == 3 else img[..., None]
+        for name in names:
+            t3 = time.perf_counter()
+            out = reconstruct(get(name), canvas, mask, device)
+            add(f"{name}_s", time.perf_counter() - t3 + (t2 - t1))
+            add(f"{name}_psnr", psnr(ref, out))
+            add(f"{name}_msssim", ms_ssim(ref, out))
+    return {k: float(np.mean(v)) for k, v in rows.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--densities", default="0.01,0.05,0.2")
+    parser.add_argument("--samplers", default="random,sobel")
+    parser.add_argument("--reconstructors", default="linear,pushpull")
+    parser.add_argument("--last", type=int, default=0, help="only the last N files by name")
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--json", type=Path, help="also write the table as JSON here")
+    args = parser.parse_args()
+    images = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in SUFFIXES)
+    images = images[-args.last :] if args.last else images
+    names = args.reconstructors.split(",")
+    print(f"{len(images)} images from {args.folder}")
+    print("| sampler | density | bpp | bits/sample | encode s | "
+          + " | ".join(f"{n} PSNR | {n} MS-SSIM | {n} s" for n in names) + " |")
+    print("|" + " --- |" * (5 + 3 * len(names)))
+    results = []
+    for sampler in args.samplers.split(","):
+        for density in map(float, args.densities.split(",")):
+            m = measure(images, sampler, density, names, args.device)
+            results.append({"sampler": sampler, "density": density, **m})
+            cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.1f}", f"{m['encode_s']:.3f}"]
+            for n in names:
+                cells += [f"{m[n + '_psnr']:.2f}", f"{m[n + '_msssim']:.4f}", f"{m[n + '_s']:.3f}"]
+            print(f"| {sampler} | {density:g} | " + " | ".join(cells) + " |", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps({"folder": str(args.folder), "images": len(images),
+                                         "results": results}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

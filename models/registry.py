@@ -1,0 +1,103 @@
+"""Shipped model weights: one JSON card + one fp16 weights file each, in models/weights/.
+
+On import, every shipped model registers itself as a reconstructor named after it (e.g.
+`natural`), so `sparsepix decode --reconstructor natural` and files whose header names
+`natural@1` find it. Weights are read only when first used, after a SHA-256 check, with
+`torch.load(..., weights_only=True)`. Nothing is ever downloaded.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sparsepix.codec import reconstructors
+from sparsepix.errors import ModelError
+from sparsepix.models.config import GeneratorConfig
+from sparsepix.models.generator import Generator
+from sparsepix.models.inference import generate, pick_device
+
+WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
+
+
+@dataclass(frozen=True)
+class ShippedModel:
+    name: str
+    version: int
+    path: Path
+    sha256: str
+    config: GeneratorConfig
+    description: str
+
+    @property
+    def hint(self) -> str:
+        return f"{self.name}@{self.version}"
+
+
+def read_card(card_path: Path) -> ShippedModel:
+    try:
+        card = json.loads(card_path.read_text())
+        return ShippedModel(
+            name=card["name"], version=int(card["version"]), path=card_path.parent / card["file"],
+            sha256=card["sha256"], config=GeneratorConfig.from_dict(card["generator"]),
+            description=card.get("description", f"X-GAN generator {card['name']}"),
+        )
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise ModelError(f"broken model card {card_path}: {exc}") from None
+
+
+def shipped(folder: Path = WEIGHTS_DIR) -> dict[str, ShippedModel]:
+    return {m.name: m for m in (read_card(p) for p in sorted(folder.glob("*.json")))}
+
+
+def load_generator(model: ShippedModel, device: torch.device) -> Generator:
+    """Verify the file's SHA-256, then load it (fp16 on disk, fp32 in memory)."""
+    try:
+        blob = model.path.read_bytes()
+    except OSError as exc:
+        raise ModelError(f"model {model.hint}: cannot read {model.path.name}: {exc}") from None
+    if hashlib.sha256(blob).hexdigest() != model.sha256:
+        raise ModelError(f"model {model.hint}: {model.path.name} fails its SHA-256 check")
+    import io
+
+    payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    generator = Generator(model.config)
+    generator.load_state_dict({k: v.float() if v.is_floating_point() else v
+                               for k, v in payload["state_dict"].items()})
+    generator.eval().requires_grad_(False)
+    if device.type == "cuda":
+        generator = generator.to(device, memory_format=torch.channels_last)
+    return generator
+
+
+@lru_cache(maxsize=4)
+def _cached(model: ShippedModel, device: str) -> Generator:
+    return load_generator(model, torch.device(device))
+
+
+def reconstruct_with(model: ShippedModel, canvas: np.ndarray, mask: np.ndarray, device: str) -> np.ndarray:
+    if canvas.shape[2] != model.config.image_channels:
+        # Grayscale files through an RGB model: replicate, then average back.
+        rgb = np.repeat(canvas, 3, axis=2)
+        out = reconstruct_with(model, rgb, mask, device)
+        return np.rint(out.mean(axis=2, keepdims=True)).astype(np.uint8)
+    dev = pick_device(device)
+    return generate(_cached(model, str(dev)), canvas, mask, dev)
+
+
+def _register_all() -> None:
+    for model in shipped().values():
+        reconstructors.register(reconstructors.Reconstructor(
+            name=model.name,
+            fn=lambda canvas, mask, device, m=model: reconstruct_with(m, canvas, mask, device),
+            description=model.description, learned=True, hint=model.hint,
+        ))
+
+
+_register_all()
