@@ -169,3 +169,24 @@ def test_training_beats_the_untrained_network(tmp_path):
     trainer.train()
     after = trainer.evaluate()["psnr"]
     assert after > before + 3, (before, after)
+
+
+def test_classifier_head_on_a_tiny_labelled_set(tmp_path):
+    """ResGAN's embedded classifier: folder-per-class labels reach D's head and its loss falls."""
+    rng = np.random.default_rng(0)
+    yy, xx = np.mgrid[0:48, 0:48]
+    for k, name in enumerate(["horizontal", "vertical"]):  # stripes: separable by orientation
+        folder = tmp_path / "labelled" / name
+        folder.mkdir(parents=True)
+        for i in range(8):
+            stripes = np.sin(2 * np.pi * (yy if k == 0 else xx) / rng.uniform(6, 12) + rng.uniform(0, 6))
+            img = 127 + 100 * stripes[..., None] + rng.normal(0, 10, (48, 48, 3))
+            Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(folder / f"{i}.png")
+    cfg = _config(tmp_path / "labelled", tmp_path / "run", labels=True, steps=30, batch=4, val_count=2,
+                  loss_profile="xgan", weights=LOSS_PROFILES["xgan"], lr=1e-3)
+    trainer = Trainer(cfg, quiet=True)
+    assert trainer.classes == ["horizontal", "vertical"] and trainer.D.classifier.out_features == 2
+    history = trainer.train()
+    assert all("g_cls" in r and "d_cls" in r for r in history)
+    first, last = np.mean([r["d_cls"] for r in history[:5]]), np.mean([r["d_cls"] for r in history[-5:]])
+    assert last < first

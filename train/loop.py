@@ -189,6 +189,7 @@ class Trainer:
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
             fake = self.G_train(canvas, mask)
             terms: dict[str, torch.Tensor] = {}
+            terms_d: dict[str, torch.Tensor] = {}
             loss_d = None
             if self.adversarial:
                 real_out, real_logits = self.D_train(condition, target)
@@ -197,6 +198,7 @@ class Trainer:
                 cls = losses.classification(real_logits, labels)
                 if cls is not None:
                     loss_d = loss_d + w.classifier * cls
+                    terms_d = {"d_cls": cls}
                 fake_out, fake_logits = self.D_train(condition, fake)
                 terms["g_gan"] = losses.lsgan_g(fake_out)
                 terms["g_fm"] = losses.feature_matching(real_out, fake_out)
@@ -222,7 +224,7 @@ class Trainer:
             self.scaler.step(self.opt_d)
         self.scaler.update()
         self._update_ema()
-        values = {k: float(v.detach()) for k, v in terms.items()}
+        values = {k: float(v.detach()) for k, v in {**terms, **terms_d}.items()}
         values["g_total"] = float(loss_g.detach())
         if loss_d is not None:
             values["d_total"] = float(loss_d.detach())
