@@ -1,0 +1,108 @@
+"""`sparsepix bench`: the rate-distortion sweep, its JSON, plots and report."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
+DEFAULT_SPARSEPIX = "random:linear,random:pushpull,sobel:linear"
+ANCHOR = "jpeg-optimized"
+
+
+def _sparsepix_specs(text: str):
+    from sparsepix.benchmarks.codecs import CurveSpec
+    from sparsepix.codec import reconstructors
+
+    specs = []
+    for item in filter(None, text.split(",")):
+        parts = item.split(":")
+        if len(parts) not in (2, 3):
+            raise click.BadParameter(f"{item!r} is not SAMPLER:RECONSTRUCTOR[:VALUES]", param_hint="--sparsepix")
+        sampler, rec = parts[0], parts[1]
+        reconstructors.get(rec)  # unknown names fail before the sweep starts
+        specs.append(CurveSpec("sparsepix", sampler=sampler, reconstructor=rec,
+                               values=parts[2] if len(parts) == 3 else "raw8"))
+    return specs
+
+
+def _standing(curve_map: dict[str, dict]) -> str:
+    """Plain statements from the numbers: the best curve at each fixed rate, and ours."""
+    from sparsepix.benchmarks.results import FIXED_RATES, quality_at
+
+    lines = ["**Where sparsepix stands (generated from the numbers above).**"]
+    for rate in FIXED_RATES:
+        scored = [(quality_at(c["results"]["bpp"], c["results"]["psnr-rgb"], rate), n) for n, c in curve_map.items()]
+        scored = [(q, n) for q, n in scored if q is not None]
+        if not scored:
+            lines.append(f"At {rate:g} bpp no curve has a point.")
+            continue
+        best_q, best = max(scored)
+        ours = [(q, n) for q, n in scored if n.startswith("sparsepix")]
+        if ours:
+            q, n = max(ours)
+            verdict = "the best" if n == best else f"{best_q - q:.2f} dB behind {best} ({best_q:.2f} dB)"
+            lines.append(f"At {rate:g} bpp the best sparsepix curve, {n}, reaches {q:.2f} dB: {verdict}.")
+        else:
+            lines.append(f"At {rate:g} bpp sparsepix has no point; {best} leads with {best_q:.2f} dB.")
+    lowest = {n: min(c["results"]["bpp"]) for n, c in curve_map.items()}
+    lines.append("Lowest mean rates: " + ", ".join(f"{n} {b:.3f}" for n, b in sorted(lowest.items(), key=lambda x: x[1]))
+                 + " bpp.")
+    return "\n\n".join(lines)
+
+
+@click.command()
+@click.argument("dataset", type=click.Path(exists=True, file_okay=False))
+@click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for results and report.")
+@click.option("--quick", is_flag=True, help="Fewer settings per codec (a few minutes on Kodak).")
+@click.option("--codecs", default=DEFAULT_CLASSICAL, show_default=True,
+              help="Classical codecs, comma-separated ('' for none).")
+@click.option("--sparsepix", "sparse", default=DEFAULT_SPARSEPIX, show_default=True,
+              help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES], comma-separated.")
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Worker processes.")
+@click.option("--limit", default=0, type=click.IntRange(0), help="Only the first N images (0 = all).")
+@click.option("--reference", default=None, type=click.Path(exists=True, file_okay=False),
+              help="Folder of CompressAI-format JSON curves to overlay (e.g. ../shared/reference/compressai-kodak).")
+@click.option("--crop-image", default="", help="Image for the side-by-side crops [default: the first].")
+@click.option("--crop-bpp", default=0.25, show_default=True, type=float, help="Rate the crops are shown at.")
+def bench(dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, crop_bpp) -> None:
+    """Rate-distortion sweep of sparsepix against JPEG, WebP, AVIF and JPEG 2000 on DATASET.
+
+    Writes OUT/curves/*.json (CompressAI format), per_image.json, summary.csv, rd_*.png/svg and
+    report.md + report.html. Per-image results are cached in OUT/cache, so an interrupted run
+    resumes and a finished one re-renders instantly.
+    """
+    from sparsepix.benchmarks import plots, report, results, sweep
+    from sparsepix.benchmarks.codecs import CurveSpec, make_codec
+    from sparsepix.errors import InputError
+
+    images = sorted(p for p in Path(dataset).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp"})
+    images = images[:limit] if limit else images
+    if not images:
+        raise InputError(f"no images in {dataset}")
+    specs = {s.name: s for s in [CurveSpec(k) for k in filter(None, codecs.split(","))] + _sparsepix_specs(sparse)}
+    adapters = {name: make_codec(spec) for name, spec in specs.items()}
+    tasks = [sweep.Task(spec, str(img), setting) for name, spec in specs.items()
+             for setting in adapters[name].settings(quick) for img in images]
+    out_dir = Path(out)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    measured = sweep.run(tasks, out_dir, workers)
+    wanted = {(t.spec.name, Path(t.image).name, t.setting) for t in tasks}
+    measured = [r for r in measured if (r["curve"], r["image"], r["setting"]) in wanted]
+    versions = {n: a.version() for n, a in adapters.items()}
+    curve_map = results.curves(measured, {n: a.description for n, a in adapters.items()}, versions)
+    results.write(curve_map, measured, out_dir)
+    ref = results.load_reference(Path(reference)) if reference else {}
+    title = f"sparsepix rate-distortion on {Path(dataset).name} ({len(images)} images)"
+    pngs = plots.plot_all(curve_map, ref, out_dir, title)
+    crop_path = next((p for p in images if p.name == crop_image), images[0])
+    crop_rows = report.crops(specs, measured, crop_path, crop_bpp, out_dir)
+    command = "sparsepix bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "sparsepix bench"
+    path = report.write_report(out_dir, title, command, curve_map, ANCHOR, pngs, crop_rows,
+                               _standing(curve_map), versions)
+    click.echo(f"report: {path}")
+
+
+COMMANDS = [bench]

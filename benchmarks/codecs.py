@@ -1,0 +1,172 @@
+"""Codec adapters for the benchmark: one small base class, one subclass per codec.
+
+Each adapter names its curve, lists the settings it sweeps (a quality, a target rate or a
+sample density) and turns an (H, W, 3) uint8 image into bytes and back. Adapters are built
+from a `CurveSpec` (picklable) inside worker processes.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import numpy as np
+import PIL
+from PIL import Image, features
+
+from sparsepix.errors import InputError
+
+
+@dataclass(frozen=True)
+class CurveSpec:
+    """One rate-distortion curve: a codec kind and its fixed options."""
+
+    kind: str  # jpeg | jpeg-optimized | webp | avif | jpeg2000 | sparsepix
+    sampler: str = "random"
+    reconstructor: str = "linear"
+    values: str = "raw8"
+
+    @property
+    def name(self) -> str:
+        if self.kind == "sparsepix":
+            return f"sparsepix-{self.sampler}-{self.values}-{self.reconstructor}"
+        return self.kind
+
+
+class Codec:
+    """Base class: `encode` returns the complete file bytes, `decode` the RGB image."""
+
+    name = "codec"
+    description = ""
+
+    def settings(self, quick: bool) -> list[float]:
+        raise NotImplementedError
+
+    def encode(self, image: np.ndarray, setting: float) -> bytes:
+        raise NotImplementedError
+
+    def decode(self, data: bytes) -> np.ndarray:
+        raise NotImplementedError
+
+    def version(self) -> str:
+        return ""
+
+
+class PillowCodec(Codec):
+    """A codec that Pillow writes and reads; the setting is its quality knob."""
+
+    format = ""
+    feature = ""  # Pillow feature/module name whose version we record
+
+    def save_options(self, setting: float) -> dict:
+        raise NotImplementedError
+
+    def encode(self, image: np.ndarray, setting: float) -> bytes:
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format=self.format, **self.save_options(setting))
+        return buf.getvalue()
+
+    def decode(self, data: bytes) -> np.ndarray:
+        with Image.open(io.BytesIO(data)) as img:
+            return np.asarray(img.convert("RGB"))
+
+    def version(self) -> str:
+        lib = features.version(self.feature) if self.feature else None
+        return f"Pillow {PIL.__version__}" + (f", {self.feature} {lib}" if lib else "")
+
+
+class Jpeg(PillowCodec):
+    """Pillow's JPEG (libjpeg-turbo), 4:2:0, standard tables, default Huffman coding."""
+
+    name, format, feature = "jpeg", "JPEG", "libjpeg_turbo"
+    description = "JPEG (Pillow defaults: standard Huffman tables)"
+
+    def settings(self, quick: bool) -> list[float]:
+        return [2, 5, 10, 30, 70] if quick else [1, 2, 3, 5, 7, 10, 15, 20, 30, 40, 50, 60, 70, 80, 90, 95]
+
+    def save_options(self, setting: float) -> dict:
+        return {"quality": int(setting)}
+
+
+class JpegOptimized(Jpeg):
+    name = "jpeg-optimized"
+    description = "JPEG with optimised Huffman tables (optimize=True): the strong JPEG"
+
+    def save_options(self, setting: float) -> dict:
+        return {"quality": int(setting), "optimize": True}
+
+
+class WebP(PillowCodec):
+    name, format, feature = "webp", "WEBP", "webp"
+    description = "WebP lossy (libwebp, method 6)"
+
+    def settings(self, quick: bool) -> list[float]:
+        return [0, 5, 20, 50, 80] if quick else [0, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
+
+    def save_options(self, setting: float) -> dict:
+        return {"quality": int(setting), "method": 6}
+
+
+class Avif(PillowCodec):
+    name, format, feature = "avif", "AVIF", "avif"
+    description = "AVIF (libavif, speed 6)"
+
+    def settings(self, quick: bool) -> list[float]:
+        return [5, 20, 40, 60, 80] if quick else [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90]
+
+    def save_options(self, setting: float) -> dict:
+        return {"quality": int(setting), "speed": 6}
+
+
+class Jpeg2000(PillowCodec):
+    """OpenJPEG through Pillow; the setting is the target bpp (rate-controlled)."""
+
+    name, format, feature = "jpeg2000", "JPEG2000", "jpg_2000"
+    description = "JPEG 2000 (OpenJPEG, irreversible 9/7, rate control)"
+
+    def settings(self, quick: bool) -> list[float]:
+        return [0.05, 0.1, 0.25, 0.5, 1.0] if quick else [0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5,
+                                                           0.75, 1.0, 1.5]
+
+    def save_options(self, setting: float) -> dict:
+        return {"quality_mode": "rates", "quality_layers": [24.0 / setting], "irreversible": True}
+
+
+class Sparsepix(Codec):
+    """sparsepix at a fixed sampler, value mode and reconstructor; the setting is the density."""
+
+    def __init__(self, spec: CurveSpec):
+        self.spec = spec
+        self.name = spec.name
+        self.description = (f"sparsepix, {spec.sampler} sampler, {spec.values} values, "
+                            f"{spec.reconstructor} reconstructor")
+
+    def settings(self, quick: bool) -> list[float]:
+        return [0.01, 0.05, 0.2] if quick else [0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
+
+    def encode(self, image: np.ndarray, setting: float) -> bytes:
+        from sparsepix.codec.api import encode
+
+        return encode(image, density=setting, sampler=self.spec.sampler, values=self.spec.values, model="")
+
+    def decode(self, data: bytes) -> np.ndarray:
+        from sparsepix.codec.api import decode
+
+        return decode(data, reconstructor=self.spec.reconstructor, device="cpu")
+
+    def version(self) -> str:
+        import sparsepix
+
+        return f"sparsepix {sparsepix.__version__}"
+
+
+_CLASSICAL = {c.name: c for c in (Jpeg, JpegOptimized, WebP, Avif, Jpeg2000)}
+CLASSICAL_KINDS = tuple(_CLASSICAL)
+
+
+def make_codec(spec: CurveSpec) -> Codec:
+    if spec.kind == "sparsepix":
+        return Sparsepix(spec)
+    if spec.kind not in _CLASSICAL:
+        raise InputError(f"unknown codec {spec.kind!r}; choose from {', '.join(CLASSICAL_KINDS)}, sparsepix")
+    return _CLASSICAL[spec.kind]()

@@ -1,0 +1,101 @@
+"""Aggregation: per-image measurements -> CompressAI-format curves, CSV and analysis tables."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import numpy as np
+
+from sparsepix.benchmarks.bdrate import bd_psnr, bd_rate, quality_at
+
+METRICS = ("psnr", "ms_ssim", "haarpsi")
+# CompressAI's keys, plus ours.
+KEYS = {"psnr": "psnr-rgb", "ms_ssim": "ms-ssim-rgb", "haarpsi": "haarpsi-rgb", "bpp": "bpp",
+        "encoding_time": "encoding_time", "decoding_time": "decoding_time"}
+FIXED_RATES = (0.05, 0.1, 0.25, 0.5)
+
+
+def curves(results: list[dict], descriptions: dict[str, str], versions: dict[str, str]) -> dict[str, dict]:
+    """Mean over images per setting (CompressAI's convention), one dict per curve."""
+    by_curve: dict[str, dict[float, list[dict]]] = {}
+    for r in results:
+        by_curve.setdefault(r["curve"], {}).setdefault(r["setting"], []).append(r)
+    out = {}
+    for name, settings in sorted(by_curve.items()):
+        points = sorted(settings.items())
+        res = {KEYS[k]: [float(np.mean([r[k] for r in rows])) for _, rows in points] for k in KEYS}
+        res["setting"] = [s for s, _ in points]
+        res["images"] = [len(rows) for _, rows in points]
+        out[name] = {"name": name, "description": descriptions.get(name, name),
+                     "version": versions.get(name, ""), "results": res}
+    return out
+
+
+def write(curve_map: dict[str, dict], results: list[dict], out: Path) -> None:
+    (out / "curves").mkdir(parents=True, exist_ok=True)
+    for name, curve in curve_map.items():
+        (out / "curves" / f"{name}.json").write_text(json.dumps(curve, indent=2) + "\n")
+    (out / "per_image.json").write_text(json.dumps(sorted(results, key=lambda r: (r["curve"], r["setting"],
+                                                                                      r["image"])), indent=1))
+    with open(out / "summary.csv", "w", newline="") as f:
+        writer = csv.writer(f)
+        writer.writerow(["curve", "setting", "images"] + list(KEYS.values()))
+        for name, curve in curve_map.items():
+            res = curve["results"]
+            for i, setting in enumerate(res["setting"]):
+                writer.writerow([name, setting, res["images"][i]] + [f"{res[k][i]:.6g}" for k in KEYS.values()])
+
+
+def msssim_db(values: list[float]) -> list[float]:
+    return [-10 * np.log10(max(1 - v, 1e-10)) for v in values]
+
+
+def equal_rate_table(curve_map: dict[str, dict], rates=FIXED_RATES) -> list[list[str]]:
+    """Rows: curve, then 'PSNR / MS-SSIM' at each fixed rate ('–' outside the curve), lowest bpp."""
+    rows = []
+    for name, curve in curve_map.items():
+        res = curve["results"]
+        cells = [name]
+        for rate in rates:
+            p = quality_at(res["bpp"], res["psnr-rgb"], rate)
+            m = quality_at(res["bpp"], res["ms-ssim-rgb"], rate)
+            cells.append("–" if p is None else f"{p:.2f} / {m:.3f}")
+        cells.append(f"{min(res['bpp']):.3f}")
+        rows.append(cells)
+    return rows
+
+
+def bd_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
+    """BD-rate (PSNR and MS-SSIM) and BD-PSNR of every curve against the anchor."""
+    if anchor not in curve_map:
+        return []
+    a = curve_map[anchor]["results"]
+    rows = []
+    for name, curve in curve_map.items():
+        if name == anchor:
+            continue
+        r = curve["results"]
+        fmt = lambda v, unit: "no overlap" if v is None else f"{v:+.1f}{unit}"  # noqa: E731
+        rows.append([
+            name,
+            fmt(bd_rate(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " %"),
+            fmt(bd_rate(a["bpp"], msssim_db(a["ms-ssim-rgb"]), r["bpp"], msssim_db(r["ms-ssim-rgb"])), " %"),
+            fmt(bd_psnr(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " dB"),
+        ])
+    return rows
+
+
+def load_reference(folder: Path) -> dict[str, dict]:
+    """CompressAI-format JSON curves from a folder (e.g. its published Kodak results)."""
+    out = {}
+    for path in sorted(Path(folder).glob("*.json")):
+        try:
+            data = json.loads(path.read_text())
+            res = data["results"]
+            if res.get("bpp") and res.get("psnr-rgb"):
+                out[f"ref: {data.get('name', path.stem)}"] = data
+        except (ValueError, KeyError, TypeError):
+            continue
+    return out

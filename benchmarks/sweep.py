@@ -1,0 +1,96 @@
+"""The sweep: every image x curve x setting, in worker processes, cached per image.
+
+Each measurement is one small JSON file under OUT/cache/CURVE/, written atomically, so an
+interrupted run continues where it stopped and a finished one is re-aggregated for free.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass
+from multiprocessing import get_context
+from pathlib import Path
+
+import numpy as np
+
+from sparsepix.benchmarks.codecs import CurveSpec, make_codec
+from sparsepix.benchmarks.metrics import haarpsi, ms_ssim, psnr
+from sparsepix.codec.imageio import atomic_write, load_image
+
+
+@dataclass(frozen=True)
+class Task:
+    spec: CurveSpec
+    image: str
+    setting: float
+
+    def cache_path(self, out: Path) -> Path:
+        return out / "cache" / self.spec.name / f"{Path(self.image).stem}__{self.setting:g}.json"
+
+
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+
+
+def measure(task: Task) -> dict:
+    """Encode and decode one image at one setting; all metrics on 8-bit RGB."""
+    codec = make_codec(task.spec)
+    image = as_rgb(load_image(task.image))
+    t0 = time.perf_counter()
+    data = codec.encode(image, task.setting)
+    t1 = time.perf_counter()
+    out = codec.decode(data)
+    t2 = time.perf_counter()
+    h, w = image.shape[:2]
+    return {
+        "image": Path(task.image).name, "curve": task.spec.name, "setting": task.setting,
+        "bytes": len(data), "bpp": 8 * len(data) / (h * w),
+        "psnr": psnr(image, out), "ms_ssim": ms_ssim(image, out), "haarpsi": haarpsi(image, out),
+        "encoding_time": t1 - t0, "decoding_time": t2 - t1,
+    }
+
+
+def _run_and_cache(args: tuple[Task, str]) -> dict:
+    task, out = args
+    result = measure(task)
+    path = task.cache_path(Path(out))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    atomic_write(path, json.dumps(result).encode())
+    return result
+
+
+def _init_worker() -> None:
+    # One thread per process: the pool supplies the parallelism.
+    import torch
+
+    torch.set_num_threads(1)
+    os.environ["OMP_NUM_THREADS"] = "1"
+
+
+def run(tasks: list[Task], out: Path, workers: int, progress: bool = True) -> list[dict]:
+    """Measure every task not cached yet; return all results (cached and new)."""
+    from tqdm import tqdm
+
+    results, todo = [], []
+    for task in tasks:
+        path = task.cache_path(out)
+        if path.exists():
+            results.append(json.loads(path.read_text()))
+        else:
+            todo.append(task)
+    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="image", disable=not progress,
+               dynamic_ncols=True, desc="bench")
+    if workers <= 1:
+        for task in todo:
+            results.append(_run_and_cache((task, str(out))))
+            bar.update(1)
+    else:
+        with get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
+            for result in pool.imap_unordered(_run_and_cache, [(t, str(out)) for t in todo]):
+                results.append(result)
+                bar.update(1)
+    bar.close()
+    return results
+

@@ -1,0 +1,61 @@
+"""A tiny end-to-end benchmark run on two small images, through the real CLI."""
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory, astronaut):
+    data = tmp_path_factory.mktemp("data")
+    for i, (y, x) in enumerate([(0, 0), (200, 250)]):
+        Image.fromarray(np.ascontiguousarray(astronaut[y : y + 176, x : x + 208])).save(data / f"img{i}.png")
+    out = tmp_path_factory.mktemp("bench")
+    cmd = [sys.executable, "-m", "sparsepix", "bench", str(data), "--out", str(out), "--quick",
+           "--codecs", "jpeg,jpeg-optimized,jpeg2000", "--sparsepix", "random:pushpull", "--workers", "2"]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0, r.stderr
+    return out, cmd
+
+
+def test_compressai_json_schema(bench_run):
+    out, _ = bench_run
+    names = sorted(p.stem for p in (out / "curves").glob("*.json"))
+    assert names == ["jpeg", "jpeg-optimized", "jpeg2000", "sparsepix-random-raw8-pushpull"]
+    for name in names:
+        curve = json.loads((out / "curves" / f"{name}.json").read_text())
+        assert {"name", "description", "results"} <= curve.keys()
+        res = curve["results"]
+        keys = ["psnr-rgb", "ms-ssim-rgb", "bpp", "encoding_time", "decoding_time", "haarpsi-rgb"]
+        assert all(len(res[k]) == len(res["bpp"]) >= 3 for k in keys)
+        assert all(b > 0 for b in res["bpp"]) and all(0 < m <= 1 for m in res["ms-ssim-rgb"])
+        assert res["images"] == [2] * len(res["bpp"])
+
+
+def test_bpp_is_the_real_file_size(bench_run):
+    out, _ = bench_run
+    per_image = json.loads((out / "per_image.json").read_text())
+    assert all(r["bpp"] == pytest.approx(8 * r["bytes"] / (176 * 208)) for r in per_image)
+    jpeg = {r["setting"]: r["bpp"] for r in per_image if r["curve"] == "jpeg" and r["image"] == "img0.png"}
+    opt = {r["setting"]: r["bpp"] for r in per_image if r["curve"] == "jpeg-optimized" and r["image"] == "img0.png"}
+    assert all(opt[q] < jpeg[q] for q in jpeg)  # optimised Huffman tables are smaller
+
+
+def test_report_and_resume(bench_run):
+    out, cmd = bench_run
+    report = (out / "report.md").read_text()
+    assert "Bjøntegaard" in report and "jpeg-optimized" in report and "crops/jpeg.png" in report
+    html = (out / "report.html").read_text()
+    assert "data:image/png;base64" in html
+    for stem in ("rd_psnr", "rd_msssim", "rd_haarpsi"):
+        assert (out / f"{stem}.png").exists() and (out / f"{stem}.svg").exists()
+    assert (out / "summary.csv").read_text().startswith("curve,setting,images")
+    # A second run finds everything cached and measures nothing again.
+    before = {p: p.stat().st_mtime_ns for p in (out / "cache").rglob("*.json")}
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert {p: p.stat().st_mtime_ns for p in (out / "cache").rglob("*.json")} == before
