@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
-DEFAULT_SPARSEPIX = "random:linear,random:pushpull,sobel:linear"
+DEFAULT_SPARSEPIX = "random:linear,random:pushpull,sobel:linear,random:linear:raw8"
 ANCHOR = "jpeg-optimized"
 
 
@@ -24,7 +24,7 @@ def _sparsepix_specs(text: str):
         sampler, rec = parts[0], parts[1]
         reconstructors.get(rec)  # unknown names fail before the sweep starts
         specs.append(CurveSpec("sparsepix", sampler=sampler, reconstructor=rec,
-                               values=parts[2] if len(parts) == 3 else "raw8"))
+                               values=parts[2] if len(parts) == 3 else "pred"))
     return specs
 
 
@@ -60,7 +60,8 @@ def _standing(curve_map: dict[str, dict]) -> str:
 @click.option("--codecs", default=DEFAULT_CLASSICAL, show_default=True,
               help="Classical codecs, comma-separated ('' for none).")
 @click.option("--sparsepix", "sparse", default=DEFAULT_SPARSEPIX, show_default=True,
-              help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES], comma-separated.")
+              help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES] (VALUES pred or raw8, default pred), "
+                   "comma-separated.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Worker processes.")
 @click.option("--limit", default=0, type=click.IntRange(0), help="Only the first N images (0 = all).")
 @click.option("--reference", default=None, type=click.Path(exists=True, file_okay=False),

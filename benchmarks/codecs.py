@@ -24,7 +24,7 @@ class CurveSpec:
     kind: str  # jpeg | jpeg-optimized | webp | avif | jpeg2000 | sparsepix
     sampler: str = "random"
     reconstructor: str = "linear"
-    values: str = "raw8"
+    values: str = "pred"
 
     @property
     def name(self) -> str:
@@ -142,7 +142,7 @@ class Sparsepix(Codec):
                             f"{spec.reconstructor} reconstructor")
 
     def settings(self, quick: bool) -> list[float]:
-        return [0.01, 0.05, 0.2] if quick else [0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
+        return [0.01, 0.05, 0.2] if quick else [0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
 
     def encode(self, image: np.ndarray, setting: float) -> bytes:
         from sparsepix.codec.api import encode

@@ -13,7 +13,8 @@ from sparsepix.codec import reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
 from sparsepix.codec.positions import decode_positions, encode_positions
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
-from sparsepix.codec.values import RAW8, VALUE_MODES, decode_values, encode_values
+from sparsepix.codec.predictive import decode_pred, encode_pred, params_for_quality
+from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
 from sparsepix.errors import BitstreamError, InputError
 
 MASK_TAG, VALUES_TAG = b"MASK", b"VALS"
@@ -26,13 +27,16 @@ def content_seed(image: np.ndarray) -> int:
 
 
 def encode(image: object, density: float = 0.05, sampler: str = "random", seed: int | None = None,
-           values: str = "raw8", model: str = "auto") -> bytes:
+           values: str = "pred", quality: int = 75, chroma_skip: int = 1, model: str = "auto") -> bytes:
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
     sampler: "random" (positions cost only the seed) or "sobel" (edge-weighted, positions stored).
     seed: seed of the sampling PRNG; None derives one from the image content.
-    values: value-coding mode ("raw8": exact 8-bit samples).
+    values: value coding: "pred" (lossy: YCoCg, quantised, predicted coarse to fine) or "raw8"
+        (exact 8-bit samples).
+    quality: 1..100 for "pred"; 75 quantises luma with step 8 and chroma with step 16.
+    chroma_skip: for "pred", how many of the finest levels carry luma only.
     model: reconstructor the decoder should use: "auto" names the default shipped model when
         there is one, "" names none (decoders then use their classical default).
     """
@@ -53,13 +57,20 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
         hint = rec.hint or rec.name
     count = sample_count(h, w, density)
     mask = spec.make_mask(img, seed, count)
+    mode = VALUE_MODES[values]
+    if mode == PRED:
+        params = params_for_quality(quality, chroma_skip)
+        samples = img[mask].reshape(count, -1)
+        value_bytes = encode_pred(samples, np.flatnonzero(mask), w, seed, params)
+    else:
+        value_bytes = encode_values(img, mask)
     header = Header(width=w, height=h, channels=1 if img.ndim == 2 else 3, sampler=spec.id,
-                    value_mode=VALUE_MODES[values], value_param=0, seed=seed, count=count,
-                    model_hint=hint)
+                    value_mode=mode, value_param=quality if mode == PRED else 0, seed=seed,
+                    count=count, model_hint=hint)
     sections = []
     if spec.stores_positions:
         sections.append((MASK_TAG, encode_positions(mask)))
-    sections.append((VALUES_TAG, encode_values(img, mask)))
+    sections.append((VALUES_TAG, value_bytes))
     return pack(header, sections)
 
 
@@ -70,8 +81,8 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
     sampler = SAMPLER_BY_ID.get(h.sampler)
     if sampler is None:
         raise BitstreamError(f"unknown sampler id {h.sampler}")
-    if h.value_mode != RAW8:
-        raise BitstreamError(f"unsupported value mode {h.value_mode} (this decoder reads raw8)")
+    if h.value_mode not in (RAW8, PRED):
+        raise BitstreamError(f"unsupported value mode {h.value_mode} (this decoder reads raw8, pred)")
     expected = {VALUES_TAG} | ({MASK_TAG} if sampler.stores_positions else set())
     critical = {tag for tag in spx.sections if tag[:1].isupper()}  # lowercase = skippable extra
     if critical != expected:
@@ -81,7 +92,10 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
         mask = decode_positions(spx.sections[MASK_TAG], h.height, h.width, h.count)
     else:
         mask = random_mask(h.seed, h.height, h.width, h.count)
-    samples = decode_values(spx.sections[VALUES_TAG], h.count, h.channels)
+    if h.value_mode == PRED:
+        samples = decode_pred(spx.sections[VALUES_TAG], np.flatnonzero(mask), h.width, h.seed, h.channels)
+    else:
+        samples = decode_values(spx.sections[VALUES_TAG], h.count, h.channels)
     canvas = np.zeros((h.height, h.width, h.channels), dtype=np.uint8)
     canvas[mask] = samples
     return h, canvas, mask

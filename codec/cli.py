@@ -89,16 +89,25 @@ def cli() -> None:
               help="random: uniform, positions cost only a seed. sobel: edge-weighted, positions stored.")
 @click.option("--seed", default=None, type=click.IntRange(0, 2**64 - 1),
               help="Seed of the sampling PRNG [default: derived from the image].")
+@click.option("--values", default="pred", show_default=True, type=click.Choice(["pred", "raw8"]),
+              help="pred: lossy YCoCg values predicted coarse to fine (~4-6 bits a sample). "
+                   "raw8: exact 8-bit samples (~20 bits a sample).")
+@click.option("--quality", default=75, show_default=True, type=click.IntRange(1, 100),
+              help="pred only: 75 quantises luma with step 8, chroma 16; +12.5 halves the steps.")
+@click.option("--chroma-skip", default=1, show_default=True, type=click.IntRange(0, 3),
+              help="pred only: finest sample levels that carry luma only (each level is 3/4 of "
+                   "the samples below it).")
 @click.option("--model", default="auto", show_default=True,
               help="Reconstructor the file asks decoders to use: auto (the default shipped model, "
                    "if installed), a reconstructor name, or '' for none.")
 def encode(inputs: tuple[str, ...], output: str, density: float, sampler: str, seed: int | None,
-           model: str) -> None:
+           values: str, quality: int, chroma_skip: int, model: str) -> None:
     """Encode INPUTS (image files or folders) to OUTPUT (.spx file, or a folder for several)."""
     from sparsepix.codec.api import encode_file
 
     def job(src: Path, dst: Path) -> str:
-        size = encode_file(src, dst, density=density, sampler=sampler, seed=seed, model=model)
+        size = encode_file(src, dst, density=density, sampler=sampler, seed=seed, values=values,
+                           quality=quality, chroma_skip=chroma_skip, model=model)
         return f"{dst}: {size} bytes"
 
     _run_batch(_pairs(inputs, output, IMAGE_SUFFIXES, ".spx"), job, "encoding")

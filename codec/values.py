@@ -4,8 +4,9 @@ Mode 0, `raw8` (format v1): exact 8-bit values, lossless for the kept pixels. Va
 gathered in row-major order of the mask and laid out planar (all R, then all G, then all B),
 so each plane is a smooth-ish 1-D signal. The first raw byte names a filter applied per plane:
   0 = none, 1 = delta (each value minus the previous one in the same plane, modulo 256);
-the encoder keeps whichever zstd shrinks more. Value-mode ids 1.. are reserved for lossy modes
-(colour transform, quantisation, prediction); a decoder that lacks one says so.
+the encoder keeps whichever zstd shrinks more.
+
+Mode 1, `pred`: lossy, predicted values; see codec/predictive.py.
 """
 
 from __future__ import annotations
@@ -15,8 +16,8 @@ import zstandard
 
 from sparsepix.errors import BitstreamError
 
-RAW8 = 0
-VALUE_MODES = {"raw8": RAW8}
+RAW8, PRED = 0, 1
+VALUE_MODES = {"raw8": RAW8, "pred": PRED}  # PRED lives in codec/predictive.py
 _NONE, _DELTA = 0, 1
 
 

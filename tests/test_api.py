@@ -9,7 +9,7 @@ from sparsepix.errors import InputError
 
 @pytest.mark.parametrize("sampler", ["random", "sobel"])
 def test_round_trip_keeps_samples_exactly(small_rgb, sampler):
-    data = sparsepix.encode(small_rgb, density=0.1, sampler=sampler, seed=9)
+    data = sparsepix.encode(small_rgb, density=0.1, sampler=sampler, seed=9, values="raw8")
     header, canvas, mask = decode_samples(data)
     assert (header.width, header.height, header.channels) == (101, 67, 3)
     assert mask.sum() == round(0.1 * 101 * 67)
@@ -57,8 +57,24 @@ def test_bad_arguments_raise_clear_errors(small_rgb):
         sparsepix.encode(small_rgb, density=0.9)
     with pytest.raises(InputError, match="sampler"):
         sparsepix.encode(small_rgb, sampler="poisson")
+    with pytest.raises(InputError, match="quality"):
+        sparsepix.encode(small_rgb, quality=0)
+    with pytest.raises(InputError, match="value mode"):
+        sparsepix.encode(small_rgb, values="jpeg")
     with pytest.raises(sparsepix.SparsepixError, match="reconstructor"):
         sparsepix.encode(small_rgb, model="nope")
+
+
+def test_lossy_default_is_close_and_cheaper(small_rgb):
+    lossy = sparsepix.encode(small_rgb, density=0.1, seed=9)
+    exact = sparsepix.encode(small_rgb, density=0.1, seed=9, values="raw8")
+    assert sparsepix.inspect(lossy).value_mode == "pred" and len(lossy) < 0.6 * len(exact)
+    _, canvas, mask = decode_samples(lossy)
+    err = np.abs(canvas[mask].astype(int) - small_rgb[mask])
+    assert err.mean() < 6
+    finer = sparsepix.encode(small_rgb, density=0.1, seed=9, quality=100, chroma_skip=0)
+    _, canvas, _ = decode_samples(finer)
+    assert np.abs(canvas[mask].astype(int) - small_rgb[mask]).max() <= 3  # luma step 2, chroma 4
 
 
 def test_random_file_positions_cost_nothing(small_rgb):
@@ -69,6 +85,7 @@ def test_random_file_positions_cost_nothing(small_rgb):
 @pytest.mark.data
 def test_kodak_sobel_linear_quality(kodak_dir):
     img = np.asarray(Image.open(kodak_dir / "kodim23.png"))
-    out = sparsepix.decode(sparsepix.encode(img, density=0.05, sampler="sobel"), reconstructor="linear")
+    data = sparsepix.encode(img, density=0.05, sampler="sobel", values="raw8")
+    out = sparsepix.decode(data, reconstructor="linear")
     mse = np.mean((out.astype(float) - img) ** 2)
     assert 10 * np.log10(255**2 / mse) > 28  # measured 30.3 dB

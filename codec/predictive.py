@@ -1,0 +1,249 @@
+"""Value mode 1, `pred`: lossy, predicted sample values (all integer arithmetic, bit-exact).
+
+1. Colour: RGB -> YCoCg-R (reversible lifting; Y in [0, 255], Co and Cg in [-255, 255]).
+2. Order: samples sorted by their SplitMix64 key (for the random sampler, the order in which
+   its nested masks add them), cut into levels growing 4x: the first LEVEL0 samples, then up to
+   4x as many, ... A level's samples are spread over the image like a coarser random mask.
+3. Prediction: each sample of level l > 0 from the K = 4 nearest samples of levels < l,
+   inverse-squared-distance weighted with integer weights; level 0 from mid-grey (Y 128, Co/Cg 0).
+4. Quantisation, closed loop: r = floor((v - p + s/2) / s) with the channel's step s, and the
+   decoded value is clip(p + r*s) -- the decoder computes the same p from the same decoded values.
+5. Chroma may stop `chroma_skip` levels early: the finest levels then carry Y only and take
+   Co/Cg from the prediction (chroma is smooth; luma carries the detail).
+6. Residuals are zigzag-mapped and stored planar by channel, one or two bytes each, then zstd.
+
+docs/FORMAT.md specifies the section byte by byte.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from sparsepix.codec.prng import splitmix64
+from sparsepix.errors import BitstreamError, InputError
+
+LEVEL0 = 64
+NEIGHBOURS = 4
+WEIGHT_ONE = 1 << 16
+_HEAD = struct.Struct("<BBBBB")  # version, luma step, chroma step, chroma_skip, width flags
+
+
+@dataclass(frozen=True)
+class PredParams:
+    luma_step: int = 8
+    chroma_step: int = 16
+    chroma_skip: int = 1  # finest levels without chroma residuals
+
+
+def params_for_quality(quality: int, chroma_skip: int = 1) -> PredParams:
+    """Quality 1..100 -> quantiser steps (75, the default, gives luma 8 and chroma 16)."""
+    if not 1 <= quality <= 100:
+        raise InputError(f"quality {quality} is outside [1, 100]")
+    if not 0 <= chroma_skip <= 3:
+        raise InputError(f"chroma_skip {chroma_skip} is outside [0, 3]")
+    # The step doubles every 12.5 quality points, anchored at 75 -> 8 (and 100 -> 2).
+    luma = max(1, int(round(8 * 2 ** ((75 - quality) / 12.5))))
+    return PredParams(luma_step=min(luma, 255), chroma_step=min(2 * luma, 255), chroma_skip=chroma_skip)
+
+
+# -- colour ----------------------------------------------------------------------------------
+
+def rgb_to_ycocg(rgb: np.ndarray) -> np.ndarray:
+    """(n, 3) uint8 -> (n, 3) int32 YCoCg-R."""
+    r, g, b = (rgb[:, i].astype(np.int32) for i in range(3))
+    co = r - b
+    t = b + (co >> 1)
+    cg = g - t
+    y = t + (cg >> 1)
+    return np.stack([y, co, cg], axis=1)
+
+
+def ycocg_to_rgb(ycc: np.ndarray) -> np.ndarray:
+    """Inverse lifting, then clip (quantised values may leave the RGB cube)."""
+    y, co, cg = ycc[:, 0], ycc[:, 1], ycc[:, 2]
+    t = y - (cg >> 1)
+    g = cg + t
+    b = t - (co >> 1)
+    r = b + co
+    return np.clip(np.stack([r, g, b], axis=1), 0, 255).astype(np.uint8)
+
+
+# -- levels and neighbours -----------------------------------------------------------------
+
+def level_order(seed: int, indices: np.ndarray) -> np.ndarray:
+    """Permutation of the kept pixels (row-major indices) by (SplitMix64 key, index)."""
+    keys = splitmix64(seed, indices.astype(np.uint64))
+    return np.lexsort((indices, keys))
+
+
+def level_bounds(count: int) -> list[int]:
+    """End offsets of the levels: ..., count/16, count/4, count (each >= LEVEL0)."""
+    bounds = [count]
+    while bounds[-1] // 4 >= LEVEL0:
+        bounds.append(bounds[-1] // 4)
+    return bounds[::-1]
+
+
+def _neighbours(coarse: np.ndarray, fine: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """For each fine point, the k coarse points nearest by (squared distance, index): exact ties.
+
+    Returns (indices into coarse, squared distances), both (n_fine, k') with k' = min(k, n).
+    """
+    k = min(k, len(coarse))
+    tree = cKDTree(coarse)
+    want = np.arange(len(fine))
+    out_idx = np.empty((len(fine), k), np.int64)
+    out_d2 = np.empty((len(fine), k), np.int64)
+    extra = 4
+    while want.size:
+        kk = min(k + extra, len(coarse))
+        _, idx = tree.query(fine[want], k=kk)
+        idx = idx.reshape(len(want), kk)
+        diff = coarse[idx] - fine[want][:, None, :]
+        d2 = (diff * diff).sum(-1)
+        order = np.lexsort((idx, d2), axis=1)
+        d2, idx = np.take_along_axis(d2, order, 1), np.take_along_axis(idx, order, 1)
+        # Settled when every point at the k-th distance was returned (or all were).
+        settled = (kk == len(coarse)) | (d2[:, -1] > d2[:, k - 1])
+        out_idx[want[settled]] = idx[settled, :k]
+        out_d2[want[settled]] = d2[settled, :k]
+        want = want[~settled]
+        extra *= 4
+    return out_idx, out_d2
+
+
+def _predict(values: np.ndarray, idx: np.ndarray, d2: np.ndarray) -> np.ndarray:
+    """Integer inverse-squared-distance weighted mean of neighbour values, rounded half up."""
+    w = WEIGHT_ONE // np.maximum(d2, 1)
+    num = (w[..., None] * values[idx]).sum(1)
+    den = w.sum(1)[:, None]
+    return np.floor_divide(2 * num + den, 2 * den)
+
+
+# -- the level loop, shared by encoder and decoder ----------------------------------------------
+
+def _limits(channels: int) -> tuple[np.ndarray, np.ndarray]:
+    if channels == 1:
+        return np.array([0]), np.array([255])
+    return np.array([0, -255, -255]), np.array([255, 255, 255])
+
+
+def _run_levels(positions: np.ndarray, channels: int, params: PredParams,
+                residual_source) -> np.ndarray:
+    """Walk the levels; `residual_source(level, sl, pred, has_chroma)` returns the residuals.
+
+    The encoder's source quantises and records; the decoder's reads the stored ones. Both get
+    the same predictions, so reconstructions match bit for bit.
+    """
+    n = len(positions)
+    decoded = np.zeros((n, channels), np.int64)
+    steps = np.array([params.luma_step] + [params.chroma_step] * (channels - 1), np.int64)
+    lo, hi = _limits(channels)
+    bounds = level_bounds(n)
+    start = 0
+    for level, end in enumerate(bounds):
+        sl = slice(start, end)
+        if level == 0:
+            pred = np.tile(np.array([128] + [0] * (channels - 1), np.int64), (end - start, 1))
+        else:
+            idx, d2 = _neighbours(positions[:start], positions[sl], NEIGHBOURS)
+            pred = _predict(decoded[:start], idx, d2)
+        has_chroma = channels > 1 and level < len(bounds) - params.chroma_skip
+        r = residual_source(level, sl, pred, steps, has_chroma)
+        decoded[sl] = np.clip(pred + r * steps, lo, hi)
+        start = end
+    return decoded
+
+
+# -- section bytes ---------------------------------------------------------------------------------
+
+def _zigzag(r: np.ndarray) -> np.ndarray:
+    return np.where(r >= 0, 2 * r, -2 * r - 1)
+
+
+def _unzigzag(z: np.ndarray) -> np.ndarray:
+    return np.where(z % 2 == 0, z // 2, -(z + 1) // 2)
+
+
+def chroma_count(n: int, params: PredParams) -> int:
+    """How many samples (a prefix in level order) carry chroma residuals."""
+    bounds = level_bounds(n)
+    keep = len(bounds) - params.chroma_skip
+    return bounds[keep - 1] if keep >= 1 else 0
+
+
+def _ordered_positions(indices: np.ndarray, width: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    order = level_order(seed, indices)
+    rows, cols = np.divmod(indices.astype(np.int64), width)
+    return order, np.stack([rows, cols], axis=1)[order]
+
+
+def encode_pred(samples: np.ndarray, indices: np.ndarray, width: int, seed: int, params: PredParams) -> bytes:
+    """Raw VALS bytes for samples (n, C) uint8 at row-major pixel `indices` (increasing)."""
+    channels = samples.shape[1]
+    order, positions = _ordered_positions(indices, width, seed)
+    target = (rgb_to_ycocg(samples) if channels == 3 else samples.astype(np.int64))[order]
+    residuals = np.zeros_like(target)
+
+    def quantise(level, sl, pred, steps, has_chroma):
+        r = np.floor_divide(target[sl] - pred + steps // 2, steps)
+        if not has_chroma:
+            r[:, 1:] = 0
+        residuals[sl] = r
+        return r
+
+    _run_levels(positions, channels, params, quantise)
+    n_chroma = chroma_count(len(samples), params) if channels == 3 else 0
+    planes = [_zigzag(residuals[:, 0])] + [_zigzag(residuals[:n_chroma, c]) for c in range(1, channels)]
+    wide = 0
+    body = []
+    for c, plane in enumerate(planes):
+        if plane.size and plane.max() > 255:
+            wide |= 1 << c
+            body.append(plane.astype("<u2").tobytes())
+        else:
+            body.append(plane.astype(np.uint8).tobytes())
+    head = _HEAD.pack(1, params.luma_step, params.chroma_step, params.chroma_skip, wide)
+    return head + b"".join(body)
+
+
+def decode_pred(raw: bytes, indices: np.ndarray, width: int, seed: int, channels: int) -> np.ndarray:
+    """(n, C) uint8 sample values for the kept pixels at row-major `indices` (increasing)."""
+    if len(raw) < _HEAD.size:
+        raise BitstreamError("value section too short for its parameters")
+    version, luma_step, chroma_step, chroma_skip, wide = _HEAD.unpack_from(raw)
+    if version != 1:
+        raise BitstreamError(f"unknown predictive value layout {version}")
+    if luma_step < 1 or chroma_step < 1:
+        raise BitstreamError("quantiser step of 0")
+    params = PredParams(luma_step, chroma_step, chroma_skip)
+    n = len(indices)
+    levels = len(level_bounds(n))
+    if chroma_skip > levels:
+        raise BitstreamError("chroma skips more levels than there are")
+    n_chroma = chroma_count(n, params) if channels == 3 else 0
+    sizes = [n] + [n_chroma] * (channels - 1)
+    expected = _HEAD.size + sum(s * (2 if wide >> c & 1 else 1) for c, s in enumerate(sizes))
+    if len(raw) != expected or wide >> channels:
+        raise BitstreamError(f"value section is {len(raw)} bytes, expected {expected}")
+    planes, pos = [], _HEAD.size
+    for c, size in enumerate(sizes):
+        dtype = np.dtype("<u2") if wide >> c & 1 else np.dtype(np.uint8)
+        planes.append(_unzigzag(np.frombuffer(raw, dtype, size, pos).astype(np.int64)))
+        pos += size * dtype.itemsize
+    residuals = np.zeros((n, channels), np.int64)
+    residuals[:, 0] = planes[0]
+    for c in range(1, channels):
+        residuals[:n_chroma, c] = planes[c]
+
+    order, positions = _ordered_positions(indices, width, seed)
+    decoded = _run_levels(positions, channels, params,
+                          lambda level, sl, pred, steps, has_chroma: residuals[sl])
+    values = ycocg_to_rgb(decoded) if channels == 3 else decoded.astype(np.uint8)
+    out = np.empty_like(values)
+    out[order] = values
+    return out
