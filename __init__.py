@@ -20,6 +20,7 @@ __all__ = [
     "decode_file",
     "encode",
     "encode_file",
+    "encode_to_size",
     "inspect",
 ]
 
@@ -30,4 +31,8 @@ def __getattr__(name: str):
         from sparsepix.codec import api
 
         return getattr(api, name)
+    if name == "encode_to_size":
+        from sparsepix.codec.ratecontrol import encode_to_size
+
+        return encode_to_size
     raise AttributeError(f"module 'sparsepix' has no attribute {name!r}")

@@ -168,9 +168,23 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
         raise InputError(f"{path}: is a directory") from None
 
 
-def encode_file(src: str | os.PathLike, dst: str | os.PathLike, **kwargs) -> int:
-    """Encode an image file to a .spx file (written atomically). Returns the bytes written."""
-    data = encode(load_image(src), **kwargs)
+def encode_file(src: str | os.PathLike, dst: str | os.PathLike, target_bpp: float | None = None,
+                target_bytes: int | None = None, **kwargs) -> int:
+    """Encode an image file to a .spx file (written atomically). Returns the bytes written.
+
+    With `target_bpp` or `target_bytes`, rate control picks density and quality (the
+    `density` and `quality` arguments are then ignored).
+    """
+    image = load_image(src)
+    if target_bpp is not None or target_bytes is not None:
+        from sparsepix.codec.ratecontrol import encode_to_size
+
+        if target_bytes is None:
+            target_bytes = int(target_bpp * image.shape[0] * image.shape[1] / 8)
+        kwargs = {k: v for k, v in kwargs.items() if k not in ("density", "quality")}
+        data = encode_to_size(image, target_bytes, **kwargs).data
+    else:
+        data = encode(image, **kwargs)
     atomic_write(dst, data)
     return len(data)
 

@@ -82,3 +82,17 @@ def test_kodak_bits_per_sample_and_loss(kodak_dir):
     assert info.bits_per_sample <= 6.0  # measured 5.3
     loss = psnr(img, sparsepix.decode(exact, "linear")) - psnr(img, sparsepix.decode(lossy, "linear"))
     assert loss < 0.3  # measured 0.21 dB
+
+
+@pytest.mark.parametrize("bpp", [0.1, 0.4])
+def test_rate_control_hits_the_target(astronaut, bpp):
+    img = astronaut[:256, :256]
+    target = int(bpp * 256 * 256 / 8)
+    choice = sparsepix.encode_to_size(img, target, qualities=(60, 85), model="")
+    assert 0.95 * target <= len(choice.data) <= target
+    assert sparsepix.decode(choice.data).shape == img.shape
+
+
+def test_rate_control_impossible_target(astronaut):
+    with pytest.raises(sparsepix.InputError, match="cannot fit"):
+        sparsepix.encode_to_size(astronaut, 40)
