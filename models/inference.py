@@ -47,9 +47,10 @@ def _starts(size: int, tile: int, overlap: int) -> list[int]:
 def _run(model: Generator, canvas: np.ndarray, mask: np.ndarray, device: torch.device) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))[None].float().div(127.5).sub(1)
     m = torch.from_numpy(mask.astype(np.float32))[None, None]
-    x, m = x.to(device), m.to(device)
+    # channels_last pays on both: ~30 % faster on AVX2 CPUs (DESIGN.md), and tensor cores on CUDA.
+    x = x.to(device).contiguous(memory_format=torch.channels_last)
+    m = m.to(device).contiguous(memory_format=torch.channels_last)
     if device.type == "cuda":
-        x, m = x.contiguous(memory_format=torch.channels_last), m.contiguous(memory_format=torch.channels_last)
         dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         with torch.autocast("cuda", dtype=dtype):
             y = model(x, m)

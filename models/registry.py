@@ -71,9 +71,7 @@ def load_generator(model: ShippedModel, device: torch.device) -> Generator:
     generator.load_state_dict({k: v.float() if v.is_floating_point() else v
                                for k, v in payload["state_dict"].items()})
     generator.eval().requires_grad_(False)
-    if device.type == "cuda":
-        generator = generator.to(device, memory_format=torch.channels_last)
-    return generator
+    return generator.to(device, memory_format=torch.channels_last)
 
 
 @lru_cache(maxsize=4)
