@@ -27,7 +27,8 @@ def content_seed(image: np.ndarray) -> int:
 
 
 def encode(image: object, density: float = 0.05, sampler: str = "random", seed: int | None = None,
-           values: str = "pred", quality: int = 75, chroma_skip: int = 1, model: str = "auto") -> bytes:
+           values: str = "pred", quality: int = 75, chroma_skip: int = 1, model: str = "auto",
+           optimize: int = 0) -> bytes:
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
@@ -39,6 +40,9 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
     chroma_skip: for "pred", how many of the finest levels carry luma only.
     model: reconstructor the decoder should use: "auto" names the default shipped model when
         there is one, "" names none (decoders then use their classical default).
+    optimize: tonal optimisation effort (0 = off): store the values that make the intended
+        reconstructor's output closest to the image (least squares for "linear"; gradient
+        steps through a learned generator), then quantise them.
     """
     img = as_image_array(image)
     h, w = img.shape[:2]
@@ -58,12 +62,16 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
     count = sample_count(h, w, density)
     mask = spec.make_mask(img, seed, count)
     mode = VALUE_MODES[values]
+    samples = img[mask].reshape(count, -1)
+    if optimize > 0:
+        samples = _optimise(img, mask, reconstructors.resolve("auto", hint), optimize)
     if mode == PRED:
         params = params_for_quality(quality, chroma_skip)
-        samples = img[mask].reshape(count, -1)
         value_bytes = encode_pred(samples, np.flatnonzero(mask), w, seed, params)
     else:
-        value_bytes = encode_values(img, mask)
+        canvas = np.zeros((h, w, samples.shape[1]), np.uint8)
+        canvas[mask] = samples
+        value_bytes = encode_values(canvas.reshape(img.shape), mask)
     header = Header(width=w, height=h, channels=1 if img.ndim == 2 else 3, sampler=spec.id,
                     value_mode=mode, value_param=quality if mode == PRED else 0, seed=seed,
                     count=count, model_hint=hint)
@@ -72,6 +80,16 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
         sections.append((MASK_TAG, encode_positions(mask)))
     sections.append((VALUES_TAG, value_bytes))
     return pack(header, sections)
+
+
+def _optimise(image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstructor, effort: int) -> np.ndarray:
+    """Sample values tuned for `rec` (see codec/tonal.py); effort = solver iterations."""
+    if rec.name == "linear":
+        from sparsepix.codec.tonal import optimise_linear
+
+        return optimise_linear(image, mask, iterations=effort)
+    raise InputError(f"tonal optimisation supports the linear reconstructor, not {rec.name!r}; "
+                     "encode with --model linear")
 
 
 def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, np.ndarray, np.ndarray]:

@@ -97,6 +97,9 @@ def cli() -> None:
 @click.option("--chroma-skip", default=1, show_default=True, type=click.IntRange(0, 3),
               help="pred only: finest sample levels that carry luma only (each level is 3/4 of "
                    "the samples below it).")
+@click.option("--optimize", default=0, show_default=True, type=click.IntRange(0, 1000),
+              help="Tonal optimisation: solver iterations that tune the stored values for the "
+                   "decoder's reconstructor (linear: least squares; ~50 is plenty). 0 = off.")
 @click.option("--bpp", "target_bpp", default=None, type=click.FloatRange(min=0, min_open=True),
               help="Rate control: choose density and quality for this many bits per pixel "
                    "(within 5 % below; --density and --quality are then ignored).")
@@ -106,7 +109,7 @@ def cli() -> None:
               help="Reconstructor the file asks decoders to use: auto (the default shipped model, "
                    "if installed), a reconstructor name, or '' for none.")
 def encode(inputs: tuple[str, ...], output: str, density: float, sampler: str, seed: int | None,
-           values: str, quality: int, chroma_skip: int, target_bpp: float | None,
+           values: str, quality: int, chroma_skip: int, optimize: int, target_bpp: float | None,
            target_size: int | None, model: str) -> None:
     """Encode INPUTS (image files or folders) to OUTPUT (.spx file, or a folder for several)."""
     from sparsepix.codec.api import encode_file
@@ -116,7 +119,7 @@ def encode(inputs: tuple[str, ...], output: str, density: float, sampler: str, s
 
     def job(src: Path, dst: Path) -> str:
         size = encode_file(src, dst, density=density, sampler=sampler, seed=seed, values=values,
-                           quality=quality, chroma_skip=chroma_skip, model=model,
+                           quality=quality, chroma_skip=chroma_skip, model=model, optimize=optimize,
                            target_bpp=target_bpp, target_bytes=target_size)
         return f"{dst}: {size} bytes"
 

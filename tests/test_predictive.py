@@ -96,3 +96,28 @@ def test_rate_control_hits_the_target(astronaut, bpp):
 def test_rate_control_impossible_target(astronaut):
     with pytest.raises(sparsepix.InputError, match="cannot fit"):
         sparsepix.encode_to_size(astronaut, 40)
+
+
+def test_tonal_operator_matches_the_linear_reconstructor(astronaut):
+    from sparsepix.codec.classical import linear
+    from sparsepix.codec.tonal import linear_operator
+
+    img = astronaut[100:180, 150:250]
+    mask = random_mask(2, 80, 100, 400)
+    a = linear_operator(mask)
+    idx = np.flatnonzero(mask.ravel())
+    via_matrix = (a @ img.reshape(-1, 3)[idx].astype(float)).reshape(img.shape)
+    assert np.abs(np.rint(via_matrix) - linear(img * mask[..., None], mask)).max() <= 1
+
+
+def test_tonal_optimisation_improves_linear_decoding(astronaut):
+    from sparsepix.benchmarks.metrics import psnr
+
+    img = astronaut[:200, :200]
+    plain = sparsepix.encode(img, density=0.03, model="linear", seed=1)
+    tuned = sparsepix.encode(img, density=0.03, model="linear", seed=1, optimize=30)
+    assert sparsepix.inspect(tuned).model_hint == "linear"
+    gain = psnr(img, sparsepix.decode(tuned)) - psnr(img, sparsepix.decode(plain))
+    assert gain > 0.5
+    with pytest.raises(sparsepix.InputError, match="linear"):
+        sparsepix.encode(img, density=0.03, model="pushpull", optimize=10)

@@ -1,0 +1,67 @@
+"""Tonal optimisation: choose the stored sample values so the decoder's image is closest.
+
+For Delaunay-linear reconstruction the output is linear in the sample values: every pixel is
+a barycentric mix of its triangle's three samples (outside the hull, its nearest sample). So
+the best values for a fixed mask solve a sparse least-squares problem, min ||A v - x||^2 per
+channel, which LSQR solves in a few dozen iterations. Pixels that are samples map to
+themselves in A, so their stored values trade their own exactness for their neighbourhood's.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import ndimage, sparse
+from scipy.sparse.linalg import lsqr
+from scipy.spatial import Delaunay, QhullError
+
+
+def linear_operator(mask: np.ndarray) -> sparse.csr_matrix:
+    """A (H*W, count) matrix: column j = the linear reconstruction's response to sample j."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    n = ys.size
+    sample_of_pixel = np.full(h * w, -1, np.int64)
+    sample_of_pixel[ys * w + xs] = np.arange(n)
+    gy, gx = np.mgrid[0:h, 0:w]
+    pts = np.column_stack([gy.ravel(), gx.ravel()]).astype(np.float64)
+    rows, cols, vals = [], [], []
+    inside = np.zeros(h * w, bool)
+    if n >= 3 and h > 1 and w > 1:
+        try:
+            tri = Delaunay(np.column_stack([ys, xs]).astype(np.float64))
+            simplex = tri.find_simplex(pts)
+            inside = simplex >= 0
+            s = simplex[inside]
+            t = tri.transform[s]
+            b2 = np.einsum("nij,nj->ni", t[:, :2], pts[inside] - t[:, 2])
+            bary = np.column_stack([b2, 1 - b2.sum(1)])
+            pix = np.flatnonzero(inside)
+            rows.append(np.repeat(pix, 3))
+            cols.append(tri.simplices[s].ravel())
+            vals.append(bary.ravel())
+        except QhullError:
+            inside[:] = False
+    # Outside the hull (or degenerate inputs): the nearest sample, as the reconstructor does.
+    outside = np.flatnonzero(~inside)
+    if outside.size:
+        _, (iy, ix) = ndimage.distance_transform_edt(~mask, return_indices=True)
+        nearest = sample_of_pixel[iy.ravel() * w + ix.ravel()]
+        rows.append(outside)
+        cols.append(nearest[outside])
+        vals.append(np.ones(outside.size))
+    return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
+                             shape=(h * w, n))
+
+
+def optimise_linear(image: np.ndarray, mask: np.ndarray, iterations: int = 50) -> np.ndarray:
+    """Sample values (count, C) uint8 that minimise the squared error of linear reconstruction."""
+    a = linear_operator(mask)
+    img = image.reshape(mask.size, -1).astype(np.float64)
+    start = img[np.flatnonzero(mask.ravel())]
+    out = np.empty_like(start)
+    for c in range(img.shape[1]):
+        # Solve for the correction from the plain samples: LSQR starts from zero.
+        residual = img[:, c] - a @ start[:, c]
+        delta = lsqr(a, residual, iter_lim=iterations, atol=1e-6, btol=1e-6)[0]
+        out[:, c] = start[:, c] + delta
+    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
