@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
-from sparsepix.codec import reconstructors
+from sparsepix.codec import adaptive, predictive, reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
 from sparsepix.codec.positions import decode_positions, encode_positions
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
@@ -17,7 +17,7 @@ from sparsepix.codec.predictive import decode_pred, encode_pred, params_for_qual
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
 from sparsepix.errors import BitstreamError, InputError
 
-MASK_TAG, VALUES_TAG = b"MASK", b"VALS"
+MASK_TAG, VALUES_TAG, VALUES2_TAG = b"MASK", b"VALS", b"VAL2"
 
 
 def content_seed(image: np.ndarray) -> int:
@@ -32,7 +32,9 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
-    sampler: "random" (positions cost only the seed) or "sobel" (edge-weighted, positions stored).
+    sampler: "random" (positions cost only the seed), "adaptive" (half random, half edge-weighted
+        from what the decoder rebuilds of the first half; positions cost nothing; needs "pred"
+        values) or "sobel" (edge-weighted from the image, positions stored).
     seed: seed of the sampling PRNG; None derives one from the image content.
     values: value coding: "pred" (lossy: YCoCg, quantised, predicted coarse to fine) or "raw8"
         (exact 8-bit samples).
@@ -60,34 +62,73 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
         rec = reconstructors.get(model.split("@")[0])  # fail now, not at decode time
         hint = rec.hint or rec.name
     count = sample_count(h, w, density)
-    mask = spec.make_mask(img, seed, count)
     mode = VALUE_MODES[values]
-    samples = img[mask].reshape(count, -1)
-    if optimize > 0:
-        samples = _optimise(img, mask, reconstructors.resolve("auto", hint), optimize)
-    if mode == PRED:
-        params = params_for_quality(quality, chroma_skip)
-        value_bytes = encode_pred(samples, np.flatnonzero(mask), w, seed, params)
+    rec = reconstructors.resolve("auto", hint) if optimize > 0 else None
+    sections = []
+    if spec.make_mask is None:  # adaptive
+        if mode != PRED:
+            raise InputError("the adaptive sampler needs the pred value mode")
+        sections = _encode_adaptive(img, seed, count, params_for_quality(quality, chroma_skip), rec, optimize)
     else:
-        canvas = np.zeros((h, w, samples.shape[1]), np.uint8)
-        canvas[mask] = samples
-        value_bytes = encode_values(canvas.reshape(img.shape), mask)
+        mask = spec.make_mask(img, seed, count)
+        samples = img[mask].reshape(count, -1)
+        if rec is not None:
+            samples = _optimise(img, mask, rec, optimize)
+        if spec.stores_positions:
+            sections.append((MASK_TAG, encode_positions(mask)))
+        if mode == PRED:
+            params = params_for_quality(quality, chroma_skip)
+            sections.append((VALUES_TAG, encode_pred(samples, np.flatnonzero(mask), w, seed, params)))
+        else:
+            canvas = np.zeros((h, w, samples.shape[1]), np.uint8)
+            canvas[mask] = samples
+            sections.append((VALUES_TAG, encode_values(canvas.reshape(img.shape), mask)))
     header = Header(width=w, height=h, channels=1 if img.ndim == 2 else 3, sampler=spec.id,
                     value_mode=mode, value_param=quality if mode == PRED else 0, seed=seed,
                     count=count, model_hint=hint)
-    sections = []
-    if spec.stores_positions:
-        sections.append((MASK_TAG, encode_positions(mask)))
-    sections.append((VALUES_TAG, value_bytes))
     return pack(header, sections)
 
 
-def _optimise(image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstructor, effort: int) -> np.ndarray:
+def _encode_adaptive(img: np.ndarray, seed: int, count: int, params, rec, effort: int) -> list[tuple[bytes, bytes]]:
+    """Stage 1 (random half) and stage 2 (placed from stage 1's decoded values) sections."""
+    h, w = img.shape[:2]
+    first = adaptive.first_stage(seed, h, w, count)
+    idx1 = np.flatnonzero(first)
+    values1 = _optimise(img, first, rec, effort) if rec is not None else img[first].reshape(idx1.size, -1)
+    raw1 = encode_pred(values1, idx1, w, seed, params)
+    decoded1 = decode_pred(raw1, idx1, w, seed, values1.shape[1])  # exactly what the decoder sees
+    second = adaptive.second_stage(seed, first, decoded1, count)
+    idx2 = np.flatnonzero(second)
+    if rec is not None:
+        values2 = _optimise(img, first | second, rec, effort, fixed=first, fixed_values=decoded1)
+    else:
+        values2 = img[second].reshape(idx2.size, -1)
+    prior = (predictive.positions_of(idx1, w), predictive.to_coding_domain(decoded1))
+    raw2 = encode_pred(values2, idx2, w, seed, params, prior)
+    return [(VALUES_TAG, raw1), (VALUES2_TAG, raw2)]
+
+
+def _decode_adaptive(spx, h: Header) -> tuple[np.ndarray, np.ndarray]:
+    first = adaptive.first_stage(h.seed, h.height, h.width, h.count)
+    idx1 = np.flatnonzero(first)
+    decoded1 = decode_pred(spx.sections[VALUES_TAG], idx1, h.width, h.seed, h.channels)
+    second = adaptive.second_stage(h.seed, first, decoded1, h.count)
+    idx2 = np.flatnonzero(second)
+    prior = (predictive.positions_of(idx1, h.width), predictive.to_coding_domain(decoded1))
+    decoded2 = decode_pred(spx.sections[VALUES2_TAG], idx2, h.width, h.seed, h.channels, prior)
+    canvas = np.zeros((h.height, h.width, h.channels), np.uint8)
+    canvas[first] = decoded1
+    canvas[second] = decoded2
+    return canvas, first | second
+
+
+def _optimise(image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstructor, effort: int,
+              **fixed) -> np.ndarray:
     """Sample values tuned for `rec` (see codec/tonal.py); effort = solver iterations."""
     if rec.name == "linear":
         from sparsepix.codec.tonal import optimise_linear
 
-        return optimise_linear(image, mask, iterations=effort)
+        return optimise_linear(image, mask, iterations=effort, **fixed)
     raise InputError(f"tonal optimisation supports the linear reconstructor, not {rec.name!r}; "
                      "encode with --model linear")
 
@@ -101,11 +142,18 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
         raise BitstreamError(f"unknown sampler id {h.sampler}")
     if h.value_mode not in (RAW8, PRED):
         raise BitstreamError(f"unsupported value mode {h.value_mode} (this decoder reads raw8, pred)")
-    expected = {VALUES_TAG} | ({MASK_TAG} if sampler.stores_positions else set())
+    two_stage = sampler.make_mask is None
+    expected = ({VALUES_TAG, VALUES2_TAG} if two_stage else {VALUES_TAG}) | (
+        {MASK_TAG} if sampler.stores_positions else set())
     critical = {tag for tag in spx.sections if tag[:1].isupper()}  # lowercase = skippable extra
     if critical != expected:
         names = ", ".join(sorted(t.decode("ascii", "replace") for t in critical))
         raise BitstreamError(f"sections [{names}] do not match sampler {sampler.name!r}")
+    if two_stage:
+        if h.value_mode != PRED:
+            raise BitstreamError("the adaptive sampler needs the pred value mode")
+        canvas, mask = _decode_adaptive(spx, h)
+        return h, canvas, mask
     if sampler.stores_positions:
         mask = decode_positions(spx.sections[MASK_TAG], h.height, h.width, h.count)
     else:
@@ -114,7 +162,7 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
         samples = decode_pred(spx.sections[VALUES_TAG], np.flatnonzero(mask), h.width, h.seed, h.channels)
     else:
         samples = decode_values(spx.sections[VALUES_TAG], h.count, h.channels)
-    canvas = np.zeros((h.height, h.width, h.channels), dtype=np.uint8)
+    canvas = np.zeros((h.height, h.width, h.channels), np.uint8)
     canvas[mask] = samples
     return h, canvas, mask
 

@@ -85,8 +85,10 @@ def cli() -> None:
 @click.option("--density", default=0.05, show_default=True, type=float,
               help="Share of pixels kept, in [0.001, 0.5].")
 @click.option("--sampler", default="random", show_default=True,
-              type=click.Choice(["random", "sobel"]),
-              help="random: uniform, positions cost only a seed. sobel: edge-weighted, positions stored.")
+              type=click.Choice(["random", "adaptive", "sobel"]),
+              help="random: uniform, positions cost only a seed. adaptive: half random, half "
+                   "edge-weighted from what the decoder rebuilds of the first half; no position "
+                   "bits. sobel: edge-weighted from the image, positions stored.")
 @click.option("--seed", default=None, type=click.IntRange(0, 2**64 - 1),
               help="Seed of the sampling PRNG [default: derived from the image].")
 @click.option("--values", default="pred", show_default=True, type=click.Choice(["pred", "raw8"]),
@@ -178,7 +180,8 @@ def info(files: tuple[str, ...], as_json: bool) -> None:
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False), default="sparsepix-demo")
 @click.option("--density", default=0.05, show_default=True, type=float, help="Share of pixels kept.")
-@click.option("--sampler", default="sobel", show_default=True, type=click.Choice(["random", "sobel"]))
+@click.option("--sampler", default="adaptive", show_default=True,
+              type=click.Choice(["random", "adaptive", "sobel"]))
 def demo(out_dir: str, density: float, sampler: str) -> None:
     """Encode scikit-image's astronaut photo and decode it with every reconstructor.
 

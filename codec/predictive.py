@@ -132,31 +132,47 @@ def _limits(channels: int) -> tuple[np.ndarray, np.ndarray]:
     return np.array([0, -255, -255]), np.array([255, 255, 255])
 
 
-def _run_levels(positions: np.ndarray, channels: int, params: PredParams,
-                residual_source) -> np.ndarray:
-    """Walk the levels; `residual_source(level, sl, pred, has_chroma)` returns the residuals.
+def _run_levels(positions: np.ndarray, channels: int, params: PredParams, residual_source,
+                prior: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+    """Walk the levels; `residual_source(level, sl, pred, steps, has_chroma)` gives residuals.
 
     The encoder's source quantises and records; the decoder's reads the stored ones. Both get
-    the same predictions, so reconstructions match bit for bit.
+    the same predictions, so reconstructions match bit for bit. `prior` (positions, decoded
+    values in the coding domain) are samples decoded earlier (the adaptive sampler's first
+    stage): they predict level 0 and join the neighbours of every later level.
     """
-    n = len(positions)
-    decoded = np.zeros((n, channels), np.int64)
+    n_prior = 0 if prior is None else len(prior[0])
+    all_positions = positions if prior is None else np.concatenate([prior[0], positions])
+    decoded = np.zeros((n_prior + len(positions), channels), np.int64)
+    if prior is not None:
+        decoded[:n_prior] = prior[1]
     steps = np.array([params.luma_step] + [params.chroma_step] * (channels - 1), np.int64)
     lo, hi = _limits(channels)
-    bounds = level_bounds(n)
+    bounds = level_bounds(len(positions))
     start = 0
     for level, end in enumerate(bounds):
         sl = slice(start, end)
-        if level == 0:
+        known = n_prior + start
+        if known == 0:
             pred = np.tile(np.array([128] + [0] * (channels - 1), np.int64), (end - start, 1))
         else:
-            idx, d2 = _neighbours(positions[:start], positions[sl], NEIGHBOURS)
-            pred = _predict(decoded[:start], idx, d2)
+            idx, d2 = _neighbours(all_positions[:known], positions[sl], NEIGHBOURS)
+            pred = _predict(decoded[:known], idx, d2)
         has_chroma = channels > 1 and level < len(bounds) - params.chroma_skip
         r = residual_source(level, sl, pred, steps, has_chroma)
-        decoded[sl] = np.clip(pred + r * steps, lo, hi)
+        decoded[n_prior + start : n_prior + end] = np.clip(pred + r * steps, lo, hi)
         start = end
-    return decoded
+    return decoded[n_prior:]
+
+
+def to_coding_domain(values: np.ndarray) -> np.ndarray:
+    """(n, C) uint8 -> int64 in the domain predictions work in (YCoCg-R, or gray as is)."""
+    return rgb_to_ycocg(values).astype(np.int64) if values.shape[1] == 3 else values.astype(np.int64)
+
+
+def positions_of(indices: np.ndarray, width: int) -> np.ndarray:
+    rows, cols = np.divmod(indices.astype(np.int64), width)
+    return np.stack([rows, cols], axis=1)
 
 
 # -- section bytes ---------------------------------------------------------------------------------
@@ -178,15 +194,18 @@ def chroma_count(n: int, params: PredParams) -> int:
 
 def _ordered_positions(indices: np.ndarray, width: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     order = level_order(seed, indices)
-    rows, cols = np.divmod(indices.astype(np.int64), width)
-    return order, np.stack([rows, cols], axis=1)[order]
+    return order, positions_of(indices, width)[order]
 
 
-def encode_pred(samples: np.ndarray, indices: np.ndarray, width: int, seed: int, params: PredParams) -> bytes:
-    """Raw VALS bytes for samples (n, C) uint8 at row-major pixel `indices` (increasing)."""
+def encode_pred(samples: np.ndarray, indices: np.ndarray, width: int, seed: int, params: PredParams,
+                prior: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+    """Raw VALS bytes for samples (n, C) uint8 at row-major pixel `indices` (increasing).
+
+    `prior`: (positions, coding-domain values) of samples the decoder already has.
+    """
     channels = samples.shape[1]
     order, positions = _ordered_positions(indices, width, seed)
-    target = (rgb_to_ycocg(samples) if channels == 3 else samples.astype(np.int64))[order]
+    target = to_coding_domain(samples)[order]
     residuals = np.zeros_like(target)
 
     def quantise(level, sl, pred, steps, has_chroma):
@@ -196,7 +215,7 @@ def encode_pred(samples: np.ndarray, indices: np.ndarray, width: int, seed: int,
         residuals[sl] = r
         return r
 
-    _run_levels(positions, channels, params, quantise)
+    _run_levels(positions, channels, params, quantise, prior)
     n_chroma = chroma_count(len(samples), params) if channels == 3 else 0
     planes = [_zigzag(residuals[:, 0])] + [_zigzag(residuals[:n_chroma, c]) for c in range(1, channels)]
     wide = 0
@@ -211,7 +230,8 @@ def encode_pred(samples: np.ndarray, indices: np.ndarray, width: int, seed: int,
     return head + b"".join(body)
 
 
-def decode_pred(raw: bytes, indices: np.ndarray, width: int, seed: int, channels: int) -> np.ndarray:
+def decode_pred(raw: bytes, indices: np.ndarray, width: int, seed: int, channels: int,
+                prior: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
     """(n, C) uint8 sample values for the kept pixels at row-major `indices` (increasing)."""
     if len(raw) < _HEAD.size:
         raise BitstreamError("value section too short for its parameters")
@@ -242,7 +262,7 @@ def decode_pred(raw: bytes, indices: np.ndarray, width: int, seed: int, channels
 
     order, positions = _ordered_positions(indices, width, seed)
     decoded = _run_levels(positions, channels, params,
-                          lambda level, sl, pred, steps, has_chroma: residuals[sl])
+                          lambda level, sl, pred, steps, has_chroma: residuals[sl], prior)
     values = ycocg_to_rgb(decoded) if channels == 3 else decoded.astype(np.uint8)
     out = np.empty_like(values)
     out[order] = values

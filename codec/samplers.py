@@ -2,6 +2,8 @@
 
 - `random`: uniform. The mask is a pure function of (seed, H, W, count) so the file stores
   only the seed. Masks are nested: for one seed, a lower count keeps a subset of a higher one.
+- `adaptive`: half random, half drawn from the Sobel map of a coarse image the decoder can
+  rebuild from the first half; positions cost nothing (codec/adaptive.py, driven by the API).
 - `sobel`: the X-GANs feature sampling. A probability map from the Sobel gradient magnitude,
   mixed with a uniform floor so flat areas still get samples; exactly `count` pixels are drawn
   from it without replacement. The decoder cannot recompute it, so positions are stored.
@@ -79,12 +81,15 @@ class Sampler:
     name: str
     id: int  # stored in the header
     stores_positions: bool
-    make_mask: Callable[[np.ndarray, int, int], np.ndarray]  # (image, seed, count) -> mask
+    # (image, seed, count) -> mask; None for the adaptive sampler, whose second stage depends
+    # on decoded values and is run by the API.
+    make_mask: Callable[[np.ndarray, int, int], np.ndarray] | None
 
 
 SAMPLERS: dict[str, Sampler] = {
     "random": Sampler("random", 0, False, lambda img, seed, n: random_mask(seed, *img.shape[:2], n)),
     "sobel": Sampler("sobel", 1, True, lambda img, seed, n: sobel_mask(img, seed, n)),
+    "adaptive": Sampler("adaptive", 2, False, None),
 }
 SAMPLER_BY_ID = {s.id: s for s in SAMPLERS.values()}
 

@@ -53,15 +53,26 @@ def linear_operator(mask: np.ndarray) -> sparse.csr_matrix:
                              shape=(h * w, n))
 
 
-def optimise_linear(image: np.ndarray, mask: np.ndarray, iterations: int = 50) -> np.ndarray:
-    """Sample values (count, C) uint8 that minimise the squared error of linear reconstruction."""
+def optimise_linear(image: np.ndarray, mask: np.ndarray, iterations: int = 50,
+                    fixed: np.ndarray | None = None, fixed_values: np.ndarray | None = None) -> np.ndarray:
+    """Sample values (count, C) uint8 that minimise the squared error of linear reconstruction.
+
+    `fixed` (a subset of `mask`) marks samples whose values are already decided
+    (`fixed_values`, (n_fixed, C), row-major order); only the others are solved for, and
+    only they are returned, in row-major order.
+    """
     a = linear_operator(mask)
     img = image.reshape(mask.size, -1).astype(np.float64)
-    start = img[np.flatnonzero(mask.ravel())]
-    out = np.empty_like(start)
+    kept = np.flatnonzero(mask.ravel())
+    values = img[kept].copy()
+    free = np.ones(kept.size, bool)
+    if fixed is not None:
+        free = ~fixed.ravel()[kept]
+        values[~free] = fixed_values
+    a_free = a[:, np.flatnonzero(free)]
     for c in range(img.shape[1]):
         # Solve for the correction from the plain samples: LSQR starts from zero.
-        residual = img[:, c] - a @ start[:, c]
-        delta = lsqr(a, residual, iter_lim=iterations, atol=1e-6, btol=1e-6)[0]
-        out[:, c] = start[:, c] + delta
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+        residual = img[:, c] - a @ values[:, c]
+        delta = lsqr(a_free, residual, iter_lim=iterations, atol=1e-6, btol=1e-6)[0]
+        values[free, c] += delta
+    return np.clip(np.rint(values[free]), 0, 255).astype(np.uint8)
