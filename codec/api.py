@@ -129,8 +129,10 @@ def _optimise(image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstru
         from sparsepix.codec.tonal import optimise_linear
 
         return optimise_linear(image, mask, iterations=effort, **fixed)
-    raise InputError(f"tonal optimisation supports the linear reconstructor, not {rec.name!r}; "
-                     "encode with --model linear")
+    if rec.tune is not None:
+        return rec.tune(image, mask, effort, **fixed)
+    raise InputError(f"tonal optimisation supports the linear reconstructor and learned models, "
+                     f"not {rec.name!r}; encode with --model linear or a model name")
 
 
 def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, np.ndarray, np.ndarray]:

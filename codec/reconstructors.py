@@ -26,6 +26,8 @@ class Reconstructor:
     description: str
     learned: bool = False
     hint: str = ""  # "name@version" written into files meant for this reconstructor
+    # Tonal optimisation hook for learned models: (image, mask, steps, **fixed) -> values.
+    tune: Callable[..., np.ndarray] | None = None
 
 
 _REGISTRY: dict[str, Reconstructor] = {}

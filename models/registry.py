@@ -89,12 +89,23 @@ def reconstruct_with(model: ShippedModel, canvas: np.ndarray, mask: np.ndarray, 
     return generate(_cached(model, str(dev)), canvas, mask, dev)
 
 
+def tune_values(model: ShippedModel, image: np.ndarray, mask: np.ndarray, steps: int, device: str = "cpu",
+                **fixed) -> np.ndarray:
+    """Tonal optimisation of the sample values for this model (see models/tonal.py)."""
+    from sparsepix.models.tonal import optimise_through
+
+    generator = load_generator(model, pick_device(device))  # a private copy: gradients flow
+    generator.requires_grad_(False)
+    return optimise_through(generator, image, mask, steps, **fixed)
+
+
 def _register_all() -> None:
     for model in shipped().values():
         reconstructors.register(reconstructors.Reconstructor(
             name=model.name,
             fn=lambda canvas, mask, device, m=model: reconstruct_with(m, canvas, mask, device),
             description=model.description, learned=True, hint=model.hint,
+            tune=lambda image, mask, steps, m=model, **fixed: tune_values(m, image, mask, steps, **fixed),
         ))
 
 

@@ -84,3 +84,26 @@ def test_shipped_models_decode_through_the_codec(astronaut):
         assert out.shape == astronaut.shape
         rec = reconstructors.get(name)
         assert rec.learned and rec.hint == model.hint
+
+
+def test_tonal_optimisation_through_a_generator_lowers_its_error(tiny_model, astronaut):
+    from sparsepix.benchmarks.metrics import psnr
+    from sparsepix.models.registry import tune_values
+
+    img = astronaut[:64, :80]
+    mask = np.random.default_rng(2).random((64, 80)) < 0.1
+    g = load_generator(tiny_model, torch.device("cpu"))
+
+    def decoded(values):
+        canvas = np.zeros_like(img)
+        canvas[mask] = values
+        out = generate(g, canvas, mask, torch.device("cpu"))
+        out[mask] = values
+        return out
+
+    tuned = tune_values(tiny_model, img, mask, steps=30)
+    assert tuned.shape == (mask.sum(), 3)
+    assert psnr(img, decoded(tuned)) > psnr(img, decoded(img[mask])) + 0.2
+    half = mask & (np.arange(80)[None, :] < 40)
+    part = tune_values(tiny_model, img, mask, steps=5, fixed=half, fixed_values=img[half])
+    assert part.shape == ((mask & ~half).sum(), 3)

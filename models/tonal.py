@@ -1,0 +1,49 @@
+"""Tonal optimisation through a learned generator: gradient steps on the stored sample values.
+
+The decoder's output G(canvas(v)) with the samples pasted back is differentiable in the values
+v, so Adam on v (in [-1, 1]) lowers the squared error of what the decoder will show. Samples
+listed as fixed (already decided, e.g. the adaptive sampler's first stage) stay as given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from sparsepix.models.generator import Generator
+
+
+def optimise_through(generator: Generator, image: np.ndarray, mask: np.ndarray, steps: int,
+                     fixed: np.ndarray | None = None, fixed_values: np.ndarray | None = None,
+                     lr: float = 0.01) -> np.ndarray:
+    """Values (n_free, C) uint8 for the free samples of `mask`, in row-major order."""
+    device = next(generator.parameters()).device
+    h, w = mask.shape
+    img = image.reshape(h, w, -1)
+    target = torch.from_numpy(img.transpose(2, 0, 1).copy()).float().div(127.5).sub(1)[None].to(device)
+    ys, xs = np.nonzero(mask)
+    values = torch.from_numpy(img[ys, xs].astype(np.float32) / 127.5 - 1).to(device)
+    free = np.ones(ys.size, bool) if fixed is None else ~fixed[ys, xs]
+    if fixed is not None:
+        values[torch.from_numpy(~free)] = torch.from_numpy(fixed_values.astype(np.float32) / 127.5 - 1).to(device)
+    free_t = torch.from_numpy(free).to(device)
+    param = values[free_t].clone().requires_grad_(True)
+    m = torch.from_numpy(mask.astype(np.float32))[None, None].to(device)
+    yi, xi = torch.from_numpy(ys).to(device), torch.from_numpy(xs).to(device)
+    opt = torch.optim.Adam([param], lr=lr)
+    generator.eval()
+    for _ in range(steps):
+        current = values.clone()
+        current[free_t] = param
+        canvas = torch.zeros_like(target)
+        canvas[0, :, yi, xi] = current.T
+        out = generator(canvas, m)
+        out = torch.where(m.bool(), canvas, out)
+        loss = torch.mean((out - target) ** 2)
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            param.clamp_(-1, 1)
+    result = ((param.detach().cpu().numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
+    return result
