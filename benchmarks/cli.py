@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
-DEFAULT_SPARSEPIX = "random:linear,random:pushpull,sobel:linear,random:linear:raw8"
+DEFAULT_SPARSEPIX = "random:linear,random:linear:pred:50,adaptive:linear:pred:50,sobel:linear,random:linear:raw8"
 ANCHOR = "jpeg-optimized"
 
 
@@ -19,12 +19,15 @@ def _sparsepix_specs(text: str):
     specs = []
     for item in filter(None, text.split(",")):
         parts = item.split(":")
-        if len(parts) not in (2, 3):
-            raise click.BadParameter(f"{item!r} is not SAMPLER:RECONSTRUCTOR[:VALUES]", param_hint="--sparsepix")
+        if len(parts) not in (2, 3, 4):
+            raise click.BadParameter(f"{item!r} is not SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]]",
+                                     param_hint="--sparsepix")
         sampler, rec = parts[0], parts[1]
         reconstructors.get(rec)  # unknown names fail before the sweep starts
-        specs.append(CurveSpec("sparsepix", sampler=sampler, reconstructor=rec,
-                               values=parts[2] if len(parts) == 3 else "pred"))
+        values = parts[2] if len(parts) >= 3 and parts[2] else "pred"
+        optimize = int(parts[3]) if len(parts) == 4 else 0
+        specs.append(CurveSpec("sparsepix", sampler=sampler, reconstructor=rec, values=values,
+                               optimize=optimize))
     return specs
 
 
@@ -60,8 +63,8 @@ def _standing(curve_map: dict[str, dict]) -> str:
 @click.option("--codecs", default=DEFAULT_CLASSICAL, show_default=True,
               help="Classical codecs, comma-separated ('' for none).")
 @click.option("--sparsepix", "sparse", default=DEFAULT_SPARSEPIX, show_default=True,
-              help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES] (VALUES pred or raw8, default pred), "
-                   "comma-separated.")
+              help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]] (VALUES pred or raw8, "
+                   "default pred; OPTIMIZE = tonal optimisation effort, default 0), comma-separated.")
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Worker processes.")
 @click.option("--limit", default=0, type=click.IntRange(0), help="Only the first N images (0 = all).")
 @click.option("--reference", default=None, type=click.Path(exists=True, file_okay=False),

@@ -25,11 +25,13 @@ class CurveSpec:
     sampler: str = "random"
     reconstructor: str = "linear"
     values: str = "pred"
+    optimize: int = 0  # tonal optimisation effort for the reconstructor
 
     @property
     def name(self) -> str:
         if self.kind == "sparsepix":
-            return f"sparsepix-{self.sampler}-{self.values}-{self.reconstructor}"
+            opt = f"-opt{self.optimize}" if self.optimize else ""
+            return f"sparsepix-{self.sampler}-{self.values}-{self.reconstructor}{opt}"
         return self.kind
 
 
@@ -139,7 +141,8 @@ class Sparsepix(Codec):
         self.spec = spec
         self.name = spec.name
         self.description = (f"sparsepix, {spec.sampler} sampler, {spec.values} values, "
-                            f"{spec.reconstructor} reconstructor")
+                            f"{spec.reconstructor} reconstructor"
+                            + (f", tonal optimisation {spec.optimize}" if spec.optimize else ""))
 
     def settings(self, quick: bool) -> list[float]:
         return [0.01, 0.05, 0.2] if quick else [0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
@@ -147,7 +150,9 @@ class Sparsepix(Codec):
     def encode(self, image: np.ndarray, setting: float) -> bytes:
         from sparsepix.codec.api import encode
 
-        return encode(image, density=setting, sampler=self.spec.sampler, values=self.spec.values, model="")
+        # The file names its reconstructor, as a user's would when optimising for it.
+        return encode(image, density=setting, sampler=self.spec.sampler, values=self.spec.values,
+                      model=self.spec.reconstructor, optimize=self.spec.optimize)
 
     def decode(self, data: bytes) -> np.ndarray:
         from sparsepix.codec.api import decode
