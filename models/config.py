@@ -18,6 +18,7 @@ class GeneratorConfig:
     n_blocks: int = 9  # residual blocks at the bottleneck
     dropout: float = 0.0  # inside residual blocks (the paper trains with 0.5)
     passthrough: bool = False  # ResGAN: concatenate a push-pull fill of the input before the head
+    residual: bool = False  # output = clamp(push-pull fill + head), head starting at zero
     norm: str = "batch"  # "batch" (the paper) or "instance"
 
     @property
@@ -64,8 +65,14 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     "resgan": (GeneratorConfig(ngf=64, dropout=0.5, passthrough=True), DiscriminatorConfig(ndf=64)),
     "resgan-32": (GeneratorConfig(ngf=32, passthrough=True), DiscriminatorConfig(ndf=32)),
     "resgan-16": (GeneratorConfig(ngf=16, passthrough=True), DiscriminatorConfig(ndf=32)),
+    # Pass-through plus a global residual: the untrained network already outputs the push-pull
+    # fill, and training only has to learn corrections (docs/DECISIONS.md).
+    "residual-16": (GeneratorConfig(ngf=16, passthrough=True, residual=True), DiscriminatorConfig(ndf=32)),
+    "residual-32": (GeneratorConfig(ngf=32, passthrough=True, residual=True), DiscriminatorConfig(ndf=32)),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
     "tiny-resgan": (GeneratorConfig(ngf=8, n_blocks=2, passthrough=True),
                     DiscriminatorConfig(ndf=8, n_layers=2)),
+    "tiny-residual": (GeneratorConfig(ngf=8, n_blocks=2, passthrough=True, residual=True),
+                      DiscriminatorConfig(ndf=8, n_layers=2)),
 }

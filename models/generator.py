@@ -59,8 +59,12 @@ class Generator(nn.Module):
                        _norm(c.norm, width // 2), nn.LeakyReLU(0.2, True)]
             width //= 2
         self.body = nn.Sequential(*layers)
-        head_in = width + (c.image_channels if c.passthrough else 0)
-        self.head = nn.Sequential(nn.ReflectionPad2d(3), nn.Conv2d(head_in, c.image_channels, 7), nn.Tanh())
+        head_in = width + (c.image_channels if c.passthrough or c.residual else 0)
+        head_conv = nn.Conv2d(head_in, c.image_channels, 7)
+        if c.residual:
+            # Start as the identity on the coarse image: zero correction.
+            head_conv.is_residual_head = True
+        self.head = nn.Sequential(nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh())
 
     def _padding(self, size: int) -> int:
         """Pad to a multiple of the stride, and to at least two pixels at the bottleneck
@@ -72,13 +76,18 @@ class Generator(nn.Module):
         h, w = canvas.shape[-2:]
         ph, pw = self._padding(h), self._padding(w)
         x = torch.cat([canvas * mask, mask], dim=1)
+        needs_coarse = self.config.passthrough or self.config.residual
+        # ResGAN's coarse image: a push-pull fill of the input, at the input's own size.
+        coarse = pushpull_fill(x[:, :-1], x[:, -1:]) if needs_coarse else None
         if ph or pw:
             # Reflect padding needs pad < size; replicate covers tiny inputs.
             mode = "reflect" if ph < h and pw < w else "replicate"
             x = F.pad(x, (0, pw, 0, ph), mode=mode)
+            coarse = F.pad(coarse, (0, pw, 0, ph), mode=mode) if needs_coarse else None
         features = self.body(x)
-        if self.config.passthrough:
-            # ResGAN: carry the coarse image straight to the output path (concatenated).
-            coarse = pushpull_fill(x[:, :-1], x[:, -1:])
-            features = torch.cat([features, coarse], dim=1)
-        return self.head(features)[..., :h, :w]
+        if not needs_coarse:
+            return self.head(features)[..., :h, :w]
+        out = self.head(torch.cat([features, coarse], dim=1))  # concatenated, as ResGAN
+        if self.config.residual:
+            out = torch.clamp(coarse + out, -1.0, 1.0)
+        return out[..., :h, :w]

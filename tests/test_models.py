@@ -108,3 +108,17 @@ def test_vgg_loads_torchvision_layout_and_perceptual_loss(tmp_path):
     torch.save({"features.0.weight": torch.zeros(1)}, bad)
     with pytest.raises(Exception, match="vgg19"):
         VGG19Features.from_file(bad)
+
+
+def test_residual_generator_starts_as_its_coarse_fill():
+    from sparsepix.train.loop import init_weights
+
+    g = Generator(PRESETS["tiny-residual"][0])
+    g.apply(init_weights)
+    g.eval()
+    for hw in [(40, 52), (37, 50), (1, 3)]:
+        canvas = torch.rand(1, 3, *hw) * 2 - 1
+        mask = (torch.rand(1, 1, *hw) < 0.3).float()
+        mask[..., 0, 0] = 1
+        with torch.no_grad():
+            assert torch.allclose(g(canvas, mask), pushpull_fill(canvas * mask, mask).clamp(-1, 1), atol=1e-6)

@@ -66,7 +66,10 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
 
 def init_weights(module: torch.nn.Module) -> None:
     """N(0, 0.02) convolutions, N(1, 0.02) norm scales: the pix2pix initialisation."""
-    if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+    if getattr(module, "is_residual_head", False):
+        torch.nn.init.zeros_(module.weight)  # a residual generator starts as its coarse input
+        torch.nn.init.zeros_(module.bias)
+    elif isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
         torch.nn.init.normal_(module.weight, 0.0, 0.02)
         if module.bias is not None:
             torch.nn.init.zeros_(module.bias)
