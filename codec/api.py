@@ -13,7 +13,7 @@ from sparsepix.codec import adaptive, predictive, reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
 from sparsepix.codec.positions import decode_positions, encode_positions
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
-from sparsepix.codec.predictive import decode_pred, encode_pred, params_for_quality
+from sparsepix.codec.predictive import DEFAULT_QUALITY, decode_pred, encode_pred, params_for_quality
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
 from sparsepix.errors import BitstreamError, InputError
 
@@ -27,7 +27,7 @@ def content_seed(image: np.ndarray) -> int:
 
 
 def encode(image: object, density: float = 0.05, sampler: str = "random", seed: int | None = None,
-           values: str = "pred", quality: int = 75, chroma_skip: int = 1, model: str = "auto",
+           values: str = "pred", quality: int = DEFAULT_QUALITY, chroma_skip: int = 1, model: str = "auto",
            optimize: int = 0) -> bytes:
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
@@ -38,7 +38,9 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
     seed: seed of the sampling PRNG; None derives one from the image content.
     values: value coding: "pred" (lossy: YCoCg, quantised, predicted coarse to fine) or "raw8"
         (exact 8-bit samples).
-    quality: 1..100 for "pred"; 75 quantises luma with step 8 and chroma with step 16.
+    quality: 1..100 for "pred": 75 quantises luma with step 8 and chroma with step 16, each
+        12.5 points less doubles the steps. The default, 65 (steps 14 and 28), measured best at
+        equal rate on Kodak: coarser samples, but more of them.
     chroma_skip: for "pred", how many of the finest levels carry luma only.
     model: reconstructor the decoder should use: "auto" names the default shipped model when
         there is one, "" names none (decoders then use their classical default).

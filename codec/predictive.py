@@ -27,6 +27,7 @@ from sparsepix.codec.prng import splitmix64
 from sparsepix.errors import BitstreamError, InputError
 
 LEVEL0 = 64
+DEFAULT_QUALITY = 65  # best rate-distortion on Kodak in a sweep of 35..85 (docs/DECISIONS.md)
 NEIGHBOURS = 4
 WEIGHT_ONE = 1 << 16
 _HEAD = struct.Struct("<BBBBB")  # version, luma step, chroma step, chroma_skip, width flags
@@ -40,7 +41,7 @@ class PredParams:
 
 
 def params_for_quality(quality: int, chroma_skip: int = 1) -> PredParams:
-    """Quality 1..100 -> quantiser steps (75, the default, gives luma 8 and chroma 16)."""
+    """Quality 1..100 -> quantiser steps (75 gives luma 8 and chroma 16; 65, the default, 14 and 28)."""
     if not 1 <= quality <= 100:
         raise InputError(f"quality {quality} is outside [1, 100]")
     if not 0 <= chroma_skip <= 3:
