@@ -68,21 +68,25 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 127.5 - 1.0
 
 
-def random_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def _pad_to(image: np.ndarray, size: int) -> np.ndarray:
+    """Reflect-pad images smaller than the crop rather than upscale them."""
     h, w = image.shape[:2]
-    if h < size or w < size:  # reflect-pad small images rather than upscale them
-        image = np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
-        h, w = image.shape[:2]
+    if h >= size and w >= size:
+        return image
+    return np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
+
+
+def random_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    image = _pad_to(image, size)
+    h, w = image.shape[:2]
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
     crop = image[y : y + size, x : x + size]
     return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
 def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
+    image = _pad_to(image, size)
     h, w = image.shape[:2]
-    if h < size or w < size:
-        image = np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
-        h, w = image.shape[:2]
     y, x = (h - size) // 2, (w - size) // 2
     return image[y : y + size, x : x + size]
 
