@@ -115,3 +115,30 @@ def test_real_file_mutations_fail_cleanly(small_rgb):
         broken[pos] ^= 0x40
         with pytest.raises(BitstreamError):
             sparsepix.decode(bytes(broken), reconstructor="nearest")
+
+
+@pytest.mark.parametrize("sampler", ["random", "sobel", "adaptive"])
+def test_garbage_inside_valid_checksums_fails_cleanly(small_rgb, sampler):
+    """Sections re-packed with correct CRCs but corrupted payloads: BitstreamError or an image."""
+    import numpy as np
+
+    from sparsepix.bitstream import parse
+
+    spx = parse(sparsepix.encode(small_rgb, density=0.1, sampler=sampler, seed=2, model=""))
+    rng = np.random.default_rng(0)
+    for trial in range(60):
+        sections = []
+        for tag, raw in spx.sections.items():
+            raw = bytearray(raw)
+            if raw and rng.random() < 0.7:
+                for _ in range(int(rng.integers(1, 4))):
+                    raw[int(rng.integers(0, len(raw)))] = int(rng.integers(0, 256))
+            if rng.random() < 0.2:
+                raw = raw[: int(rng.integers(0, len(raw) + 1))]
+            sections.append((tag, bytes(raw)))
+        data = pack(spx.header, sections)
+        try:
+            out = sparsepix.decode(data, reconstructor="nearest")
+            assert out.shape == small_rgb.shape
+        except BitstreamError:
+            pass
