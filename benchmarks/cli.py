@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
-DEFAULT_SPARSEPIX = "random:linear,random:linear:pred:50,adaptive:linear:pred:50,sobel:linear,random:linear:raw8"
+DEFAULT_SPARSEPIX = (
+    "random:linear,random:linear:pred:50,adaptive:linear:pred:50,sobel:linear,random:linear:raw8"
+)
 ANCHOR = "jpeg-optimized"
 
 
@@ -20,14 +22,16 @@ def _sparsepix_specs(text: str):
     for item in filter(None, text.split(",")):
         parts = item.split(":")
         if len(parts) not in (2, 3, 4):
-            raise click.BadParameter(f"{item!r} is not SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]]",
-                                     param_hint="--sparsepix")
+            raise click.BadParameter(
+                f"{item!r} is not SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]]", param_hint="--sparsepix"
+            )
         sampler, rec = parts[0], parts[1]
         reconstructors.get(rec)  # unknown names fail before the sweep starts
         values = parts[2] if len(parts) >= 3 and parts[2] else "pred"
         optimize = int(parts[3]) if len(parts) == 4 else 0
-        specs.append(CurveSpec("sparsepix", sampler=sampler, reconstructor=rec, values=values,
-                               optimize=optimize))
+        specs.append(
+            CurveSpec("sparsepix", sampler=sampler, reconstructor=rec, values=values, optimize=optimize)
+        )
     return specs
 
 
@@ -37,7 +41,9 @@ def _standing(curve_map: dict[str, dict]) -> str:
 
     lines = ["**Where sparsepix stands (generated from the numbers above).**"]
     for rate in FIXED_RATES:
-        scored = [(quality_at(c["results"]["bpp"], c["results"]["psnr-rgb"], rate), n) for n, c in curve_map.items()]
+        scored = [
+            (quality_at(c["results"]["bpp"], c["results"]["psnr-rgb"], rate), n) for n, c in curve_map.items()
+        ]
         scored = [(q, n) for q, n in scored if q is not None]
         if not scored:
             lines.append(f"At {rate:g} bpp no curve has a point.")
@@ -51,8 +57,11 @@ def _standing(curve_map: dict[str, dict]) -> str:
         else:
             lines.append(f"At {rate:g} bpp sparsepix has no point; {best} leads with {best_q:.2f} dB.")
     lowest = {n: min(c["results"]["bpp"]) for n, c in curve_map.items()}
-    lines.append("Lowest mean rates: " + ", ".join(f"{n} {b:.3f}" for n, b in sorted(lowest.items(), key=lambda x: x[1]))
-                 + " bpp.")
+    lines.append(
+        "Lowest mean rates: "
+        + ", ".join(f"{n} {b:.3f}" for n, b in sorted(lowest.items(), key=lambda x: x[1]))
+        + " bpp."
+    )
     return "\n\n".join(lines)
 
 
@@ -60,15 +69,28 @@ def _standing(curve_map: dict[str, dict]) -> str:
 @click.argument("dataset", type=click.Path(exists=True, file_okay=False))
 @click.option("--out", required=True, type=click.Path(file_okay=False), help="Folder for results and report.")
 @click.option("--quick", is_flag=True, help="Fewer settings per codec (a few minutes on Kodak).")
-@click.option("--codecs", default=DEFAULT_CLASSICAL, show_default=True,
-              help="Classical codecs, comma-separated ('' for none).")
-@click.option("--sparsepix", "sparse", default=DEFAULT_SPARSEPIX, show_default=True,
-              help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]] (VALUES pred or raw8, "
-                   "default pred; OPTIMIZE = tonal optimisation effort, default 0), comma-separated.")
+@click.option(
+    "--codecs",
+    default=DEFAULT_CLASSICAL,
+    show_default=True,
+    help="Classical codecs, comma-separated ('' for none).",
+)
+@click.option(
+    "--sparsepix",
+    "sparse",
+    default=DEFAULT_SPARSEPIX,
+    show_default=True,
+    help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]] (VALUES pred or raw8, "
+    "default pred; OPTIMIZE = tonal optimisation effort, default 0), comma-separated.",
+)
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Worker processes.")
 @click.option("--limit", default=0, type=click.IntRange(0), help="Only the first N images (0 = all).")
-@click.option("--reference", default=None, type=click.Path(exists=True, file_okay=False),
-              help="Folder of CompressAI-format JSON curves to overlay (e.g. ../shared/reference/compressai-kodak).")
+@click.option(
+    "--reference",
+    default=None,
+    type=click.Path(exists=True, file_okay=False),
+    help="Folder of CompressAI-format JSON curves to overlay (e.g. ../shared/reference/compressai-kodak).",
+)
 @click.option("--crop-image", default="", help="Image for the side-by-side crops [default: the first].")
 @click.option("--crop-bpp", default=0.25, show_default=True, type=float, help="Rate the crops are shown at.")
 def bench(dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, crop_bpp) -> None:
@@ -82,14 +104,22 @@ def bench(dataset, out, quick, codecs, sparse, workers, limit, reference, crop_i
     from sparsepix.benchmarks.codecs import CurveSpec, make_codec
     from sparsepix.errors import InputError
 
-    images = sorted(p for p in Path(dataset).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp"})
+    images = sorted(
+        p for p in Path(dataset).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp"}
+    )
     images = images[:limit] if limit else images
     if not images:
         raise InputError(f"no images in {dataset}")
-    specs = {s.name: s for s in [CurveSpec(k) for k in filter(None, codecs.split(","))] + _sparsepix_specs(sparse)}
+    specs = {
+        s.name: s for s in [CurveSpec(k) for k in filter(None, codecs.split(","))] + _sparsepix_specs(sparse)
+    }
     adapters = {name: make_codec(spec) for name, spec in specs.items()}
-    tasks = [sweep.Task(spec, str(img), setting) for name, spec in specs.items()
-             for setting in adapters[name].settings(quick) for img in images]
+    tasks = [
+        sweep.Task(spec, str(img), setting)
+        for name, spec in specs.items()
+        for setting in adapters[name].settings(quick)
+        for img in images
+    ]
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
     measured = sweep.run(tasks, out_dir, workers)
@@ -104,8 +134,9 @@ def bench(dataset, out, quick, codecs, sparse, workers, limit, reference, crop_i
     crop_path = next((p for p in images if p.name == crop_image), images[0])
     crop_rows = report.crops(specs, measured, crop_path, crop_bpp, out_dir)
     command = "sparsepix bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "sparsepix bench"
-    path = report.write_report(out_dir, title, command, curve_map, ANCHOR, pngs, crop_rows,
-                               _standing(curve_map), versions)
+    path = report.write_report(
+        out_dir, title, command, curve_map, ANCHOR, pngs, crop_rows, _standing(curve_map), versions
+    )
     click.echo(f"report: {path}")
 
 

@@ -127,8 +127,11 @@ class Jpeg2000(PillowCodec):
     description = "JPEG 2000 (OpenJPEG, irreversible 9/7, rate control)"
 
     def settings(self, quick: bool) -> list[float]:
-        return [0.05, 0.1, 0.25, 0.5, 1.0] if quick else [0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5,
-                                                           0.75, 1.0, 1.5]
+        return (
+            [0.05, 0.1, 0.25, 0.5, 1.0]
+            if quick
+            else [0.03, 0.05, 0.075, 0.1, 0.15, 0.2, 0.25, 0.35, 0.5, 0.75, 1.0, 1.5]
+        )
 
     def save_options(self, setting: float) -> dict:
         return {"quality_mode": "rates", "quality_layers": [24.0 / setting], "irreversible": True}
@@ -140,9 +143,11 @@ class Sparsepix(Codec):
     def __init__(self, spec: CurveSpec):
         self.spec = spec
         self.name = spec.name
-        self.description = (f"sparsepix, {spec.sampler} sampler, {spec.values} values, "
-                            f"{spec.reconstructor} reconstructor"
-                            + (f", tonal optimisation {spec.optimize}" if spec.optimize else ""))
+        self.description = (
+            f"sparsepix, {spec.sampler} sampler, {spec.values} values, "
+            f"{spec.reconstructor} reconstructor"
+            + (f", tonal optimisation {spec.optimize}" if spec.optimize else "")
+        )
 
     def settings(self, quick: bool) -> list[float]:
         return [0.01, 0.05, 0.2] if quick else [0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
@@ -151,8 +156,14 @@ class Sparsepix(Codec):
         from sparsepix.codec.api import encode
 
         # The file names its reconstructor, as a user's would when optimising for it.
-        return encode(image, density=setting, sampler=self.spec.sampler, values=self.spec.values,
-                      model=self.spec.reconstructor, optimize=self.spec.optimize)
+        return encode(
+            image,
+            density=setting,
+            sampler=self.spec.sampler,
+            values=self.spec.values,
+            model=self.spec.reconstructor,
+            optimize=self.spec.optimize,
+        )
 
     def decode(self, data: bytes) -> np.ndarray:
         from sparsepix.codec.api import decode

@@ -32,9 +32,21 @@ def _images(folder: Path, n: int = 12, size: int = 160) -> None:
 def step_seconds(preset: str, loss: str, batch: int, crop: int, device: str, steps: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         _images(Path(tmp))
-        cfg = TrainConfig(data=(tmp,), out=str(Path(tmp) / "run"), preset=preset, batch=batch, crop=crop,
-                          steps=steps + 2, loss_profile=loss, weights=LOSS_PROFILES[loss], val_count=2,
-                          val_every=10**9, ckpt_every=10**9, workers=0, device=device)
+        cfg = TrainConfig(
+            data=(tmp,),
+            out=str(Path(tmp) / "run"),
+            preset=preset,
+            batch=batch,
+            crop=crop,
+            steps=steps + 2,
+            loss_profile=loss,
+            weights=LOSS_PROFILES[loss],
+            val_count=2,
+            val_every=10**9,
+            ckpt_every=10**9,
+            workers=0,
+            device=device,
+        )
         trainer = Trainer(cfg, quiet=True)
         loader = iter(trainer._loader())
         times = []
@@ -72,13 +84,21 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--device", default="cpu")
     args = p.parse_args()
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
-          f"batch {args.batch}, crop {args.crop}")
-    print("| preset | " + " | ".join(f"step s ({loss})" for loss in args.losses.split(",")) + " | 768x512 decode s |")
+    print(
+        f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
+        f"batch {args.batch}, crop {args.crop}"
+    )
+    print(
+        "| preset | "
+        + " | ".join(f"step s ({loss})" for loss in args.losses.split(","))
+        + " | 768x512 decode s |"
+    )
     print("| --- |" + " --- |" * (len(args.losses.split(",")) + 1))
     for preset in args.presets.split(","):
-        cells = [f"{step_seconds(preset, loss, args.batch, args.crop, args.device, args.steps):.3f}"
-                 for loss in args.losses.split(",")]
+        cells = [
+            f"{step_seconds(preset, loss, args.batch, args.crop, args.device, args.steps):.3f}"
+            for loss in args.losses.split(",")
+        ]
         cells.append(f"{decode_seconds(preset, args.device):.3f}")
         print(f"| {preset} | " + " | ".join(cells) + " |", flush=True)
 

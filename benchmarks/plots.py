@@ -13,8 +13,9 @@ PANELS = (
 )
 
 
-def plot_all(curve_map: dict[str, dict], reference: dict[str, dict], out: Path, title: str,
-             max_bpp: float = 1.0) -> list[Path]:
+def plot_all(
+    curve_map: dict[str, dict], reference: dict[str, dict], out: Path, title: str, max_bpp: float = 1.0
+) -> list[Path]:
     """One figure per metric; returns the PNG paths."""
     import matplotlib
 

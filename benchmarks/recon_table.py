@@ -68,8 +68,11 @@ def main() -> None:
     images = images[-args.last :] if args.last else images
     names = args.reconstructors.split(",")
     print(f"{len(images)} images from {args.folder}")
-    print("| sampler | density | bpp | bits/sample | encode s | "
-          + " | ".join(f"{n} PSNR | {n} MS-SSIM | {n} s" for n in names) + " |")
+    print(
+        "| sampler | density | bpp | bits/sample | encode s | "
+        + " | ".join(f"{n} PSNR | {n} MS-SSIM | {n} s" for n in names)
+        + " |"
+    )
     print("|" + " --- |" * (5 + 3 * len(names)))
     results = []
     for sampler in args.samplers.split(","):
@@ -81,8 +84,10 @@ def main() -> None:
                 cells += [f"{m[n + '_psnr']:.2f}", f"{m[n + '_msssim']:.4f}", f"{m[n + '_s']:.3f}"]
             print(f"| {sampler} | {density:g} | " + " | ".join(cells) + " |", flush=True)
     if args.json:
-        args.json.write_text(json.dumps({"folder": str(args.folder), "images": len(images),
-                                         "results": results}, indent=2) + "\n")
+        args.json.write_text(
+            json.dumps({"folder": str(args.folder), "images": len(images), "results": results}, indent=2)
+            + "\n"
+        )
 
 
 if __name__ == "__main__":

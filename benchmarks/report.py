@@ -23,8 +23,14 @@ def _md_table(header: list[str], rows: list[list[str]]) -> str:
     return "\n".join(lines)
 
 
-def crops(specs: dict[str, CurveSpec], results: list[dict], image_path: Path, target_bpp: float,
-          out: Path, box: int = 192) -> list[tuple[str, Path, float, float]]:
+def crops(
+    specs: dict[str, CurveSpec],
+    results: list[dict],
+    image_path: Path,
+    target_bpp: float,
+    out: Path,
+    box: int = 192,
+) -> list[tuple[str, Path, float, float]]:
     """The same crop of one image from every curve, each at the setting nearest `target_bpp`."""
     image = as_rgb(load_image(image_path))
     h, w = image.shape[:2]
@@ -47,31 +53,70 @@ def crops(specs: dict[str, CurveSpec], results: list[dict], image_path: Path, ta
     return shown
 
 
-def write_report(out: Path, title: str, command: str, curve_map: dict[str, dict], anchor: str,
-                 plots: list[Path], crop_rows: list[tuple[str, Path, float, float]], notes: str,
-                 versions: dict[str, str]) -> Path:
+def write_report(
+    out: Path,
+    title: str,
+    command: str,
+    curve_map: dict[str, dict],
+    anchor: str,
+    plots: list[Path],
+    crop_rows: list[tuple[str, Path, float, float]],
+    notes: str,
+    versions: dict[str, str],
+) -> Path:
     rates = [f"@{r:g} bpp" for r in FIXED_RATES]
     parts = [
-        f"# {title}", "",
-        f"Produced by `{command}`.", "",
+        f"# {title}",
+        "",
+        f"Produced by `{command}`.",
+        "",
         "Means over the data set's images per setting (CompressAI's convention); bpp counts every "
         "byte of every file, headers included. Quality at a fixed rate is interpolated (PCHIP in "
-        "log-rate) on each mean curve and left blank outside it.", "",
-        notes, "",
-        "## Quality at equal rate (PSNR dB / MS-SSIM)", "",
-        _md_table(["curve", *rates, "lowest mean bpp"], equal_rate_table(curve_map)), "",
-        f"## Bjøntegaard deltas against `{anchor}`", "",
-        "Negative BD-rate: fewer bits for the same quality, over the range both curves cover.", "",
-        _md_table(["curve", "BD-rate (PSNR)", "BD-rate (MS-SSIM dB)", "BD-PSNR"], bd_table(curve_map, anchor)),
-        "", "## Curves", "",
+        "log-rate) on each mean curve and left blank outside it.",
+        "",
+        notes,
+        "",
+        "## Quality at equal rate (PSNR dB / MS-SSIM)",
+        "",
+        _md_table(["curve", *rates, "lowest mean bpp"], equal_rate_table(curve_map)),
+        "",
+        f"## Bjøntegaard deltas against `{anchor}`",
+        "",
+        "Negative BD-rate: fewer bits for the same quality, over the range both curves cover.",
+        "",
+        _md_table(
+            ["curve", "BD-rate (PSNR)", "BD-rate (MS-SSIM dB)", "BD-PSNR"], bd_table(curve_map, anchor)
+        ),
+        "",
+        "## Curves",
+        "",
     ]
     parts += [f"![{p.stem}]({p.name})" for p in plots]
     if crop_rows:
-        parts += ["", "## The same crop from every codec", "",
-                  _md_table(["curve", "bpp (whole image)", "PSNR (whole image)", "crop"],
-                            [[n, f"{b:.3f}" if n != "original" else "24", f"{q:.2f}" if np.isfinite(q) else "–",
-                              f"![{n}](crops/{p.name})"] for n, p, b, q in crop_rows])]
-    parts += ["", "## Versions", "", _md_table(["curve", "library"], [[k, v] for k, v in versions.items()]), ""]
+        parts += [
+            "",
+            "## The same crop from every codec",
+            "",
+            _md_table(
+                ["curve", "bpp (whole image)", "PSNR (whole image)", "crop"],
+                [
+                    [
+                        n,
+                        f"{b:.3f}" if n != "original" else "24",
+                        f"{q:.2f}" if np.isfinite(q) else "–",
+                        f"![{n}](crops/{p.name})",
+                    ]
+                    for n, p, b, q in crop_rows
+                ],
+            ),
+        ]
+    parts += [
+        "",
+        "## Versions",
+        "",
+        _md_table(["curve", "library"], [[k, v] for k, v in versions.items()]),
+        "",
+    ]
     md = "\n".join(parts)
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(_html(md, out, title))
@@ -87,7 +132,9 @@ def _html(markdown: str, out: Path, title: str) -> str:
             rows = [r for r in table if not re.fullmatch(r"\|( --- \|)+", r)]
             cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
             head = "".join(f"<th>{_inline(c, out)}</th>" for c in cells[0])
-            rest = "".join("<tr>" + "".join(f"<td>{_inline(c, out)}</td>" for c in r) + "</tr>" for r in cells[1:])
+            rest = "".join(
+                "<tr>" + "".join(f"<td>{_inline(c, out)}</td>" for c in r) + "</tr>" for r in cells[1:]
+            )
             body.append(f"<table><tr>{head}</tr>{rest}</table>")
             table.clear()
 
@@ -103,10 +150,14 @@ def _html(markdown: str, out: Path, title: str) -> str:
         elif line.strip():
             body.append(f"<p>{_inline(line, out)}</p>")
     flush_table()
-    style = ("body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-             "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}")
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
-            f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n")
+    style = (
+        "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}"
+    )
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
+        f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
+    )
 
 
 def _inline(text: str, out: Path) -> str:

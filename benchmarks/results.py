@@ -12,8 +12,14 @@ from sparsepix.benchmarks.bdrate import bd_psnr, bd_rate, quality_at
 
 METRICS = ("psnr", "ms_ssim", "haarpsi")
 # CompressAI's keys, plus ours.
-KEYS = {"psnr": "psnr-rgb", "ms_ssim": "ms-ssim-rgb", "haarpsi": "haarpsi-rgb", "bpp": "bpp",
-        "encoding_time": "encoding_time", "decoding_time": "decoding_time"}
+KEYS = {
+    "psnr": "psnr-rgb",
+    "ms_ssim": "ms-ssim-rgb",
+    "haarpsi": "haarpsi-rgb",
+    "bpp": "bpp",
+    "encoding_time": "encoding_time",
+    "decoding_time": "decoding_time",
+}
 FIXED_RATES = (0.05, 0.1, 0.25, 0.5)
 
 
@@ -28,8 +34,12 @@ def curves(results: list[dict], descriptions: dict[str, str], versions: dict[str
         res = {KEYS[k]: [float(np.mean([r[k] for r in rows])) for _, rows in points] for k in KEYS}
         res["setting"] = [s for s, _ in points]
         res["images"] = [len(rows) for _, rows in points]
-        out[name] = {"name": name, "description": descriptions.get(name, name),
-                     "version": versions.get(name, ""), "results": res}
+        out[name] = {
+            "name": name,
+            "description": descriptions.get(name, name),
+            "version": versions.get(name, ""),
+            "results": res,
+        }
     return out
 
 
@@ -37,15 +47,18 @@ def write(curve_map: dict[str, dict], results: list[dict], out: Path) -> None:
     (out / "curves").mkdir(parents=True, exist_ok=True)
     for name, curve in curve_map.items():
         (out / "curves" / f"{name}.json").write_text(json.dumps(curve, indent=2) + "\n")
-    (out / "per_image.json").write_text(json.dumps(sorted(results, key=lambda r: (r["curve"], r["setting"],
-                                                                                      r["image"])), indent=1))
+    (out / "per_image.json").write_text(
+        json.dumps(sorted(results, key=lambda r: (r["curve"], r["setting"], r["image"])), indent=1)
+    )
     with open(out / "summary.csv", "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(["curve", "setting", "images"] + list(KEYS.values()))
         for name, curve in curve_map.items():
             res = curve["results"]
             for i, setting in enumerate(res["setting"]):
-                writer.writerow([name, setting, res["images"][i]] + [f"{res[k][i]:.6g}" for k in KEYS.values()])
+                writer.writerow(
+                    [name, setting, res["images"][i]] + [f"{res[k][i]:.6g}" for k in KEYS.values()]
+                )
 
 
 def msssim_db(values: list[float]) -> list[float]:
@@ -78,12 +91,17 @@ def bd_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
             continue
         r = curve["results"]
         fmt = lambda v, unit: "no overlap" if v is None else f"{v:+.1f}{unit}"  # noqa: E731
-        rows.append([
-            name,
-            fmt(bd_rate(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " %"),
-            fmt(bd_rate(a["bpp"], msssim_db(a["ms-ssim-rgb"]), r["bpp"], msssim_db(r["ms-ssim-rgb"])), " %"),
-            fmt(bd_psnr(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " dB"),
-        ])
+        rows.append(
+            [
+                name,
+                fmt(bd_rate(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " %"),
+                fmt(
+                    bd_rate(a["bpp"], msssim_db(a["ms-ssim-rgb"]), r["bpp"], msssim_db(r["ms-ssim-rgb"])),
+                    " %",
+                ),
+                fmt(bd_psnr(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " dB"),
+            ]
+        )
     return rows
 
 

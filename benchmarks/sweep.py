@@ -45,10 +45,16 @@ def measure(task: Task) -> dict:
     t2 = time.perf_counter()
     h, w = image.shape[:2]
     return {
-        "image": Path(task.image).name, "curve": task.spec.name, "setting": task.setting,
-        "bytes": len(data), "bpp": 8 * len(data) / (h * w),
-        "psnr": psnr(image, out), "ms_ssim": ms_ssim(image, out), "haarpsi": haarpsi(image, out),
-        "encoding_time": t1 - t0, "decoding_time": t2 - t1,
+        "image": Path(task.image).name,
+        "curve": task.spec.name,
+        "setting": task.setting,
+        "bytes": len(data),
+        "bpp": 8 * len(data) / (h * w),
+        "psnr": psnr(image, out),
+        "ms_ssim": ms_ssim(image, out),
+        "haarpsi": haarpsi(image, out),
+        "encoding_time": t1 - t0,
+        "decoding_time": t2 - t1,
     }
 
 
@@ -80,8 +86,14 @@ def run(tasks: list[Task], out: Path, workers: int, progress: bool = True) -> li
             results.append(json.loads(path.read_text()))
         else:
             todo.append(task)
-    bar = tqdm(total=len(tasks), initial=len(tasks) - len(todo), unit="image", disable=not progress,
-               dynamic_ncols=True, desc="bench")
+    bar = tqdm(
+        total=len(tasks),
+        initial=len(tasks) - len(todo),
+        unit="image",
+        disable=not progress,
+        dynamic_ncols=True,
+        desc="bench",
+    )
     if workers <= 1:
         for task in todo:
             results.append(_run_and_cache((task, str(out))))
@@ -93,4 +105,3 @@ def run(tasks: list[Task], out: Path, workers: int, progress: bool = True) -> li
                 bar.update(1)
     bar.close()
     return results
-

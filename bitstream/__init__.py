@@ -3,5 +3,14 @@
 from sparsepix.bitstream.container import MAGIC, VERSION, Header, SpxFile, pack, parse, parse_header
 from sparsepix.bitstream.limits import DEFAULT_MAX_PIXELS, Limits
 
-__all__ = ["DEFAULT_MAX_PIXELS", "MAGIC", "VERSION", "Header", "Limits", "SpxFile", "pack",
-           "parse", "parse_header"]
+__all__ = [
+    "DEFAULT_MAX_PIXELS",
+    "MAGIC",
+    "VERSION",
+    "Header",
+    "Limits",
+    "SpxFile",
+    "pack",
+    "parse",
+    "parse_header",
+]

@@ -86,11 +86,24 @@ def pack(header: Header, sections: list[tuple[bytes, bytes]], level: int = ZSTD_
         raise BitstreamError(f"model hint longer than {MAX_MODEL_HINT} bytes")
     if len(sections) > MAX_SECTIONS:
         raise BitstreamError(f"more than {MAX_SECTIONS} sections")
-    head = _FIXED.pack(
-        MAGIC, VERSION, header.flags, header.width, header.height, header.channels,
-        header.sampler, header.value_mode, header.value_param, header.seed, header.count,
-        len(hint),
-    ) + hint + bytes([len(sections)])
+    head = (
+        _FIXED.pack(
+            MAGIC,
+            VERSION,
+            header.flags,
+            header.width,
+            header.height,
+            header.channels,
+            header.sampler,
+            header.value_mode,
+            header.value_param,
+            header.seed,
+            header.count,
+            len(hint),
+        )
+        + hint
+        + bytes([len(sections)])
+    )
     out = [head, struct.pack("<I", zlib.crc32(head))]
     compressor = zstandard.ZstdCompressor(level=level, write_content_size=True)
     for tag, raw in sections:
@@ -114,8 +127,9 @@ def parse_header(data: bytes, limits: Limits | None = None) -> tuple[Header, int
         raise BitstreamError("not a sparsepix file (bad magic bytes)")
     if len(data) < _FIXED.size:
         raise BitstreamError("truncated header")
-    (_, version, flags, width, height, channels, sampler, value_mode, value_param, seed, count,
-     hint_len) = _FIXED.unpack_from(data)
+    (_, version, flags, width, height, channels, sampler, value_mode, value_param, seed, count, hint_len) = (
+        _FIXED.unpack_from(data)
+    )
     if version != VERSION:
         raise BitstreamError(f"unsupported format version {version} (this decoder reads {VERSION})")
     if hint_len > MAX_MODEL_HINT:
@@ -133,8 +147,7 @@ def parse_header(data: bytes, limits: Limits | None = None) -> tuple[Header, int
     n_sections = data[end - 1]
     if n_sections > MAX_SECTIONS:
         raise BitstreamError(f"{n_sections} sections exceed the limit of {MAX_SECTIONS}")
-    header = Header(width, height, channels, sampler, value_mode, value_param, seed, count,
-                    hint, flags)
+    header = Header(width, height, channels, sampler, value_mode, value_param, seed, count, hint, flags)
     _check_header(header, limits)
     return header, n_sections, end + 4
 
@@ -181,8 +194,7 @@ def parse(data: bytes, limits: Limits | None = None) -> SpxFile:
     return SpxFile(header, sections, sizes, header_size=_header_size(header))
 
 
-def _inflate(decompressor: zstandard.ZstdDecompressor, stored: bytes, raw_len: int,
-             tag: bytes) -> bytes:
+def _inflate(decompressor: zstandard.ZstdDecompressor, stored: bytes, raw_len: int, tag: bytes) -> bytes:
     try:
         params = zstandard.get_frame_parameters(stored)
     except zstandard.ZstdError:

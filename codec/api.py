@@ -12,8 +12,8 @@ from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
 from sparsepix.codec import adaptive, predictive, reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
 from sparsepix.codec.positions import decode_positions, encode_positions
-from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
 from sparsepix.codec.predictive import DEFAULT_QUALITY, decode_pred, encode_pred, params_for_quality
+from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
 from sparsepix.errors import BitstreamError, InputError
 
@@ -26,9 +26,17 @@ def content_seed(image: np.ndarray) -> int:
     return int.from_bytes(digest.digest(), "little")
 
 
-def encode(image: object, density: float = 0.05, sampler: str = "random", seed: int | None = None,
-           values: str = "pred", quality: int = DEFAULT_QUALITY, chroma_skip: int = 1, model: str = "auto",
-           optimize: int = 0) -> bytes:
+def encode(
+    image: object,
+    density: float = 0.05,
+    sampler: str = "random",
+    seed: int | None = None,
+    values: str = "pred",
+    quality: int = DEFAULT_QUALITY,
+    chroma_skip: int = 1,
+    model: str = "auto",
+    optimize: int = 0,
+) -> bytes:
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
@@ -85,13 +93,23 @@ def encode(image: object, density: float = 0.05, sampler: str = "random", seed: 
             canvas = np.zeros((h, w, samples.shape[1]), np.uint8)
             canvas[mask] = samples
             sections.append((VALUES_TAG, encode_values(canvas.reshape(img.shape), mask)))
-    header = Header(width=w, height=h, channels=1 if img.ndim == 2 else 3, sampler=spec.id,
-                    value_mode=mode, value_param=quality if mode == PRED else 0, seed=seed,
-                    count=count, model_hint=hint)
+    header = Header(
+        width=w,
+        height=h,
+        channels=1 if img.ndim == 2 else 3,
+        sampler=spec.id,
+        value_mode=mode,
+        value_param=quality if mode == PRED else 0,
+        seed=seed,
+        count=count,
+        model_hint=hint,
+    )
     return pack(header, sections)
 
 
-def _encode_adaptive(img: np.ndarray, seed: int, count: int, params, rec, effort: int) -> list[tuple[bytes, bytes]]:
+def _encode_adaptive(
+    img: np.ndarray, seed: int, count: int, params, rec, effort: int
+) -> list[tuple[bytes, bytes]]:
     """Stage 1 (random half) and stage 2 (placed from stage 1's decoded values) sections."""
     h, w = img.shape[:2]
     first = adaptive.first_stage(seed, h, w, count)
@@ -124,8 +142,9 @@ def _decode_adaptive(spx, h: Header) -> tuple[np.ndarray, np.ndarray]:
     return canvas, first | second
 
 
-def _optimise(image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstructor, effort: int,
-              **fixed) -> np.ndarray:
+def _optimise(
+    image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstructor, effort: int, **fixed
+) -> np.ndarray:
     """Sample values tuned for `rec` (see codec/tonal.py); effort = solver iterations."""
     if rec.name == "linear":
         from sparsepix.codec.tonal import optimise_linear
@@ -133,8 +152,10 @@ def _optimise(image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstru
         return optimise_linear(image, mask, iterations=effort, **fixed)
     if rec.tune is not None:
         return rec.tune(image, mask, effort, **fixed)
-    raise InputError(f"tonal optimisation supports the linear reconstructor and learned models, "
-                     f"not {rec.name!r}; encode with --model linear or a model name")
+    raise InputError(
+        f"tonal optimisation supports the linear reconstructor and learned models, "
+        f"not {rec.name!r}; encode with --model linear or a model name"
+    )
 
 
 def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, np.ndarray, np.ndarray]:
@@ -148,7 +169,8 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
         raise BitstreamError(f"unsupported value mode {h.value_mode} (this decoder reads raw8, pred)")
     two_stage = sampler.make_mask is None
     expected = ({VALUES_TAG, VALUES2_TAG} if two_stage else {VALUES_TAG}) | (
-        {MASK_TAG} if sampler.stores_positions else set())
+        {MASK_TAG} if sampler.stores_positions else set()
+    )
     critical = {tag for tag in spx.sections if tag[:1].isupper()}  # lowercase = skippable extra
     if critical != expected:
         names = ", ".join(sorted(t.decode("ascii", "replace") for t in critical))
@@ -171,8 +193,9 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
     return h, canvas, mask
 
 
-def decode(data: bytes, reconstructor: str = "auto", device: str = "auto",
-           limits: Limits | None = None) -> np.ndarray:
+def decode(
+    data: bytes, reconstructor: str = "auto", device: str = "auto", limits: Limits | None = None
+) -> np.ndarray:
     """Decode .spx bytes to a uint8 image: (H, W, 3) for colour files, (H, W) for grayscale.
 
     reconstructor: a registered name (see `sparsepix.codec.reconstructors.available()`), or
@@ -213,13 +236,20 @@ def inspect(data: bytes, limits: Limits | None = None) -> FileInfo:
     modes = {v: k for k, v in VALUE_MODES.items()}
     sampler = SAMPLER_BY_ID.get(h.sampler)
     return FileInfo(
-        width=h.width, height=h.height, channels=h.channels,
+        width=h.width,
+        height=h.height,
+        channels=h.channels,
         sampler=sampler.name if sampler else f"unknown({h.sampler})",
         value_mode=modes.get(h.value_mode, f"unknown({h.value_mode})"),
-        seed=h.seed, samples=h.count, density=h.count / h.pixels, model_hint=h.model_hint,
-        total_bytes=len(data), header_bytes=spx.header_size,
+        seed=h.seed,
+        samples=h.count,
+        density=h.count / h.pixels,
+        model_hint=h.model_hint,
+        total_bytes=len(data),
+        header_bytes=spx.header_size,
         section_bytes={tag.decode("ascii", "replace"): n for tag, n in spx.section_sizes.items()},
-        bpp=8 * len(data) / h.pixels, bits_per_sample=8 * len(data) / h.count,
+        bpp=8 * len(data) / h.pixels,
+        bits_per_sample=8 * len(data) / h.count,
     )
 
 
@@ -238,8 +268,13 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
         raise InputError(f"{path}: is a directory") from None
 
 
-def encode_file(src: str | os.PathLike, dst: str | os.PathLike, target_bpp: float | None = None,
-                target_bytes: int | None = None, **kwargs) -> int:
+def encode_file(
+    src: str | os.PathLike,
+    dst: str | os.PathLike,
+    target_bpp: float | None = None,
+    target_bytes: int | None = None,
+    **kwargs,
+) -> int:
     """Encode an image file to a .spx file (written atomically). Returns the bytes written.
 
     With `target_bpp` or `target_bytes`, rate control picks density and quality (the

@@ -24,8 +24,12 @@ def _fail(message: str) -> None:
     click.echo(f"sparsepix: error: {message}", err=True)
 
 
-def _pairs(inputs: tuple[str, ...], output: str, suffixes: set[str], out_suffix: str,
-           ) -> list[tuple[Path, Path]]:
+def _pairs(
+    inputs: tuple[str, ...],
+    output: str,
+    suffixes: set[str],
+    out_suffix: str,
+) -> list[tuple[Path, Path]]:
     """Map inputs to outputs: one file to one file, or files/folders into an output folder."""
     paths = [Path(p) for p in inputs]
     if len(paths) == 1 and not paths[0].is_dir():
@@ -82,38 +86,91 @@ def cli() -> None:
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.argument("output", type=click.Path())
-@click.option("--density", default=0.05, show_default=True, type=float,
-              help="Share of pixels kept, in [0.001, 0.5].")
-@click.option("--sampler", default="random", show_default=True,
-              type=click.Choice(["random", "adaptive", "sobel"]),
-              help="random: uniform, positions cost only a seed. adaptive: half random, half "
-                   "edge-weighted from what the decoder rebuilds of the first half; no position "
-                   "bits. sobel: edge-weighted from the image, positions stored.")
-@click.option("--seed", default=None, type=click.IntRange(0, 2**64 - 1),
-              help="Seed of the sampling PRNG [default: derived from the image].")
-@click.option("--values", default="pred", show_default=True, type=click.Choice(["pred", "raw8"]),
-              help="pred: lossy YCoCg values predicted coarse to fine (~4-6 bits a sample). "
-                   "raw8: exact 8-bit samples (~20 bits a sample).")
-@click.option("--quality", default=65, show_default=True, type=click.IntRange(1, 100),
-              help="pred only: 75 quantises luma with step 8, chroma 16; +12.5 halves the steps. "
-                   "65 measured best at equal rate on Kodak.")
-@click.option("--chroma-skip", default=1, show_default=True, type=click.IntRange(0, 3),
-              help="pred only: finest sample levels that carry luma only (each level is 3/4 of "
-                   "the samples below it).")
-@click.option("--optimize", default=0, show_default=True, type=click.IntRange(0, 1000),
-              help="Tonal optimisation: solver iterations that tune the stored values for the "
-                   "decoder's reconstructor (linear: least squares; ~50 is plenty). 0 = off.")
-@click.option("--bpp", "target_bpp", default=None, type=click.FloatRange(min=0, min_open=True),
-              help="Rate control: choose density and quality for this many bits per pixel "
-                   "(within 5 % below; --density and --quality are then ignored).")
-@click.option("--size", "target_size", default=None, type=click.IntRange(1),
-              help="Rate control: at most this many bytes per file.")
-@click.option("--model", default="auto", show_default=True,
-              help="Reconstructor the file asks decoders to use: auto (the default shipped model, "
-                   "if installed), a reconstructor name, or '' for none.")
-def encode(inputs: tuple[str, ...], output: str, density: float, sampler: str, seed: int | None,
-           values: str, quality: int, chroma_skip: int, optimize: int, target_bpp: float | None,
-           target_size: int | None, model: str) -> None:
+@click.option(
+    "--density", default=0.05, show_default=True, type=float, help="Share of pixels kept, in [0.001, 0.5]."
+)
+@click.option(
+    "--sampler",
+    default="random",
+    show_default=True,
+    type=click.Choice(["random", "adaptive", "sobel"]),
+    help="random: uniform, positions cost only a seed. adaptive: half random, half "
+    "edge-weighted from what the decoder rebuilds of the first half; no position "
+    "bits. sobel: edge-weighted from the image, positions stored.",
+)
+@click.option(
+    "--seed",
+    default=None,
+    type=click.IntRange(0, 2**64 - 1),
+    help="Seed of the sampling PRNG [default: derived from the image].",
+)
+@click.option(
+    "--values",
+    default="pred",
+    show_default=True,
+    type=click.Choice(["pred", "raw8"]),
+    help="pred: lossy YCoCg values predicted coarse to fine (~4-6 bits a sample). "
+    "raw8: exact 8-bit samples (~20 bits a sample).",
+)
+@click.option(
+    "--quality",
+    default=65,
+    show_default=True,
+    type=click.IntRange(1, 100),
+    help="pred only: 75 quantises luma with step 8, chroma 16; +12.5 halves the steps. "
+    "65 measured best at equal rate on Kodak.",
+)
+@click.option(
+    "--chroma-skip",
+    default=1,
+    show_default=True,
+    type=click.IntRange(0, 3),
+    help="pred only: finest sample levels that carry luma only (each level is 3/4 of the samples below it).",
+)
+@click.option(
+    "--optimize",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Tonal optimisation: solver iterations that tune the stored values for the "
+    "decoder's reconstructor (linear: least squares; ~50 is plenty). 0 = off.",
+)
+@click.option(
+    "--bpp",
+    "target_bpp",
+    default=None,
+    type=click.FloatRange(min=0, min_open=True),
+    help="Rate control: choose density and quality for this many bits per pixel "
+    "(within 5 % below; --density and --quality are then ignored).",
+)
+@click.option(
+    "--size",
+    "target_size",
+    default=None,
+    type=click.IntRange(1),
+    help="Rate control: at most this many bytes per file.",
+)
+@click.option(
+    "--model",
+    default="auto",
+    show_default=True,
+    help="Reconstructor the file asks decoders to use: auto (the default shipped model, "
+    "if installed), a reconstructor name, or '' for none.",
+)
+def encode(
+    inputs: tuple[str, ...],
+    output: str,
+    density: float,
+    sampler: str,
+    seed: int | None,
+    values: str,
+    quality: int,
+    chroma_skip: int,
+    optimize: int,
+    target_bpp: float | None,
+    target_size: int | None,
+    model: str,
+) -> None:
     """Encode INPUTS (image files or folders) to OUTPUT (.spx file, or a folder for several)."""
     from sparsepix.codec.api import encode_file
 
@@ -121,9 +178,20 @@ def encode(inputs: tuple[str, ...], output: str, density: float, sampler: str, s
         raise click.UsageError("give --bpp or --size, not both")
 
     def job(src: Path, dst: Path) -> str:
-        size = encode_file(src, dst, density=density, sampler=sampler, seed=seed, values=values,
-                           quality=quality, chroma_skip=chroma_skip, model=model, optimize=optimize,
-                           target_bpp=target_bpp, target_bytes=target_size)
+        size = encode_file(
+            src,
+            dst,
+            density=density,
+            sampler=sampler,
+            seed=seed,
+            values=values,
+            quality=quality,
+            chroma_skip=chroma_skip,
+            model=model,
+            optimize=optimize,
+            target_bpp=target_bpp,
+            target_bytes=target_size,
+        )
         return f"{dst}: {size} bytes"
 
     _run_batch(_pairs(inputs, output, IMAGE_SUFFIXES, ".spx"), job, "encoding")
@@ -132,11 +200,21 @@ def encode(inputs: tuple[str, ...], output: str, density: float, sampler: str, s
 @cli.command()
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.argument("output", type=click.Path())
-@click.option("--reconstructor", "-r", default="auto", show_default=True,
-              help="auto (the file's model, else Delaunay-linear), nearest, linear, telea, ns, "
-                   "pushpull, or a shipped model name.")
-@click.option("--device", default="auto", show_default=True,
-              type=click.Choice(["auto", "cpu", "cuda"]), help="Where learned reconstructors run.")
+@click.option(
+    "--reconstructor",
+    "-r",
+    default="auto",
+    show_default=True,
+    help="auto (the file's model, else Delaunay-linear), nearest, linear, telea, ns, "
+    "pushpull, or a shipped model name.",
+)
+@click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="Where learned reconstructors run.",
+)
 def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str) -> None:
     """Decode INPUTS (.spx files or folders) to OUTPUT (image file, or a folder of PNGs)."""
     from sparsepix.codec.api import decode_file
@@ -181,8 +259,9 @@ def info(files: tuple[str, ...], as_json: bool) -> None:
 @cli.command()
 @click.argument("out_dir", type=click.Path(file_okay=False), default="sparsepix-demo")
 @click.option("--density", default=0.05, show_default=True, type=float, help="Share of pixels kept.")
-@click.option("--sampler", default="adaptive", show_default=True,
-              type=click.Choice(["random", "adaptive", "sobel"]))
+@click.option(
+    "--sampler", default="adaptive", show_default=True, type=click.Choice(["random", "adaptive", "sobel"])
+)
 def demo(out_dir: str, density: float, sampler: str) -> None:
     """Encode scikit-image's astronaut photo and decode it with every reconstructor.
 
@@ -207,8 +286,10 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
     _, canvas, mask = decode_samples(data)
     save_image(out / "samples.png", canvas)
     bpp = 8 * len(data) / mask.size
-    click.echo(f"astronaut 512x512, {sampler} sampler, {100 * density:g} % kept: "
-               f"{len(data)} bytes, {bpp:.3f} bpp  ->  {out}/")
+    click.echo(
+        f"astronaut 512x512, {sampler} sampler, {100 * density:g} % kept: "
+        f"{len(data)} bytes, {bpp:.3f} bpp  ->  {out}/"
+    )
     for name, rec in sorted(reconstructors.available().items()):
         t0 = time.perf_counter()
         image_out = reconstructors.reconstruct(rec, canvas, mask, "auto")

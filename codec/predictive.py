@@ -53,6 +53,7 @@ def params_for_quality(quality: int, chroma_skip: int = 1) -> PredParams:
 
 # -- colour ----------------------------------------------------------------------------------
 
+
 def rgb_to_ycocg(rgb: np.ndarray) -> np.ndarray:
     """(n, 3) uint8 -> (n, 3) int32 YCoCg-R."""
     r, g, b = (rgb[:, i].astype(np.int32) for i in range(3))
@@ -74,6 +75,7 @@ def ycocg_to_rgb(ycc: np.ndarray) -> np.ndarray:
 
 
 # -- levels and neighbours -----------------------------------------------------------------
+
 
 def level_order(seed: int, indices: np.ndarray) -> np.ndarray:
     """Permutation of the kept pixels (row-major indices) by (SplitMix64 key, index)."""
@@ -127,14 +129,20 @@ def _predict(values: np.ndarray, idx: np.ndarray, d2: np.ndarray) -> np.ndarray:
 
 # -- the level loop, shared by encoder and decoder ----------------------------------------------
 
+
 def _limits(channels: int) -> tuple[np.ndarray, np.ndarray]:
     if channels == 1:
         return np.array([0]), np.array([255])
     return np.array([0, -255, -255]), np.array([255, 255, 255])
 
 
-def _run_levels(positions: np.ndarray, channels: int, params: PredParams, residual_source,
-                prior: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def _run_levels(
+    positions: np.ndarray,
+    channels: int,
+    params: PredParams,
+    residual_source,
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """Walk the levels; `residual_source(level, sl, pred, steps, has_chroma)` gives residuals.
 
     The encoder's source quantises and records; the decoder's reads the stored ones. Both get
@@ -178,6 +186,7 @@ def positions_of(indices: np.ndarray, width: int) -> np.ndarray:
 
 # -- section bytes ---------------------------------------------------------------------------------
 
+
 def _zigzag(r: np.ndarray) -> np.ndarray:
     return np.where(r >= 0, 2 * r, -2 * r - 1)
 
@@ -198,8 +207,14 @@ def _ordered_positions(indices: np.ndarray, width: int, seed: int) -> tuple[np.n
     return order, positions_of(indices, width)[order]
 
 
-def encode_pred(samples: np.ndarray, indices: np.ndarray, width: int, seed: int, params: PredParams,
-                prior: tuple[np.ndarray, np.ndarray] | None = None) -> bytes:
+def encode_pred(
+    samples: np.ndarray,
+    indices: np.ndarray,
+    width: int,
+    seed: int,
+    params: PredParams,
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
+) -> bytes:
     """Raw VALS bytes for samples (n, C) uint8 at row-major pixel `indices` (increasing).
 
     `prior`: (positions, coding-domain values) of samples the decoder already has.
@@ -231,8 +246,14 @@ def encode_pred(samples: np.ndarray, indices: np.ndarray, width: int, seed: int,
     return head + b"".join(body)
 
 
-def decode_pred(raw: bytes, indices: np.ndarray, width: int, seed: int, channels: int,
-                prior: tuple[np.ndarray, np.ndarray] | None = None) -> np.ndarray:
+def decode_pred(
+    raw: bytes,
+    indices: np.ndarray,
+    width: int,
+    seed: int,
+    channels: int,
+    prior: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
     """(n, C) uint8 sample values for the kept pixels at row-major `indices` (increasing)."""
     if len(raw) < _HEAD.size:
         raise BitstreamError("value section too short for its parameters")
@@ -262,8 +283,9 @@ def decode_pred(raw: bytes, indices: np.ndarray, width: int, seed: int, channels
         residuals[:n_chroma, c] = planes[c]
 
     order, positions = _ordered_positions(indices, width, seed)
-    decoded = _run_levels(positions, channels, params,
-                          lambda level, sl, pred, steps, has_chroma: residuals[sl], prior)
+    decoded = _run_levels(
+        positions, channels, params, lambda level, sl, pred, steps, has_chroma: residuals[sl], prior
+    )
     values = ycocg_to_rgb(decoded) if channels == 3 else decoded.astype(np.uint8)
     out = np.empty_like(values)
     out[order] = values

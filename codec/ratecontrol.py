@@ -49,8 +49,13 @@ def _fit_density(encode_at, target: int, iterations: int = 18) -> tuple[bytes, f
     return best
 
 
-def encode_to_size(image: np.ndarray, target_bytes: int, reconstructor: str = "pushpull",
-                   qualities: tuple[int, ...] = QUALITIES, **encode_args) -> RateChoice:
+def encode_to_size(
+    image: np.ndarray,
+    target_bytes: int,
+    reconstructor: str = "pushpull",
+    qualities: tuple[int, ...] = QUALITIES,
+    **encode_args,
+) -> RateChoice:
     """The best-reconstructing file of at most `target_bytes` over the candidate qualities."""
     from sparsepix.benchmarks.metrics import psnr
     from sparsepix.codec.api import decode, encode
@@ -59,13 +64,16 @@ def encode_to_size(image: np.ndarray, target_bytes: int, reconstructor: str = "p
         raise InputError("the size target must be positive")
     choices = []
     for quality in qualities:
-        fit = _fit_density(lambda d, q=quality: encode(image, density=d, quality=q, **encode_args), target_bytes)
+        fit = _fit_density(
+            lambda d, q=quality: encode(image, density=d, quality=q, **encode_args), target_bytes
+        )
         if fit is None:
             continue
         data, density = fit
         out = decode(data, reconstructor=reconstructor)
         choices.append(RateChoice(data, density, quality, psnr(image, out)))
     if not choices:
-        raise InputError(f"cannot fit the image into {target_bytes} bytes even at the lowest density "
-                         f"and quality")
+        raise InputError(
+            f"cannot fit the image into {target_bytes} bytes even at the lowest density and quality"
+        )
     return max(choices, key=lambda c: c.psnr)

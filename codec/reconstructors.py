@@ -108,15 +108,15 @@ def resolve(name: str, model_hint: str) -> Reconstructor:
     return get(DEFAULT_CLASSICAL)
 
 
-def reconstruct(rec: Reconstructor, canvas: np.ndarray, mask: np.ndarray,
-                device: str = "cpu") -> np.ndarray:
+def reconstruct(rec: Reconstructor, canvas: np.ndarray, mask: np.ndarray, device: str = "cpu") -> np.ndarray:
     """Run a reconstructor on an (H, W, C) canvas and paste the kept pixels back exactly."""
     if canvas.ndim != 3 or canvas.shape[:2] != mask.shape:
         raise InputError(f"canvas {canvas.shape} does not match mask {mask.shape}")
     out = np.asarray(rec.fn(canvas, mask, device))
     if out.shape != canvas.shape or out.dtype != np.uint8:
-        raise ModelError(f"reconstructor {rec.name!r} returned {out.dtype} {out.shape}, "
-                         f"expected uint8 {canvas.shape}")
+        raise ModelError(
+            f"reconstructor {rec.name!r} returned {out.dtype} {out.shape}, expected uint8 {canvas.shape}"
+        )
     out = out.copy()
     out[mask] = canvas[mask]
     return out

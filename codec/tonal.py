@@ -49,12 +49,18 @@ def linear_operator(mask: np.ndarray) -> sparse.csr_matrix:
         rows.append(outside)
         cols.append(nearest[outside])
         vals.append(np.ones(outside.size))
-    return sparse.csr_matrix((np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))),
-                             shape=(h * w, n))
+    return sparse.csr_matrix(
+        (np.concatenate(vals), (np.concatenate(rows), np.concatenate(cols))), shape=(h * w, n)
+    )
 
 
-def optimise_linear(image: np.ndarray, mask: np.ndarray, iterations: int = 50,
-                    fixed: np.ndarray | None = None, fixed_values: np.ndarray | None = None) -> np.ndarray:
+def optimise_linear(
+    image: np.ndarray,
+    mask: np.ndarray,
+    iterations: int = 50,
+    fixed: np.ndarray | None = None,
+    fixed_values: np.ndarray | None = None,
+) -> np.ndarray:
     """Sample values (count, C) uint8 that minimise the squared error of linear reconstruction.
 
     `fixed` (a subset of `mask`) marks samples whose values are already decided

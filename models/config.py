@@ -71,8 +71,12 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     "residual-32": (GeneratorConfig(ngf=32, passthrough=True, residual=True), DiscriminatorConfig(ndf=32)),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
-    "tiny-resgan": (GeneratorConfig(ngf=8, n_blocks=2, passthrough=True),
-                    DiscriminatorConfig(ndf=8, n_layers=2)),
-    "tiny-residual": (GeneratorConfig(ngf=8, n_blocks=2, passthrough=True, residual=True),
-                      DiscriminatorConfig(ndf=8, n_layers=2)),
+    "tiny-resgan": (
+        GeneratorConfig(ngf=8, n_blocks=2, passthrough=True),
+        DiscriminatorConfig(ndf=8, n_layers=2),
+    ),
+    "tiny-residual": (
+        GeneratorConfig(ngf=8, n_blocks=2, passthrough=True, residual=True),
+        DiscriminatorConfig(ndf=8, n_layers=2),
+    ),
 }

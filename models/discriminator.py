@@ -24,8 +24,11 @@ class PatchDiscriminator(nn.Module):
         for i in range(1, n_layers + 1):
             stride = 2 if i < n_layers else 1
             nxt = min(width * 2, 512)
-            blocks.append(nn.Sequential(nn.Conv2d(width, nxt, 4, stride, 2), nn.InstanceNorm2d(nxt),
-                                        nn.LeakyReLU(0.2, True)))
+            blocks.append(
+                nn.Sequential(
+                    nn.Conv2d(width, nxt, 4, stride, 2), nn.InstanceNorm2d(nxt), nn.LeakyReLU(0.2, True)
+                )
+            )
             width = nxt
         blocks.append(nn.Sequential(nn.Conv2d(width, 1, 4, 1, 2)))
         self.blocks = nn.ModuleList(blocks)
@@ -43,12 +46,14 @@ class MultiscaleDiscriminator(nn.Module):
     def __init__(self, config: DiscriminatorConfig):
         super().__init__()
         self.config = c = config
-        self.nets = nn.ModuleList(PatchDiscriminator(c.in_channels, c.ndf, c.n_layers)
-                                  for _ in range(c.n_scales))
+        self.nets = nn.ModuleList(
+            PatchDiscriminator(c.in_channels, c.ndf, c.n_layers) for _ in range(c.n_scales)
+        )
         self.classifier = nn.Linear(self.nets[0].out_width, c.n_classes) if c.n_classes > 0 else None
 
-    def forward(self, condition: torch.Tensor, image: torch.Tensor
-                ) -> tuple[list[list[torch.Tensor]], torch.Tensor | None]:
+    def forward(
+        self, condition: torch.Tensor, image: torch.Tensor
+    ) -> tuple[list[list[torch.Tensor]], torch.Tensor | None]:
         """Features of every layer at every scale (finest first), and class logits if enabled."""
         x = torch.cat([condition, image], dim=1)
         outputs = []

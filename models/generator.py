@@ -29,7 +29,10 @@ class ResidualBlock(nn.Module):
     def __init__(self, channels: int, norm: str, dropout: float):
         super().__init__()
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(1), nn.Conv2d(channels, channels, 3), _norm(norm, channels), nn.ReLU(True),
+            nn.ReflectionPad2d(1),
+            nn.Conv2d(channels, channels, 3),
+            _norm(norm, channels),
+            nn.ReLU(True),
         ]
         if dropout > 0:
             layers.append(nn.Dropout(dropout))
@@ -45,18 +48,26 @@ class Generator(nn.Module):
         super().__init__()
         self.config = c = config
         layers: list[nn.Module] = [
-            nn.ReflectionPad2d(3), nn.Conv2d(c.image_channels + 1, c.ngf, 7), _norm(c.norm, c.ngf),
+            nn.ReflectionPad2d(3),
+            nn.Conv2d(c.image_channels + 1, c.ngf, 7),
+            _norm(c.norm, c.ngf),
             nn.ReLU(True),
         ]
         width = c.ngf
         for _ in range(c.n_down):  # conv-norm-ReLU, stride 2
-            layers += [nn.Conv2d(width, 2 * width, 3, stride=2, padding=1), _norm(c.norm, 2 * width),
-                       nn.ReLU(True)]
+            layers += [
+                nn.Conv2d(width, 2 * width, 3, stride=2, padding=1),
+                _norm(c.norm, 2 * width),
+                nn.ReLU(True),
+            ]
             width *= 2
         layers += [ResidualBlock(width, c.norm, c.dropout) for _ in range(c.n_blocks)]
         for _ in range(c.n_down):  # transposed conv-norm-LeakyReLU, stride 2 (the paper's choice)
-            layers += [nn.ConvTranspose2d(width, width // 2, 3, stride=2, padding=1, output_padding=1),
-                       _norm(c.norm, width // 2), nn.LeakyReLU(0.2, True)]
+            layers += [
+                nn.ConvTranspose2d(width, width // 2, 3, stride=2, padding=1, output_padding=1),
+                _norm(c.norm, width // 2),
+                nn.LeakyReLU(0.2, True),
+            ]
             width //= 2
         self.body = nn.Sequential(*layers)
         head_in = width + (c.image_channels if c.passthrough or c.residual else 0)
@@ -64,7 +75,9 @@ class Generator(nn.Module):
         if c.residual:
             # Start as the identity on the coarse image: zero correction.
             head_conv.is_residual_head = True
-        self.head = nn.Sequential(nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh())
+        self.head = nn.Sequential(
+            nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh()
+        )
 
     def _padding(self, size: int) -> int:
         """Pad to a multiple of the stride, and to at least two pixels at the bottleneck

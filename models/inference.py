@@ -31,7 +31,7 @@ def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray
     if not at_start:
         w[:overlap] = np.minimum(w[:overlap], ramp[: min(overlap, length)])
     if not at_end:
-        w[-overlap:] = np.minimum(w[-overlap:], ramp[::-1][-min(overlap, length):])
+        w[-overlap:] = np.minimum(w[-overlap:], ramp[::-1][-min(overlap, length) :])
     return w
 
 
@@ -59,8 +59,15 @@ def _run(model: Generator, canvas: np.ndarray, mask: np.ndarray, device: torch.d
     return y.float().clamp(-1, 1).add(1).mul(127.5)[0].permute(1, 2, 0).cpu().numpy()
 
 
-def generate(model: Generator, canvas: np.ndarray, mask: np.ndarray, device: torch.device,
-             tile: int = TILE, overlap: int = OVERLAP, max_one_pass: int = MAX_PIXELS_ONE_PASS) -> np.ndarray:
+def generate(
+    model: Generator,
+    canvas: np.ndarray,
+    mask: np.ndarray,
+    device: torch.device,
+    tile: int = TILE,
+    overlap: int = OVERLAP,
+    max_one_pass: int = MAX_PIXELS_ONE_PASS,
+) -> np.ndarray:
     """(H, W, C) uint8 canvas + (H, W) mask -> (H, W, C) uint8, tiled when the image is large."""
     h, w = mask.shape
     if h * w <= max_one_pass:

@@ -15,8 +15,9 @@ def lsgan_d(real_outputs: list[list[torch.Tensor]], fake_outputs: list[list[torc
     """
     loss = real_outputs[0][-1].new_zeros(())
     for real, fake in zip(real_outputs, fake_outputs):
-        loss = loss + 0.5 * (F.mse_loss(real[-1], torch.ones_like(real[-1]))
-                             + F.mse_loss(fake[-1], torch.zeros_like(fake[-1])))
+        loss = loss + 0.5 * (
+            F.mse_loss(real[-1], torch.ones_like(real[-1])) + F.mse_loss(fake[-1], torch.zeros_like(fake[-1]))
+        )
     return loss
 
 
@@ -28,8 +29,9 @@ def lsgan_g(fake_outputs: list[list[torch.Tensor]]) -> torch.Tensor:
     return loss
 
 
-def feature_matching(real_outputs: list[list[torch.Tensor]], fake_outputs: list[list[torch.Tensor]]
-                     ) -> torch.Tensor:
+def feature_matching(
+    real_outputs: list[list[torch.Tensor]], fake_outputs: list[list[torch.Tensor]]
+) -> torch.Tensor:
     """Eq. 3-4: L1 between real and generated features of every hidden layer of every D.
 
     Each layer's mean absolute difference (the 1/N_i of eq. 3), averaged over scales.

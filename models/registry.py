@@ -44,8 +44,11 @@ def read_card(card_path: Path) -> ShippedModel:
     try:
         card = json.loads(card_path.read_text())
         return ShippedModel(
-            name=card["name"], version=int(card["version"]), path=card_path.parent / card["file"],
-            sha256=card["sha256"], config=GeneratorConfig.from_dict(card["generator"]),
+            name=card["name"],
+            version=int(card["version"]),
+            path=card_path.parent / card["file"],
+            sha256=card["sha256"],
+            config=GeneratorConfig.from_dict(card["generator"]),
             description=card.get("description", f"X-GAN generator {card['name']}"),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
@@ -68,8 +71,9 @@ def load_generator(model: ShippedModel, device: torch.device) -> Generator:
 
     payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
     generator = Generator(model.config)
-    generator.load_state_dict({k: v.float() if v.is_floating_point() else v
-                               for k, v in payload["state_dict"].items()})
+    generator.load_state_dict(
+        {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+    )
     generator.eval().requires_grad_(False)
     return generator.to(device, memory_format=torch.channels_last)
 
@@ -89,8 +93,9 @@ def reconstruct_with(model: ShippedModel, canvas: np.ndarray, mask: np.ndarray, 
     return generate(_cached(model, str(dev)), canvas, mask, dev)
 
 
-def tune_values(model: ShippedModel, image: np.ndarray, mask: np.ndarray, steps: int, device: str = "cpu",
-                **fixed) -> np.ndarray:
+def tune_values(
+    model: ShippedModel, image: np.ndarray, mask: np.ndarray, steps: int, device: str = "cpu", **fixed
+) -> np.ndarray:
     """Tonal optimisation of the sample values for this model (see models/tonal.py)."""
     from sparsepix.models.tonal import optimise_through
 
@@ -101,12 +106,16 @@ def tune_values(model: ShippedModel, image: np.ndarray, mask: np.ndarray, steps:
 
 def _register_all() -> None:
     for model in shipped().values():
-        reconstructors.register(reconstructors.Reconstructor(
-            name=model.name,
-            fn=lambda canvas, mask, device, m=model: reconstruct_with(m, canvas, mask, device),
-            description=model.description, learned=True, hint=model.hint,
-            tune=lambda image, mask, steps, m=model, **fixed: tune_values(m, image, mask, steps, **fixed),
-        ))
+        reconstructors.register(
+            reconstructors.Reconstructor(
+                name=model.name,
+                fn=lambda canvas, mask, device, m=model: reconstruct_with(m, canvas, mask, device),
+                description=model.description,
+                learned=True,
+                hint=model.hint,
+                tune=lambda image, mask, steps, m=model, **fixed: tune_values(m, image, mask, steps, **fixed),
+            )
+        )
 
 
 _register_all()

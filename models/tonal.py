@@ -13,9 +13,15 @@ import torch
 from sparsepix.models.generator import Generator
 
 
-def optimise_through(generator: Generator, image: np.ndarray, mask: np.ndarray, steps: int,
-                     fixed: np.ndarray | None = None, fixed_values: np.ndarray | None = None,
-                     lr: float = 0.01) -> np.ndarray:
+def optimise_through(
+    generator: Generator,
+    image: np.ndarray,
+    mask: np.ndarray,
+    steps: int,
+    fixed: np.ndarray | None = None,
+    fixed_values: np.ndarray | None = None,
+    lr: float = 0.01,
+) -> np.ndarray:
     """Values (n_free, C) uint8 for the free samples of `mask`, in row-major order."""
     device = next(generator.parameters()).device
     h, w = mask.shape
@@ -25,7 +31,9 @@ def optimise_through(generator: Generator, image: np.ndarray, mask: np.ndarray, 
     values = torch.from_numpy(img[ys, xs].astype(np.float32) / 127.5 - 1).to(device)
     free = np.ones(ys.size, bool) if fixed is None else ~fixed[ys, xs]
     if fixed is not None:
-        values[torch.from_numpy(~free)] = torch.from_numpy(fixed_values.astype(np.float32) / 127.5 - 1).to(device)
+        values[torch.from_numpy(~free)] = torch.from_numpy(fixed_values.astype(np.float32) / 127.5 - 1).to(
+            device
+        )
     free_t = torch.from_numpy(free).to(device)
     param = values[free_t].clone().requires_grad_(True)
     m = torch.from_numpy(mask.astype(np.float32))[None, None].to(device)

@@ -15,8 +15,29 @@ import torch.nn as nn
 from sparsepix.errors import ModelError
 
 # Channels per conv, "M" = max-pool: configuration "E" of Simonyan & Zisserman.
-_VGG19 = [64, 64, "M", 128, 128, "M", 256, 256, 256, 256, "M", 512, 512, 512, 512, "M",
-          512, 512, 512, 512, "M"]
+_VGG19 = [
+    64,
+    64,
+    "M",
+    128,
+    128,
+    "M",
+    256,
+    256,
+    256,
+    256,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+    512,
+    512,
+    512,
+    512,
+    "M",
+]
 # Slice ends after relu1_1, relu2_1, relu3_1, relu4_1, relu5_1, and their loss weights
 # (pix2pixHD's choice: deeper layers count more).
 _SLICES = (2, 7, 12, 21, 30)

@@ -22,7 +22,9 @@ def test_encoding_is_deterministic_and_seed_defaults_to_content(small_rgb):
     assert sparsepix.encode(small_rgb) == sparsepix.encode(small_rgb)
     other = small_rgb.copy()
     other[0, 0] ^= 1
-    assert sparsepix.inspect(sparsepix.encode(other)).seed != sparsepix.inspect(sparsepix.encode(small_rgb)).seed
+    assert (
+        sparsepix.inspect(sparsepix.encode(other)).seed != sparsepix.inspect(sparsepix.encode(small_rgb)).seed
+    )
 
 
 def test_grayscale_pil_and_odd_shapes(astronaut):
@@ -43,10 +45,16 @@ def test_inspect_reports_real_sizes(small_rgb):
     assert info.bpp == pytest.approx(8 * len(data) / (101 * 67))
 
 
-@pytest.mark.parametrize("bad", [
-    np.zeros((4, 4), np.float32), np.zeros((4, 4, 4), np.uint8), np.zeros((0, 4, 3), np.uint8),
-    "not an image", np.zeros((4,), np.uint8),
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        np.zeros((4, 4), np.float32),
+        np.zeros((4, 4, 4), np.uint8),
+        np.zeros((0, 4, 3), np.uint8),
+        "not an image",
+        np.zeros((4,), np.uint8),
+    ],
+)
 def test_bad_images_raise_input_error(bad):
     with pytest.raises(InputError):
         sparsepix.encode(bad)

@@ -15,8 +15,22 @@ def bench_run(tmp_path_factory, astronaut):
     for i, (y, x) in enumerate([(0, 0), (200, 250)]):
         Image.fromarray(np.ascontiguousarray(astronaut[y : y + 176, x : x + 208])).save(data / f"img{i}.png")
     out = tmp_path_factory.mktemp("bench")
-    cmd = [sys.executable, "-m", "sparsepix", "bench", str(data), "--out", str(out), "--quick",
-           "--codecs", "jpeg,jpeg-optimized,jpeg2000", "--sparsepix", "random:pushpull", "--workers", "2"]
+    cmd = [
+        sys.executable,
+        "-m",
+        "sparsepix",
+        "bench",
+        str(data),
+        "--out",
+        str(out),
+        "--quick",
+        "--codecs",
+        "jpeg,jpeg-optimized,jpeg2000",
+        "--sparsepix",
+        "random:pushpull",
+        "--workers",
+        "2",
+    ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
     return out, cmd
@@ -41,7 +55,11 @@ def test_bpp_is_the_real_file_size(bench_run):
     per_image = json.loads((out / "per_image.json").read_text())
     assert all(r["bpp"] == pytest.approx(8 * r["bytes"] / (176 * 208)) for r in per_image)
     jpeg = {r["setting"]: r["bpp"] for r in per_image if r["curve"] == "jpeg" and r["image"] == "img0.png"}
-    opt = {r["setting"]: r["bpp"] for r in per_image if r["curve"] == "jpeg-optimized" and r["image"] == "img0.png"}
+    opt = {
+        r["setting"]: r["bpp"]
+        for r in per_image
+        if r["curve"] == "jpeg-optimized" and r["image"] == "img0.png"
+    }
     assert all(opt[q] < jpeg[q] for q in jpeg)  # optimised Huffman tables are smaller
 
 

@@ -10,8 +10,17 @@ from sparsepix.bitstream import MAGIC, Header, Limits, pack, parse
 from sparsepix.bitstream.container import _section_crc
 from sparsepix.errors import BitstreamError
 
-HEADER = Header(width=37, height=21, channels=3, sampler=0, value_mode=0, value_param=0,
-                seed=123456789, count=40, model_hint="xgan-natural@1")
+HEADER = Header(
+    width=37,
+    height=21,
+    channels=3,
+    sampler=0,
+    value_mode=0,
+    value_param=0,
+    seed=123456789,
+    count=40,
+    model_hint="xgan-natural@1",
+)
 
 
 def test_pack_parse_round_trip():

@@ -12,8 +12,9 @@ import sparsepix
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "sparsepix", *args], capture_output=True,
-                          text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "sparsepix", *args], capture_output=True, text=True, timeout=120
+    )
 
 
 @pytest.fixture

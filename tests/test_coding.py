@@ -49,8 +49,10 @@ def test_gap_varints_cover_large_indices():
 
 
 @settings(max_examples=100)
-@given(hnp.arrays(np.uint8, st.tuples(st.integers(1, 30), st.integers(1, 30), st.sampled_from([1, 3]))),
-       st.integers(0, 2**32))
+@given(
+    hnp.arrays(np.uint8, st.tuples(st.integers(1, 30), st.integers(1, 30), st.sampled_from([1, 3]))),
+    st.integers(0, 2**32),
+)
 def test_values_round_trip(image, seed):
     mask = np.random.default_rng(seed).random(image.shape[:2]) < 0.3
     mask.flat[0] = True

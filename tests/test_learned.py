@@ -21,8 +21,16 @@ def tiny_model(tmp_path_factory):
     torch.manual_seed(0)
     g = Generator(GeneratorConfig(ngf=8, n_blocks=1, passthrough=True))
     ckpt = folder / "ckpt.pt"
-    torch.save({"G": g.state_dict(), "G_ema": None, "gen_config": g.config.to_dict(), "step": 0,
-                "config": {"preset": "test"}}, ckpt)
+    torch.save(
+        {
+            "G": g.state_dict(),
+            "G_ema": None,
+            "gen_config": g.config.to_dict(),
+            "step": 0,
+            "config": {"preset": "test"},
+        },
+        ckpt,
+    )
     export(ckpt, "toy", folder)
     return read_card(folder / "toy.json")
 

@@ -3,16 +3,27 @@ import pytest
 from PIL import Image
 
 import sparsepix
-from sparsepix.codec.predictive import (PredParams, _neighbours, decode_pred, encode_pred, level_bounds,
-                                        rgb_to_ycocg, ycocg_to_rgb)
+from sparsepix.codec.predictive import (
+    PredParams,
+    _neighbours,
+    decode_pred,
+    encode_pred,
+    level_bounds,
+    rgb_to_ycocg,
+    ycocg_to_rgb,
+)
 from sparsepix.codec.samplers import random_mask
 from sparsepix.errors import BitstreamError
 
 
 def test_ycocg_r_is_lossless_on_every_colour_corner_and_random_colours():
     rng = np.random.default_rng(0)
-    rgb = np.concatenate([rng.integers(0, 256, (200_000, 3)),
-                          np.array(np.meshgrid([0, 1, 254, 255], [0, 1, 254, 255], [0, 1, 254, 255])).reshape(3, -1).T])
+    rgb = np.concatenate(
+        [
+            rng.integers(0, 256, (200_000, 3)),
+            np.array(np.meshgrid([0, 1, 254, 255], [0, 1, 254, 255], [0, 1, 254, 255])).reshape(3, -1).T,
+        ]
+    )
     rgb = rgb.astype(np.uint8)
     ycc = rgb_to_ycocg(rgb)
     assert ycc[:, 0].min() >= 0 and ycc[:, 0].max() <= 255 and np.abs(ycc[:, 1:]).max() <= 255
@@ -65,7 +76,14 @@ def test_decoder_rejects_malformed_sections(astronaut):
     mask = random_mask(1, 64, 64, 300)
     idx = np.flatnonzero(mask.ravel())
     raw = encode_pred(astronaut[:64, :64].reshape(-1, 3)[idx], idx, 64, 1, PredParams())
-    for bad in (raw[:-1], raw + b"\0", b"\x02" + raw[1:], raw[:1] + b"\0" + raw[2:], raw[:3] + b"\x09" + raw[4:], b""):
+    for bad in (
+        raw[:-1],
+        raw + b"\0",
+        b"\x02" + raw[1:],
+        raw[:1] + b"\0" + raw[2:],
+        raw[:3] + b"\x09" + raw[4:],
+        b"",
+    ):
         with pytest.raises(BitstreamError):
             decode_pred(bad, idx, 64, 1, 3)
 

@@ -22,8 +22,9 @@ def _smooth_images(folder, n: int, size: int = 48, seed: int = 0) -> None:
     for i in range(n):
         f = rng.uniform(0.5, 2.5, (3, 2))
         p = rng.uniform(0, 6.3, (3, 2))
-        img = np.stack([np.sin(f[c, 0] * 3 * xx + p[c, 0]) * np.cos(f[c, 1] * 3 * yy + p[c, 1])
-                        for c in range(3)], -1)
+        img = np.stack(
+            [np.sin(f[c, 0] * 3 * xx + p[c, 0]) * np.cos(f[c, 1] * 3 * yy + p[c, 1]) for c in range(3)], -1
+        )
         Image.fromarray(((img + 1) * 127.5).astype(np.uint8)).save(folder / f"im{i:03d}.png")
 
 
@@ -35,14 +36,27 @@ def image_dir(tmp_path_factory):
 
 
 def _config(image_dir, out, **kw) -> TrainConfig:
-    base = dict(data=(str(image_dir),), out=str(out), preset="tiny", crop=32, batch=2, steps=4,
-                val_count=4, val_every=1000, ckpt_every=2, log_every=1, workers=0, device="cpu",
-                task="sparse")
+    base = dict(
+        data=(str(image_dir),),
+        out=str(out),
+        preset="tiny",
+        crop=32,
+        batch=2,
+        steps=4,
+        val_count=4,
+        val_every=1000,
+        ckpt_every=2,
+        log_every=1,
+        workers=0,
+        device="cpu",
+        task="sparse",
+    )
     base.update(kw)
     return TrainConfig(**base)
 
 
 # -- corruptions ---------------------------------------------------------------------------
+
 
 def test_sparse_density_within_range():
     img = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)
@@ -77,6 +91,7 @@ def test_color_block_pastes_donor_patch():
 
 # -- data ------------------------------------------------------------------------------------
 
+
 def test_data_is_deterministic_per_index(image_dir, tmp_path):
     paths = list_images((str(image_dir),))
     train, val = split(paths, 4)
@@ -90,13 +105,15 @@ def test_data_is_deterministic_per_index(image_dir, tmp_path):
 
 # -- training ----------------------------------------------------------------------------------
 
+
 def test_checkpoint_round_trip(image_dir, tmp_path):
     t = Trainer(_config(image_dir, tmp_path / "a", steps=2), quiet=True)
     t.train()
     state = checkpoint.load(tmp_path / "a" / "latest.pt")
     assert state["step"] == 2 and state["config"]["preset"] == "tiny"
-    t2 = Trainer(_config(image_dir, tmp_path / "a", steps=3), resume=str(tmp_path / "a" / "latest.pt"),
-                 quiet=True)
+    t2 = Trainer(
+        _config(image_dir, tmp_path / "a", steps=3), resume=str(tmp_path / "a" / "latest.pt"), quiet=True
+    )
     assert t2.step == 2
     for a, b in zip(t.G.state_dict().values(), t2.G.state_dict().values()):
         assert torch.equal(a, b)
@@ -108,8 +125,11 @@ def test_resume_is_exact(image_dir, tmp_path, loss):
     kw = dict(loss_profile=loss, weights=LOSS_PROFILES[loss])
     straight = Trainer(_config(image_dir, tmp_path / "s", steps=4, **kw), quiet=True).train()
     first = Trainer(_config(image_dir, tmp_path / "r", steps=2, **kw), quiet=True).train()
-    second = Trainer(_config(image_dir, tmp_path / "r", steps=4, **kw),
-                     resume=str(tmp_path / "r" / "latest.pt"), quiet=True).train()
+    second = Trainer(
+        _config(image_dir, tmp_path / "r", steps=4, **kw),
+        resume=str(tmp_path / "r" / "latest.pt"),
+        quiet=True,
+    ).train()
     assert [r["step"] for r in first + second] == [1, 2, 3, 4]
     for a, b in zip(straight, first + second):
         assert a.keys() == b.keys()
@@ -137,8 +157,13 @@ def test_export_writes_fp16_weights_and_card(image_dir, tmp_path):
 
 
 def _ddp_worker(rank: int, world: int, port: int, image_dir: str, out: str) -> None:
-    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank),
-                      WORLD_SIZE=str(world), LOCAL_RANK=str(rank))
+    os.environ.update(
+        MASTER_ADDR="127.0.0.1",
+        MASTER_PORT=str(port),
+        RANK=str(rank),
+        WORLD_SIZE=str(world),
+        LOCAL_RANK=str(rank),
+    )
     torch.set_num_threads(1)
     trainer = Trainer(_config(image_dir, out, steps=2, loss_profile="xgan"), quiet=True)
     trainer.train()
@@ -161,9 +186,21 @@ def test_ddp_two_processes_on_cpu(image_dir, tmp_path):
 @pytest.mark.slow
 def test_training_beats_the_untrained_network(tmp_path):
     _smooth_images(tmp_path / "smooth", 40, size=48, seed=5)
-    cfg = _config(tmp_path / "smooth", tmp_path / "run", preset="tiny-resgan", steps=150, batch=4,
-                  crop=32, loss_profile="l1", weights=LOSS_PROFILES["l1"], ema_decay=0.0, val_count=6,
-                  density_min=0.05, density_max=0.2, lr=1e-3)
+    cfg = _config(
+        tmp_path / "smooth",
+        tmp_path / "run",
+        preset="tiny-resgan",
+        steps=150,
+        batch=4,
+        crop=32,
+        loss_profile="l1",
+        weights=LOSS_PROFILES["l1"],
+        ema_decay=0.0,
+        val_count=6,
+        density_min=0.05,
+        density_max=0.2,
+        lr=1e-3,
+    )
     trainer = Trainer(cfg, quiet=True)
     before = trainer.evaluate()["psnr"]
     trainer.train()
@@ -182,8 +219,17 @@ def test_classifier_head_on_a_tiny_labelled_set(tmp_path):
             stripes = np.sin(2 * np.pi * (yy if k == 0 else xx) / rng.uniform(6, 12) + rng.uniform(0, 6))
             img = 127 + 100 * stripes[..., None] + rng.normal(0, 10, (48, 48, 3))
             Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(folder / f"{i}.png")
-    cfg = _config(tmp_path / "labelled", tmp_path / "run", labels=True, steps=30, batch=4, val_count=2,
-                  loss_profile="xgan", weights=LOSS_PROFILES["xgan"], lr=1e-3)
+    cfg = _config(
+        tmp_path / "labelled",
+        tmp_path / "run",
+        labels=True,
+        steps=30,
+        batch=4,
+        val_count=2,
+        loss_profile="xgan",
+        weights=LOSS_PROFILES["xgan"],
+        lr=1e-3,
+    )
     trainer = Trainer(cfg, quiet=True)
     assert trainer.classes == ["horizontal", "vertical"] and trainer.D.classifier.out_features == 2
     history = trainer.train()

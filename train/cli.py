@@ -9,57 +9,165 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
 
 
 @click.command()
-@click.option("--data", "data_dirs", multiple=True, required=True, type=click.Path(exists=True, file_okay=False),
-              help="Image folder (searched recursively); repeat for several.")
-@click.option("--out", required=True, type=click.Path(file_okay=False),
-              help="Run folder: log.jsonl, val.jsonl, samples/, latest.pt.")
-@click.option("--task", default="sparse", show_default=True, type=click.Choice(TASKS),
-              help="Corruption: sparse (random or Sobel samples, 50/50), sparse-random, sparse-sobel, "
-                   "color-noise (85-95 %), white-block (centre, half side), color-block (patches of "
-                   "other training images).")
-@click.option("--preset", default="xgan-16", show_default=True, type=click.Choice(sorted(PRESETS)),
-              help="Network size; xgan is the paper's, resgan-* adds the pass-through channel.")
-@click.option("--crop", default=128, show_default=True, type=click.IntRange(16, 1024), help="Training crop side.")
-@click.option("--batch", default=8, show_default=True, type=click.IntRange(1, 4096), help="Batch per process.")
-@click.option("--steps", default=1000, show_default=True, type=click.IntRange(1),
-              help="Total steps to reach (with --resume: continue up to this many).")
+@click.option(
+    "--data",
+    "data_dirs",
+    multiple=True,
+    required=True,
+    type=click.Path(exists=True, file_okay=False),
+    help="Image folder (searched recursively); repeat for several.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(file_okay=False),
+    help="Run folder: log.jsonl, val.jsonl, samples/, latest.pt.",
+)
+@click.option(
+    "--task",
+    default="sparse",
+    show_default=True,
+    type=click.Choice(TASKS),
+    help="Corruption: sparse (random or Sobel samples, 50/50), sparse-random, sparse-sobel, "
+    "color-noise (85-95 %), white-block (centre, half side), color-block (patches of "
+    "other training images).",
+)
+@click.option(
+    "--preset",
+    default="xgan-16",
+    show_default=True,
+    type=click.Choice(sorted(PRESETS)),
+    help="Network size; xgan is the paper's, resgan-* adds the pass-through channel.",
+)
+@click.option(
+    "--crop", default=128, show_default=True, type=click.IntRange(16, 1024), help="Training crop side."
+)
+@click.option(
+    "--batch", default=8, show_default=True, type=click.IntRange(1, 4096), help="Batch per process."
+)
+@click.option(
+    "--steps",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Total steps to reach (with --resume: continue up to this many).",
+)
 @click.option("--lr", default=2e-4, show_default=True, type=float, help="Adam learning rate (beta1 0.5).")
-@click.option("--loss", "loss_profile", default="xgan", show_default=True, type=click.Choice(sorted(LOSS_PROFILES)),
-              help="Loss weights: xgan (the paper's), fidelity (dominant L1, for PSNR), l1 (regression "
-                   "only, no discriminator: pre-training).")
-@click.option("--density", default=(0.01, 0.20), show_default=True, type=(float, float),
-              help="Range of sample densities for the sparse tasks.")
-@click.option("--val-count", default=8, show_default=True, type=click.IntRange(1),
-              help="Hold out the last N files by name for validation.")
-@click.option("--val-limit", default=16, show_default=True, type=click.IntRange(1),
-              help="Periodic validation scores this many held-out images.")
+@click.option(
+    "--loss",
+    "loss_profile",
+    default="xgan",
+    show_default=True,
+    type=click.Choice(sorted(LOSS_PROFILES)),
+    help="Loss weights: xgan (the paper's), fidelity (dominant L1, for PSNR), l1 (regression "
+    "only, no discriminator: pre-training).",
+)
+@click.option(
+    "--density",
+    default=(0.01, 0.20),
+    show_default=True,
+    type=(float, float),
+    help="Range of sample densities for the sparse tasks.",
+)
+@click.option(
+    "--val-count",
+    default=8,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Hold out the last N files by name for validation.",
+)
+@click.option(
+    "--val-limit",
+    default=16,
+    show_default=True,
+    type=click.IntRange(1),
+    help="Periodic validation scores this many held-out images.",
+)
 @click.option("--val-every", default=250, show_default=True, type=click.IntRange(1))
 @click.option("--ckpt-every", default=250, show_default=True, type=click.IntRange(1))
-@click.option("--ema", default=0.999, show_default=True, type=click.FloatRange(0, 1),
-              help="EMA decay of the generator weights (0 = off).")
+@click.option(
+    "--ema",
+    default=0.999,
+    show_default=True,
+    type=click.FloatRange(0, 1),
+    help="EMA decay of the generator weights (0 = off).",
+)
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
 @click.option("--no-amp", is_flag=True, help="Disable fp16 autocast on CUDA.")
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(0), help="Data-loader processes.")
-@click.option("--vgg-weights", default="", type=click.Path(dir_okay=False),
-              help="torchvision vgg19 ImageNet state dict for the VGG loss (else the term is off).")
+@click.option(
+    "--workers", default=2, show_default=True, type=click.IntRange(0), help="Data-loader processes."
+)
+@click.option(
+    "--vgg-weights",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="torchvision vgg19 ImageNet state dict for the VGG loss (else the term is off).",
+)
 @click.option("--labels", is_flag=True, help="Folder-per-class labels: enables ResGAN's classifier head.")
-@click.option("--resume", default=None, type=click.Path(exists=True, dir_okay=False),
-              help="Continue from a checkpoint (its config wins except --steps/--out/--device/--workers).")
-def train(data_dirs, out, task, preset, crop, batch, steps, lr, loss_profile, density, val_count,
-          val_limit, val_every, ckpt_every, ema, seed, device, no_amp, workers, vgg_weights, labels, resume) -> None:
-    """Train an X-GAN generator on image folders. Multi-GPU: torchrun --nproc-per-node N -m sparsepix train ..."""
+@click.option(
+    "--resume",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="Continue from a checkpoint (its config wins except --steps/--out/--device/--workers).",
+)
+def train(
+    data_dirs,
+    out,
+    task,
+    preset,
+    crop,
+    batch,
+    steps,
+    lr,
+    loss_profile,
+    density,
+    val_count,
+    val_limit,
+    val_every,
+    ckpt_every,
+    ema,
+    seed,
+    device,
+    no_amp,
+    workers,
+    vgg_weights,
+    labels,
+    resume,
+) -> None:
+    """Train an X-GAN generator on image folders.
+
+    Several GPUs: torchrun --nproc-per-node N -m sparsepix train ... (DistributedDataParallel).
+    """
     from sparsepix.train.config import TrainConfig
     from sparsepix.train.loop import Trainer
 
     if not 0.001 <= density[0] <= density[1] <= 0.5:
         raise click.BadParameter("need 0.001 <= MIN <= MAX <= 0.5", param_hint="--density")
     config = TrainConfig(
-        data=tuple(data_dirs), out=out, task=task, preset=preset, crop=crop, batch=batch, steps=steps,
-        lr=lr, loss_profile=loss_profile, weights=LOSS_PROFILES[loss_profile], density_min=density[0],
-        density_max=density[1], val_count=val_count, val_limit=val_limit, val_every=val_every, ckpt_every=ckpt_every,
-        ema_decay=ema, seed=seed, device=device, amp=not no_amp, workers=workers,
-        vgg_weights=vgg_weights, labels=labels,
+        data=tuple(data_dirs),
+        out=out,
+        task=task,
+        preset=preset,
+        crop=crop,
+        batch=batch,
+        steps=steps,
+        lr=lr,
+        loss_profile=loss_profile,
+        weights=LOSS_PROFILES[loss_profile],
+        density_min=density[0],
+        density_max=density[1],
+        val_count=val_count,
+        val_limit=val_limit,
+        val_every=val_every,
+        ckpt_every=ckpt_every,
+        ema_decay=ema,
+        seed=seed,
+        device=device,
+        amp=not no_amp,
+        workers=workers,
+        vgg_weights=vgg_weights,
+        labels=labels,
     )
     trainer = Trainer(config, resume=resume)
     if trainer.step >= trainer.config.steps:
@@ -70,8 +178,13 @@ def train(data_dirs, out, task, preset, crop, batch, steps, lr, loss_profile, de
 @click.command()
 @click.argument("checkpoint_path", metavar="CHECKPOINT", type=click.Path(exists=True, dir_okay=False))
 @click.argument("name")
-@click.option("--out", default="models/weights", show_default=True, type=click.Path(file_okay=False),
-              help="Folder for NAME.pt and NAME.json.")
+@click.option(
+    "--out",
+    default="models/weights",
+    show_default=True,
+    type=click.Path(file_okay=False),
+    help="Folder for NAME.pt and NAME.json.",
+)
 @click.option("--version", "model_version", default=1, show_default=True, type=click.IntRange(1, 255))
 @click.option("--no-ema", is_flag=True, help="Export the raw generator instead of its EMA.")
 def export(checkpoint_path, name, out, model_version, no_ema) -> None:

@@ -20,8 +20,9 @@ def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**63))
 
 
-def sparse_random(image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
-                  ) -> tuple[np.ndarray, np.ndarray]:
+def sparse_random(
+    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep a uniform random share of pixels (density drawn from the range), with the codec's sampler."""
     h, w = image.shape[:2]
     count = sample_count(h, w, float(rng.uniform(*density)))
@@ -29,8 +30,9 @@ def sparse_random(image: np.ndarray, rng: np.random.Generator, density: tuple[fl
     return image * mask[..., None], mask
 
 
-def sparse_sobel(image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def sparse_sobel(
+    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Keep Sobel-weighted samples, with the codec's sampler."""
     h, w = image.shape[:2]
     count = sample_count(h, w, float(rng.uniform(*density)))
@@ -38,15 +40,17 @@ def sparse_sobel(image: np.ndarray, rng: np.random.Generator, density: tuple[flo
     return image * mask[..., None], mask
 
 
-def sparse_mixed(image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
-                 ) -> tuple[np.ndarray, np.ndarray]:
+def sparse_mixed(
+    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
+) -> tuple[np.ndarray, np.ndarray]:
     """Either sampler with equal odds: one model for both."""
     pick = sparse_sobel if rng.random() < 0.5 else sparse_random
     return pick(image, rng, density)
 
 
-def color_noise(image: np.ndarray, rng: np.random.Generator, share: tuple[float, float] = (0.85, 0.95)
-                ) -> tuple[np.ndarray, np.ndarray]:
+def color_noise(
+    image: np.ndarray, rng: np.random.Generator, share: tuple[float, float] = (0.85, 0.95)
+) -> tuple[np.ndarray, np.ndarray]:
     """Replace a share of pixels (85-95 % by default) with uniformly random RGB colours."""
     h, w = image.shape[:2]
     noisy = rng.random((h, w)) < rng.uniform(*share)
@@ -66,8 +70,9 @@ def white_block(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray
     return out, mask
 
 
-def color_block(image: np.ndarray, rng: np.random.Generator, donor: np.ndarray,
-                size: tuple[int, int] = (16, 128)) -> tuple[np.ndarray, np.ndarray]:
+def color_block(
+    image: np.ndarray, rng: np.random.Generator, donor: np.ndarray, size: tuple[int, int] = (16, 128)
+) -> tuple[np.ndarray, np.ndarray]:
     """Paste a random 16-128 px patch cut from another training image (`donor`) at a random place."""
     h, w = image.shape[:2]
     side = int(rng.integers(size[0], size[1] + 1))

@@ -98,8 +98,7 @@ class CorruptedImages(Dataset):
     and flipped. Validation: file i, centre crop, the same corruption every time.
     """
 
-    def __init__(self, paths: list[Path], config: TrainConfig, train: bool,
-                 labels: list[int] | None = None):
+    def __init__(self, paths: list[Path], config: TrainConfig, train: bool, labels: list[int] | None = None):
         self.paths, self.config, self.train = paths, config, train
         self.labels = labels
         self.corrupt = corruption_for(config.task, (config.density_min, config.density_max))

@@ -15,8 +15,9 @@ from sparsepix.codec.imageio import atomic_write
 from sparsepix.train import checkpoint
 
 
-def export(checkpoint_path: str | Path, name: str, out_dir: str | Path, version: int = 1,
-           use_ema: bool = True) -> tuple[Path, Path]:
+def export(
+    checkpoint_path: str | Path, name: str, out_dir: str | Path, version: int = 1, use_ema: bool = True
+) -> tuple[Path, Path]:
     """Write `NAME.pt` (fp16 generator state dict + its config) and `NAME.json` (model card data).
 
     The weights file loads with `torch.load(..., weights_only=True)`.
@@ -24,8 +25,13 @@ def export(checkpoint_path: str | Path, name: str, out_dir: str | Path, version:
     state = checkpoint.load(checkpoint_path)
     weights = state["G_ema"] if use_ema and state.get("G_ema") is not None else state["G"]
     half = {k: (v.half() if v.is_floating_point() else v) for k, v in weights.items()}
-    payload = {"format": "sparsepix-generator-1", "name": name, "version": version,
-               "config": state["gen_config"], "state_dict": half}
+    payload = {
+        "format": "sparsepix-generator-1",
+        "name": name,
+        "version": version,
+        "config": state["gen_config"],
+        "state_dict": half,
+    }
     buf = io.BytesIO()
     torch.save(payload, buf)
     blob = buf.getvalue()

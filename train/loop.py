@@ -94,8 +94,9 @@ class Trainer:
         if resumed is not None:
             # The run's identity comes from the checkpoint; only where/how long may change.
             saved = TrainConfig.from_dict(resumed["config"])
-            config = saved.with_changes(steps=config.steps, out=config.out, device=config.device,
-                                        workers=config.workers)
+            config = saved.with_changes(
+                steps=config.steps, out=config.out, device=config.device, workers=config.workers
+            )
         self.config = config
         self.out = Path(config.out)
         if self.dist.main:
@@ -142,8 +143,10 @@ class Trainer:
         if self.config.weights.vgg <= 0:
             return None
         if not self.config.vgg_weights:
-            self._say("VGG perceptual loss is off: no --vgg-weights file was given "
-                      "(torchvision vgg19 ImageNet state dict).")
+            self._say(
+                "VGG perceptual loss is off: no --vgg-weights file was given "
+                "(torchvision vgg19 ImageNet state dict)."
+            )
             return None
         return VGG19Features.from_file(self.config.vgg_weights).to(self.device)
 
@@ -183,8 +186,9 @@ class Trainer:
 
     # -- one step -------------------------------------------------------------------------
 
-    def train_step(self, canvas: torch.Tensor, mask: torch.Tensor, target: torch.Tensor,
-                   labels: torch.Tensor | None) -> dict[str, float]:
+    def train_step(
+        self, canvas: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, labels: torch.Tensor | None
+    ) -> dict[str, float]:
         w, cfg = self.config.weights, self.config
         self.G_train.train()
         self.D_train.train()
@@ -214,8 +218,14 @@ class Trainer:
                 terms["g_point"] = losses.corresponding_point(fake.float(), canvas, mask)
             if w.l1 > 0:
                 terms["g_l1"] = losses.l1(fake.float(), target)
-            scale = {"g_gan": w.gan, "g_fm": w.feature_matching, "g_vgg": w.vgg, "g_point": w.point,
-                     "g_l1": w.l1, "g_cls": w.classifier}
+            scale = {
+                "g_gan": w.gan,
+                "g_fm": w.feature_matching,
+                "g_vgg": w.vgg,
+                "g_point": w.point,
+                "g_l1": w.l1,
+                "g_cls": w.classifier,
+            }
             loss_g = sum(scale[k] * v for k, v in terms.items())
 
         self.opt_g.zero_grad(set_to_none=True)
@@ -246,14 +256,20 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------------
 
     def _loader(self) -> DataLoader:
-        sampler = data.IndexRange(self.step, self.config.steps, self.config.batch, self.dist.rank,
-                                  self.dist.world)
+        sampler = data.IndexRange(
+            self.step, self.config.steps, self.config.batch, self.dist.rank, self.dist.world
+        )
         # Its own generator: a DataLoader draws a base seed when iterated, which would otherwise
         # shift the global torch RNG (dropout) between a straight run and a resumed one.
         generator = torch.Generator().manual_seed(self.config.seed)
-        return DataLoader(self.train_set, batch_size=self.config.batch, sampler=sampler,
-                          num_workers=self.config.workers, pin_memory=self.device.type == "cuda",
-                          generator=generator)
+        return DataLoader(
+            self.train_set,
+            batch_size=self.config.batch,
+            sampler=sampler,
+            num_workers=self.config.workers,
+            pin_memory=self.device.type == "cuda",
+            generator=generator,
+        )
 
     def _to_device(self, batch):
         canvas, mask, target, labels = batch
@@ -274,8 +290,14 @@ class Trainer:
 
         history: list[dict] = []
         log_path = self.out / "log.jsonl"
-        bar = tqdm(total=self.config.steps, initial=self.step, disable=self.quiet, unit="step",
-                   dynamic_ncols=True, file=sys.stderr)
+        bar = tqdm(
+            total=self.config.steps,
+            initial=self.step,
+            disable=self.quiet,
+            unit="step",
+            dynamic_ncols=True,
+            file=sys.stderr,
+        )
         t_last, n_last = time.perf_counter(), 0
         for batch in self._loader():
             record = self.train_step(*self._to_device(batch))
@@ -288,18 +310,28 @@ class Trainer:
                 record["images_per_s"] = n_last * self.config.batch * self.dist.world / elapsed
                 t_last, n_last = time.perf_counter(), 0
                 _append_json(log_path, record)
-                bar.set_postfix(g=f"{record['g_total']:.3f}", d=f"{record.get('d_total', 0):.3f}",
-                                ips=f"{record['images_per_s']:.1f}")
+                bar.set_postfix(
+                    g=f"{record['g_total']:.3f}",
+                    d=f"{record.get('d_total', 0):.3f}",
+                    ips=f"{record['images_per_s']:.1f}",
+                )
             bar.update(1)
             if self.dist.main and (self.step % self.config.val_every == 0 or self.step == self.config.steps):
                 self.last_val = self.evaluate()
                 _append_json(self.out / "val.jsonl", self.last_val)
-                save_grid(self.G_ema or self.G, self.val_set, self.device,
-                          self.out / "samples" / f"step_{self.step:07d}.png")
+                save_grid(
+                    self.G_ema or self.G,
+                    self.val_set,
+                    self.device,
+                    self.out / "samples" / f"step_{self.step:07d}.png",
+                )
                 if not self.quiet:
-                    bar.write(f"step {self.step}: val PSNR {self.last_val['psnr']:.2f} dB "
-                              f"(push-pull {self.last_val['psnr_pushpull']:.2f}), "
-                              f"SSIM {self.last_val['ssim']:.4f}", file=sys.stderr)
+                    bar.write(
+                        f"step {self.step}: val PSNR {self.last_val['psnr']:.2f} dB "
+                        f"(push-pull {self.last_val['psnr_pushpull']:.2f}), "
+                        f"SSIM {self.last_val['ssim']:.4f}",
+                        file=sys.stderr,
+                    )
             if self.dist.main and (self.step % self.config.ckpt_every == 0 or self.step == self.config.steps):
                 checkpoint.save(self.out / "latest.pt", self.state())
         bar.close()
@@ -310,6 +342,6 @@ class Trainer:
 
 def _append_json(path: Path, record: dict) -> None:
     with open(path, "a") as f:
-        f.write(json.dumps({k: (round(v, 6) if isinstance(v, float) else v) for k, v in record.items()})
-                + "\n")
-
+        f.write(
+            json.dumps({k: (round(v, 6) if isinstance(v, float) else v) for k, v in record.items()}) + "\n"
+        )

@@ -18,8 +18,9 @@ def to_uint8(t: torch.Tensor) -> np.ndarray:
 
 
 @torch.no_grad()
-def run_generator(model: torch.nn.Module, canvas: torch.Tensor, mask: torch.Tensor,
-                  device: torch.device) -> torch.Tensor:
+def run_generator(
+    model: torch.nn.Module, canvas: torch.Tensor, mask: torch.Tensor, device: torch.device
+) -> torch.Tensor:
     was_training = model.training
     model.eval()
     out = model(canvas.to(device), mask.to(device)).float().cpu()
@@ -27,8 +28,9 @@ def run_generator(model: torch.nn.Module, canvas: torch.Tensor, mask: torch.Tens
     return out
 
 
-def validate(model: torch.nn.Module, val_set, device: torch.device, limit: int | None = None
-             ) -> dict[str, float]:
+def validate(
+    model: torch.nn.Module, val_set, device: torch.device, limit: int | None = None
+) -> dict[str, float]:
     """Mean PSNR/SSIM over the validation set (its first `limit` items), kept pixels pasted back
     as the codec does."""
     scores = {"psnr": [], "ssim": [], "psnr_pushpull": []}
