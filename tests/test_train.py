@@ -236,3 +236,17 @@ def test_classifier_head_on_a_tiny_labelled_set(tmp_path):
     assert all("g_cls" in r and "d_cls" in r for r in history)
     first, last = np.mean([r["d_cls"] for r in history[:5]]), np.mean([r["d_cls"] for r in history[-5:]])
     assert last < first
+
+
+def test_init_from_exported_weights(image_dir, tmp_path):
+    first = Trainer(_config(image_dir, tmp_path / "a", steps=2), quiet=True)
+    first.train()
+    weights, _ = export(tmp_path / "a" / "latest.pt", "toy", tmp_path / "w")
+    tuned = Trainer(_config(image_dir, tmp_path / "b", steps=2, init=str(weights)), quiet=True)
+    for name, value in tuned.G.state_dict().items():
+        if value.is_floating_point():
+            assert torch.allclose(value, first.G_ema.state_dict()[name].half().float())
+    with pytest.raises(Exception, match="preset builds"):
+        Trainer(
+            _config(image_dir, tmp_path / "c", steps=2, preset="tiny-resgan", init=str(weights)), quiet=True
+        )

@@ -106,6 +106,14 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
 )
 @click.option("--labels", is_flag=True, help="Folder-per-class labels: enables ResGAN's classifier head.")
 @click.option(
+    "--init",
+    "init_from",
+    default="",
+    type=click.Path(dir_okay=False),
+    help="Start the generator from these weights (an exported model, e.g. models/weights/natural.pt, "
+    "or a checkpoint) with fresh optimisers: fine-tuning.",
+)
+@click.option(
     "--resume",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
@@ -133,6 +141,7 @@ def train(
     workers,
     vgg_weights,
     labels,
+    init_from,
     resume,
 ) -> None:
     """Train an X-GAN generator on image folders.
@@ -168,6 +177,7 @@ def train(
         workers=workers,
         vgg_weights=vgg_weights,
         labels=labels,
+        init=init_from,
     )
     trainer = Trainer(config, resume=resume)
     if trainer.step >= trainer.config.steps:

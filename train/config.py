@@ -58,6 +58,7 @@ class TrainConfig:
     workers: int = 2
     vgg_weights: str = ""
     labels: bool = False  # folder-per-class labels for ResGAN's classifier head
+    init: str = ""  # start the generator from these weights (exported .pt or a checkpoint)
 
     def to_dict(self) -> dict:
         return asdict(self)

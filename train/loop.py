@@ -78,6 +78,20 @@ def init_weights(module: torch.nn.Module) -> None:
         torch.nn.init.zeros_(module.bias)
 
 
+def initial_generator(path: str, expected: GeneratorConfig) -> dict:
+    """Generator weights to start from: an exported model (fp16) or a checkpoint (its EMA)."""
+    state = checkpoint.load(path)
+    if state.get("format") == "sparsepix-generator-1":
+        config, weights = state["config"], state["state_dict"]
+    elif "gen_config" in state:
+        config, weights = state["gen_config"], state.get("G_ema") or state["G"]
+    else:
+        raise InputError(f"{path} holds neither exported weights nor a training checkpoint")
+    if GeneratorConfig.from_dict(config) != expected:
+        raise InputError(f"{path} is a {config} generator; --preset builds {expected.to_dict()}")
+    return {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
+
+
 def network_configs(config: TrainConfig, n_classes: int) -> tuple[GeneratorConfig, DiscriminatorConfig]:
     if config.preset not in PRESETS:
         raise InputError(f"unknown preset {config.preset!r}; choose one of {', '.join(PRESETS)}")
@@ -115,6 +129,8 @@ class Trainer:
         self.D = MultiscaleDiscriminator(self.disc_config).to(self.device)
         self.G.apply(init_weights)
         self.D.apply(init_weights)
+        if config.init and resumed is None:
+            self.G.load_state_dict(initial_generator(config.init, self.gen_config))
         self.use_amp = config.amp and self.device.type == "cuda"
         if self.device.type == "cuda":
             self.G.to(memory_format=torch.channels_last)
