@@ -92,12 +92,21 @@ def _standing(curve_map: dict[str, dict]) -> str:
     help="Folder of CompressAI-format JSON curves to overlay (e.g. ../shared/reference/compressai-kodak).",
 )
 @click.option("--crop-image", default="", help="Image for the side-by-side crops [default: the first].")
+@click.option(
+    "--cache",
+    "cache_dir",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Folder for per-image results [default: OUT/cache]; share it between runs.",
+)
 @click.option("--crop-bpp", default=0.25, show_default=True, type=float, help="Rate the crops are shown at.")
-def bench(dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, crop_bpp) -> None:
+def bench(
+    dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, cache_dir, crop_bpp
+) -> None:
     """Rate-distortion sweep of sparsepix against JPEG, WebP, AVIF and JPEG 2000 on DATASET.
 
     Writes OUT/curves/*.json (CompressAI format), per_image.json, summary.csv, rd_*.png/svg and
-    report.md + report.html. Per-image results are cached in OUT/cache, so an interrupted run
+    report.md + report.html. Per-image results are cached (OUT/cache, or --cache), so an interrupted run
     resumes and a finished one re-renders instantly.
     """
     from sparsepix.benchmarks import plots, report, results, sweep
@@ -122,7 +131,7 @@ def bench(dataset, out, quick, codecs, sparse, workers, limit, reference, crop_i
     ]
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    measured = sweep.run(tasks, out_dir, workers)
+    measured = sweep.run(tasks, Path(cache_dir) if cache_dir else out_dir / "cache", workers)
     wanted = {(t.spec.name, Path(t.image).name, t.setting) for t in tasks}
     measured = [r for r in measured if (r["curve"], r["image"], r["setting"]) in wanted]
     versions = {n: a.version() for n, a in adapters.items()}

@@ -1,6 +1,6 @@
 """The sweep: every image x curve x setting, in worker processes, cached per image.
 
-Each measurement is one small JSON file under OUT/cache/CURVE/, written atomically, so an
+Each measurement is one small JSON file under CACHE/CURVE/, written atomically, so an
 interrupted run continues where it stopped and a finished one is re-aggregated for free.
 """
 
@@ -26,8 +26,8 @@ class Task:
     image: str
     setting: float
 
-    def cache_path(self, out: Path) -> Path:
-        return out / "cache" / self.spec.name / f"{Path(self.image).stem}__{self.setting:g}.json"
+    def cache_path(self, cache: Path) -> Path:
+        return cache / self.spec.name / f"{Path(self.image).stem}__{self.setting:g}.json"
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
@@ -59,9 +59,9 @@ def measure(task: Task) -> dict:
 
 
 def _run_and_cache(args: tuple[Task, str]) -> dict:
-    task, out = args
+    task, cache = args
     result = measure(task)
-    path = task.cache_path(Path(out))
+    path = task.cache_path(Path(cache))
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(result).encode())
     return result
@@ -75,13 +75,13 @@ def _init_worker() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def run(tasks: list[Task], out: Path, workers: int, progress: bool = True) -> list[dict]:
+def run(tasks: list[Task], cache: Path, workers: int, progress: bool = True) -> list[dict]:
     """Measure every task not cached yet; return all results (cached and new)."""
     from tqdm import tqdm
 
     results, todo = [], []
     for task in tasks:
-        path = task.cache_path(out)
+        path = task.cache_path(cache)
         if path.exists():
             results.append(json.loads(path.read_text()))
         else:
@@ -96,11 +96,11 @@ def run(tasks: list[Task], out: Path, workers: int, progress: bool = True) -> li
     )
     if workers <= 1:
         for task in todo:
-            results.append(_run_and_cache((task, str(out))))
+            results.append(_run_and_cache((task, str(cache))))
             bar.update(1)
     else:
         with get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
-            for result in pool.imap_unordered(_run_and_cache, [(t, str(out)) for t in todo]):
+            for result in pool.imap_unordered(_run_and_cache, [(t, str(cache)) for t in todo]):
                 results.append(result)
                 bar.update(1)
     bar.close()

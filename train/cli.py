@@ -197,11 +197,12 @@ def train(
 )
 @click.option("--version", "model_version", default=1, show_default=True, type=click.IntRange(1, 255))
 @click.option("--no-ema", is_flag=True, help="Export the raw generator instead of its EMA.")
-def export(checkpoint_path, name, out, model_version, no_ema) -> None:
+@click.option("--description", default="", help="One line shown in reconstructor lists.")
+def export(checkpoint_path, name, out, model_version, no_ema, description) -> None:
     """Export a checkpoint's generator as fp16 weights plus a JSON model card."""
     from sparsepix.train.export import export as do_export
 
-    weights, card = do_export(checkpoint_path, name, out, model_version, use_ema=not no_ema)
+    weights, card = do_export(checkpoint_path, name, out, model_version, not no_ema, description)
     click.echo(f"{weights} ({weights.stat().st_size} bytes), {card}")
 
 

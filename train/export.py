@@ -16,7 +16,12 @@ from sparsepix.train import checkpoint
 
 
 def export(
-    checkpoint_path: str | Path, name: str, out_dir: str | Path, version: int = 1, use_ema: bool = True
+    checkpoint_path: str | Path,
+    name: str,
+    out_dir: str | Path,
+    version: int = 1,
+    use_ema: bool = True,
+    description: str = "",
 ) -> tuple[Path, Path]:
     """Write `NAME.pt` (fp16 generator state dict + its config) and `NAME.json` (model card data).
 
@@ -43,6 +48,7 @@ def export(
     card = {
         "name": name,
         "version": version,
+        "description": description or f"X-GAN generator {name} ({state['config'].get('preset', '')})",
         "file": weights_path.name,
         "sha256": hashlib.sha256(blob).hexdigest(),
         "bytes": len(blob),
