@@ -26,31 +26,36 @@ def linear(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     Pixels outside the convex hull of the samples take the nearest sample's colour. Degenerate
     inputs (one row, one column, collinear or too few samples) fall back to 1-D or nearest.
     """
+    return np.clip(np.rint(linear_float(canvas, mask)), 0, 255).astype(np.uint8)
+
+
+def linear_float(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
+    """`linear` on any numeric (H, W, C) canvas, returning float32 without rounding."""
     h, w = mask.shape
     if h == 1 or w == 1:
         return _linear_1d(canvas, mask)
     ys, xs = np.nonzero(mask)
     if ys.size < 3:
-        return nearest(canvas, mask)
+        return nearest(canvas, mask).astype(np.float32)
     points = np.column_stack([ys, xs]).astype(np.float64)
     try:
         tri = Delaunay(points)
     except QhullError:  # all samples on one line
-        return nearest(canvas, mask)
+        return nearest(canvas, mask).astype(np.float32)
     values = canvas[ys, xs].astype(np.float32)
     gy, gx = np.mgrid[0:h, 0:w]
     out = LinearNDInterpolator(tri, values)(gy.ravel(), gx.ravel()).reshape(h, w, -1)
     outside = np.isnan(out[..., 0])
     if outside.any():
         out[outside] = nearest(canvas, mask)[outside]
-    return np.clip(np.rint(out), 0, 255).astype(np.uint8)
+    return out.astype(np.float32)
 
 
 def _linear_1d(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     flat, keep = canvas.reshape(mask.size, -1), mask.ravel()
     pos = np.arange(mask.size)
     cols = [np.interp(pos, pos[keep], flat[keep, c].astype(np.float64)) for c in range(flat.shape[1])]
-    return np.clip(np.rint(np.stack(cols, axis=-1)), 0, 255).astype(np.uint8).reshape(canvas.shape)
+    return np.stack(cols, axis=-1).astype(np.float32).reshape(canvas.shape)
 
 
 def _inpaint(canvas: np.ndarray, mask: np.ndarray, method: int) -> np.ndarray:

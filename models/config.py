@@ -18,7 +18,8 @@ class GeneratorConfig:
     n_blocks: int = 9  # residual blocks at the bottleneck
     dropout: float = 0.0  # inside residual blocks (the paper trains with 0.5)
     passthrough: bool = False  # ResGAN: concatenate a push-pull fill of the input before the head
-    residual: bool = False  # output = clamp(push-pull fill + head), head starting at zero
+    residual: bool = False  # output = clamp(coarse image + head), head starting at zero
+    coarse: str = "pushpull"  # the coarse image: "pushpull" (torch, any device) or "linear" (Delaunay)
     norm: str = "batch"  # "batch" (the paper) or "instance"
 
     @property
@@ -69,10 +70,20 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     # fill, and training only has to learn corrections (docs/DECISIONS.md).
     "residual-16": (GeneratorConfig(ngf=16, passthrough=True, residual=True), DiscriminatorConfig(ndf=32)),
     "residual-32": (GeneratorConfig(ngf=32, passthrough=True, residual=True), DiscriminatorConfig(ndf=32)),
+    # The same over the best classical reconstruction (Delaunay-linear, computed on the CPU):
+    # the untrained network already equals `linear`.
+    "linres-16": (
+        GeneratorConfig(ngf=16, passthrough=True, residual=True, coarse="linear"),
+        DiscriminatorConfig(ndf=32),
+    ),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
     "tiny-resgan": (
         GeneratorConfig(ngf=8, n_blocks=2, passthrough=True),
+        DiscriminatorConfig(ndf=8, n_layers=2),
+    ),
+    "tiny-linres": (
+        GeneratorConfig(ngf=8, n_blocks=2, passthrough=True, residual=True, coarse="linear"),
         DiscriminatorConfig(ndf=8, n_layers=2),
     ),
     "tiny-residual": (

@@ -7,12 +7,24 @@ the output cropped back.
 
 from __future__ import annotations
 
+import numpy as np
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.pushpull import pushpull_fill
+
+
+@torch.no_grad()
+def linear_fill(canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Delaunay-linear fill of each image (scipy, on the CPU); a constant input, no gradient."""
+    from sparsepix.codec.classical import linear_float
+
+    values = canvas.detach().float().cpu().numpy().transpose(0, 2, 3, 1)
+    known = mask.detach().cpu().numpy()[:, 0] > 0.5
+    filled = np.stack([linear_float(v, k) for v, k in zip(values, known)])
+    return torch.from_numpy(filled.transpose(0, 3, 1, 2)).to(canvas.device, canvas.dtype)
 
 
 def _norm(kind: str, channels: int) -> nn.Module:
@@ -79,6 +91,13 @@ class Generator(nn.Module):
             nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh()
         )
 
+    def _coarse(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if self.config.coarse == "pushpull":
+            return pushpull_fill(canvas, mask)
+        if self.config.coarse == "linear":
+            return linear_fill(canvas, mask)
+        raise ValueError(f"unknown coarse fill {self.config.coarse!r}")
+
     def _padding(self, size: int) -> int:
         """Pad to a multiple of the stride, and to at least two pixels at the bottleneck
         (the residual blocks' reflect padding needs them)."""
@@ -90,8 +109,8 @@ class Generator(nn.Module):
         ph, pw = self._padding(h), self._padding(w)
         x = torch.cat([canvas * mask, mask], dim=1)
         needs_coarse = self.config.passthrough or self.config.residual
-        # ResGAN's coarse image: a push-pull fill of the input, at the input's own size.
-        coarse = pushpull_fill(x[:, :-1], x[:, -1:]) if needs_coarse else None
+        # ResGAN's coarse image: a fill of the input, at the input's own size.
+        coarse = self._coarse(x[:, :-1], x[:, -1:]) if needs_coarse else None
         if ph or pw:
             # Reflect padding needs pad < size; replicate covers tiny inputs.
             mode = "reflect" if ph < h and pw < w else "replicate"

@@ -113,7 +113,10 @@ def _register_all() -> None:
                 description=model.description,
                 learned=True,
                 hint=model.hint,
-                tune=lambda image, mask, steps, m=model, **fixed: tune_values(m, image, mask, steps, **fixed),
+                # A Delaunay coarse input has no gradient: tonal optimisation would be blind to it.
+                tune=None
+                if model.config.coarse == "linear"
+                else lambda image, mask, steps, m=model, **fixed: tune_values(m, image, mask, steps, **fixed),
             )
         )
 

@@ -110,15 +110,27 @@ def test_vgg_loads_torchvision_layout_and_perceptual_loss(tmp_path):
         VGG19Features.from_file(bad)
 
 
-def test_residual_generator_starts_as_its_coarse_fill():
+@pytest.mark.parametrize("preset", ["tiny-residual", "tiny-linres"])
+def test_residual_generator_starts_as_its_coarse_fill(preset):
+    import numpy as np
+
+    from sparsepix.codec.classical import linear_float
     from sparsepix.train.loop import init_weights
 
-    g = Generator(PRESETS["tiny-residual"][0])
+    g = Generator(PRESETS[preset][0])
     g.apply(init_weights)
     g.eval()
     for hw in [(40, 52), (37, 50), (1, 3)]:
-        canvas = torch.rand(1, 3, *hw) * 2 - 1
-        mask = (torch.rand(1, 1, *hw) < 0.3).float()
+        canvas = torch.rand(2, 3, *hw) * 2 - 1
+        mask = (torch.rand(2, 1, *hw) < 0.3).float()
         mask[..., 0, 0] = 1
+        if preset == "tiny-residual":
+            coarse = pushpull_fill(canvas * mask, mask)
+        else:
+            arrays = [
+                linear_float((c * m).numpy().transpose(1, 2, 0), m[0].numpy() > 0.5)
+                for c, m in zip(canvas, mask)
+            ]
+            coarse = torch.from_numpy(np.stack(arrays).transpose(0, 3, 1, 2))
         with torch.no_grad():
-            assert torch.allclose(g(canvas, mask), pushpull_fill(canvas * mask, mask).clamp(-1, 1), atol=1e-6)
+            assert torch.allclose(g(canvas, mask), coarse.clamp(-1, 1), atol=1e-6)

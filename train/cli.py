@@ -52,7 +52,14 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     type=click.IntRange(1),
     help="Total steps to reach (with --resume: continue up to this many).",
 )
-@click.option("--lr", default=2e-4, show_default=True, type=float, help="Adam learning rate (beta1 0.5).")
+@click.option("--lr", default=2e-4, show_default=True, type=float, help="Adam learning rate.")
+@click.option(
+    "--beta1",
+    default=0.5,
+    show_default=True,
+    type=click.FloatRange(0, 1, max_open=True),
+    help="Adam beta1 (0.5 as the paper for GAN training; 0.9 suits --loss l1).",
+)
 @click.option(
     "--loss",
     "loss_profile",
@@ -128,6 +135,7 @@ def train(
     batch,
     steps,
     lr,
+    beta1,
     loss_profile,
     density,
     val_count,
@@ -162,6 +170,7 @@ def train(
         batch=batch,
         steps=steps,
         lr=lr,
+        beta1=beta1,
         loss_profile=loss_profile,
         weights=LOSS_PROFILES[loss_profile],
         density_min=density[0],
