@@ -26,7 +26,9 @@ from sparsepix.codec.reconstructors import get, reconstruct
 SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
-def measure(images: list[Path], sampler: str, density: float, names: list[str], device: str) -> dict:
+def measure(
+    images: list[Path], sampler: str, density: float, names: list[str], device: str, values: str = "pred"
+) -> dict:
     """Mean bpp, bits/sample, encode and parse time, and per reconstructor PSNR, MS-SSIM, time."""
     rows: dict[str, list[float]] = {}
 
@@ -36,7 +38,7 @@ def measure(images: list[Path], sampler: str, density: float, names: list[str], 
     for path in images:
         img = load_image(path)
         t0 = time.perf_counter()
-        data = encode(img, density=density, sampler=sampler, model="")
+        data = encode(img, density=density, sampler=sampler, values=values, model="")
         t1 = time.perf_counter()
         header, canvas, mask = decode_samples(data)
         t2 = time.perf_counter()
@@ -62,12 +64,13 @@ def main() -> None:
     parser.add_argument("--reconstructors", default="linear,pushpull")
     parser.add_argument("--last", type=int, default=0, help="only the last N files by name")
     parser.add_argument("--device", default="auto")
+    parser.add_argument("--values", default="pred", choices=["pred", "raw8"], help="value coding mode")
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     args = parser.parse_args()
     images = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in SUFFIXES)
     images = images[-args.last :] if args.last else images
     names = args.reconstructors.split(",")
-    print(f"{len(images)} images from {args.folder}")
+    print(f"{len(images)} images from {args.folder}, {args.values} values")
     print(
         "| sampler | density | bpp | bits/sample | encode s | "
         + " | ".join(f"{n} PSNR | {n} MS-SSIM | {n} s" for n in names)
@@ -77,7 +80,7 @@ def main() -> None:
     results = []
     for sampler in args.samplers.split(","):
         for density in map(float, args.densities.split(",")):
-            m = measure(images, sampler, density, names, args.device)
+            m = measure(images, sampler, density, names, args.device, args.values)
             results.append({"sampler": sampler, "density": density, **m})
             cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.1f}", f"{m['encode_s']:.3f}"]
             for n in names:
