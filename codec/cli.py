@@ -125,7 +125,8 @@ def cli() -> None:
     default=1,
     show_default=True,
     type=click.IntRange(0, 3),
-    help="pred only: finest sample levels that carry luma only (each level is 3/4 of the samples below it).",
+    help="pred only: how many of the finest sample levels carry luma only (the finest level "
+    "holds 3/4 of the samples).",
 )
 @click.option(
     "--optimize",
