@@ -306,6 +306,7 @@ class Trainer:
 
         history: list[dict] = []
         log_path = self.out / "log.jsonl"
+        board = _tensorboard(self.out) if self.dist.main else None
         bar = tqdm(
             total=self.config.steps,
             initial=self.step,
@@ -326,6 +327,7 @@ class Trainer:
                 record["images_per_s"] = n_last * self.config.batch * self.dist.world / elapsed
                 t_last, n_last = time.perf_counter(), 0
                 _append_json(log_path, record)
+                _board_scalars(board, "train", record, self.step)
                 bar.set_postfix(
                     g=f"{record['g_total']:.3f}",
                     d=f"{record.get('d_total', 0):.3f}",
@@ -335,6 +337,7 @@ class Trainer:
             if self.dist.main and (self.step % self.config.val_every == 0 or self.step == self.config.steps):
                 self.last_val = self.evaluate()
                 _append_json(self.out / "val.jsonl", self.last_val)
+                _board_scalars(board, "val", self.last_val, self.step)
                 save_grid(
                     self.G_ema or self.G,
                     self.val_set,
@@ -351,9 +354,28 @@ class Trainer:
             if self.dist.main and (self.step % self.config.ckpt_every == 0 or self.step == self.config.steps):
                 checkpoint.save(self.out / "latest.pt", self.state())
         bar.close()
+        if board is not None:
+            board.close()
         if self.dist.world > 1:
             dist.barrier()
         return history
+
+
+def _tensorboard(folder: Path):
+    """A TensorBoard writer when the tensorboard package is installed (optional), else None."""
+    try:
+        from torch.utils.tensorboard import SummaryWriter
+    except ImportError:
+        return None
+    return SummaryWriter(str(folder / "tensorboard"))
+
+
+def _board_scalars(board, prefix: str, record: dict, step: int) -> None:
+    if board is None:
+        return
+    for key, value in record.items():
+        if key != "step" and isinstance(value, (int, float)):
+            board.add_scalar(f"{prefix}/{key}", value, step)
 
 
 def _append_json(path: Path, record: dict) -> None:
