@@ -250,3 +250,9 @@ def test_init_from_exported_weights(image_dir, tmp_path):
         Trainer(
             _config(image_dir, tmp_path / "c", steps=2, preset="tiny-resgan", init=str(weights)), quiet=True
         )
+
+
+def test_tensorboard_scalars_when_installed(image_dir, tmp_path):
+    pytest.importorskip("tensorboard")
+    Trainer(_config(image_dir, tmp_path, steps=2, val_every=2), quiet=True).train()
+    assert list((tmp_path / "tensorboard").glob("events.out.tfevents.*"))
