@@ -150,7 +150,7 @@ class Sparsepix(Codec):
         )
 
     def settings(self, quick: bool) -> list[float]:
-        return [0.01, 0.05, 0.2] if quick else [0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
+        return [0.005, 0.01, 0.02, 0.05, 0.2] if quick else [0.003, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2]
 
     def encode(self, image: np.ndarray, setting: float) -> bytes:
         from sparsepix.codec.api import encode
