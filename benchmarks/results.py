@@ -20,7 +20,7 @@ KEYS = {
     "encoding_time": "encoding_time",
     "decoding_time": "decoding_time",
 }
-FIXED_RATES = (0.05, 0.1, 0.25, 0.5)
+FIXED_RATES = (0.05, 0.1, 0.15, 0.25, 0.5)
 
 
 def curves(results: list[dict], descriptions: dict[str, str], versions: dict[str, str]) -> dict[str, dict]:

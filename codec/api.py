@@ -69,8 +69,8 @@ def encode(
     if model == "auto":
         hint = reconstructors.default_hint()
     elif model:
-        rec = reconstructors.get(model.split("@")[0])  # fail now, not at decode time
-        hint = rec.hint or rec.name
+        named = reconstructors.get(model.split("@")[0])  # fail now, not at decode time
+        hint = named.hint or named.name
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
     rec = reconstructors.resolve("auto", hint) if optimize > 0 else None
