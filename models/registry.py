@@ -9,6 +9,7 @@ On import, every shipped model registers itself as a reconstructor named after i
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 from dataclasses import dataclass
 from functools import lru_cache
@@ -67,8 +68,6 @@ def load_generator(model: ShippedModel, device: torch.device) -> Generator:
         raise ModelError(f"model {model.hint}: cannot read {model.path.name}: {exc}") from None
     if hashlib.sha256(blob).hexdigest() != model.sha256:
         raise ModelError(f"model {model.hint}: {model.path.name} fails its SHA-256 check")
-    import io
-
     payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
     generator = Generator(model.config)
     generator.load_state_dict(

@@ -300,6 +300,10 @@ class Trainer:
         metrics["step"] = self.step
         return metrics
 
+    def _due(self, every: int) -> bool:
+        """Whether the main process logs/validates/saves now: every N steps and at the last."""
+        return self.dist.main and (self.step % every == 0 or self.step == self.config.steps)
+
     def train(self) -> list[dict]:
         """Train to `config.steps`; returns the per-step loss records of this call."""
         from tqdm import tqdm
@@ -322,7 +326,7 @@ class Trainer:
             record["step"] = self.step
             history.append(record)
             n_last += 1
-            if self.dist.main and (self.step % self.config.log_every == 0 or self.step == self.config.steps):
+            if self._due(self.config.log_every):
                 elapsed = time.perf_counter() - t_last
                 record["images_per_s"] = n_last * self.config.batch * self.dist.world / elapsed
                 t_last, n_last = time.perf_counter(), 0
@@ -334,7 +338,7 @@ class Trainer:
                     ips=f"{record['images_per_s']:.1f}",
                 )
             bar.update(1)
-            if self.dist.main and (self.step % self.config.val_every == 0 or self.step == self.config.steps):
+            if self._due(self.config.val_every):
                 self.last_val = self.evaluate()
                 _append_json(self.out / "val.jsonl", self.last_val)
                 _board_scalars(board, "val", self.last_val, self.step)
@@ -351,7 +355,7 @@ class Trainer:
                         f"SSIM {self.last_val['ssim']:.4f}",
                         file=sys.stderr,
                     )
-            if self.dist.main and (self.step % self.config.ckpt_every == 0 or self.step == self.config.steps):
+            if self._due(self.config.ckpt_every):
                 checkpoint.save(self.out / "latest.pt", self.state())
         bar.close()
         if board is not None:
