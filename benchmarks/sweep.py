@@ -19,6 +19,12 @@ from sparsepix.benchmarks.codecs import CurveSpec, make_codec
 from sparsepix.benchmarks.metrics import haarpsi, ms_ssim, psnr
 from sparsepix.codec.imageio import atomic_write, load_image
 
+# Bumped whenever a cached measurement would come out differently (a metric fixed, a codec's
+# output changed); cached results of another version are measured again.
+# 2: HaarPSI with MATLAB's convolution alignment, as the reference implementation; MS-SSIM in
+#    float32.
+MEASUREMENT_VERSION = 2
+
 
 @dataclass(frozen=True)
 class Task:
@@ -55,6 +61,7 @@ def measure(task: Task) -> dict:
         "haarpsi": haarpsi(image, out),
         "encoding_time": t1 - t0,
         "decoding_time": t2 - t1,
+        "version": MEASUREMENT_VERSION,
     }
 
 
@@ -65,6 +72,17 @@ def _run_and_cache(args: tuple[Task, str]) -> dict:
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic_write(path, json.dumps(result).encode())
     return result
+
+
+def _cached(path: Path) -> dict | None:
+    """A cached result of the current measurement version, else None (measure again)."""
+    if not path.exists():
+        return None
+    try:
+        result = json.loads(path.read_text())
+    except ValueError:
+        return None
+    return result if result.get("version") == MEASUREMENT_VERSION else None
 
 
 def _init_worker() -> None:
@@ -81,9 +99,9 @@ def run(tasks: list[Task], cache: Path, workers: int, progress: bool = True) -> 
 
     results, todo = [], []
     for task in tasks:
-        path = task.cache_path(cache)
-        if path.exists():
-            results.append(json.loads(path.read_text()))
+        cached = _cached(task.cache_path(cache))
+        if cached is not None:
+            results.append(cached)
         else:
             todo.append(task)
     bar = tqdm(

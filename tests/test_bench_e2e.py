@@ -77,3 +77,17 @@ def test_report_and_resume(bench_run):
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     assert {p: p.stat().st_mtime_ns for p in (out / "cache").rglob("*.json")} == before
+
+
+def test_stale_cache_entries_are_measured_again(bench_run, tmp_path):
+    from sparsepix.benchmarks import sweep
+
+    out, _ = bench_run
+    path = next((out / "cache" / "jpeg").glob("*.json"))
+    cached = json.loads(path.read_text())
+    assert sweep._cached(path) == cached
+    stale = tmp_path / "stale.json"
+    stale.write_text(json.dumps({**cached, "version": sweep.MEASUREMENT_VERSION - 1}))
+    broken = tmp_path / "broken.json"
+    broken.write_text("{not json")
+    assert sweep._cached(stale) is None and sweep._cached(broken) is None
