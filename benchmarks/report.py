@@ -12,7 +12,13 @@ from PIL import Image
 
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
 from sparsepix.benchmarks.metrics import psnr
-from sparsepix.benchmarks.results import FIXED_RATES, bd_table, equal_rate_table
+from sparsepix.benchmarks.results import (
+    FIXED_RATES,
+    bd_table,
+    bits_per_sample_table,
+    equal_rate_table,
+    speed_table,
+)
 from sparsepix.benchmarks.sweep import as_rgb
 from sparsepix.codec.imageio import load_image
 
@@ -65,6 +71,7 @@ def write_report(
     versions: dict[str, str],
 ) -> Path:
     rates = [f"@{r:g} bpp" for r in FIXED_RATES]
+    density_header, density_rows = bits_per_sample_table(curve_map)
     parts = [
         f"# {title}",
         "",
@@ -86,6 +93,21 @@ def write_report(
         "",
         _md_table(
             ["curve", "BD-rate (PSNR)", "BD-rate (MS-SSIM dB)", "BD-PSNR"], bd_table(curve_map, anchor)
+        ),
+        "",
+        "## Bits per kept sample (sparsepix)",
+        "",
+        "Whole files, headers included, divided by the number of kept pixels.",
+        "",
+        _md_table(["curve", *density_header], density_rows),
+        "",
+        "## Speed",
+        "",
+        f"Seconds per image, mean over each curve's settings, and as multiples of `{anchor}` "
+        "measured in the same run (worker processes with one thread each).",
+        "",
+        _md_table(
+            ["curve", "encode s", "vs anchor", "decode s", "vs anchor"], speed_table(curve_map, anchor)
         ),
         "",
         "## Curves",

@@ -105,6 +105,38 @@ def bd_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
     return rows
 
 
+def speed_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
+    """Mean encode and decode seconds per image over a curve's settings, and as multiples of the
+    anchor's (same run, same workers, one thread each)."""
+    def mean(curve: dict, key: str) -> float:
+        return float(np.mean(curve["results"][key]))
+
+    def ratio(value: float, key: str) -> str:
+        if anchor not in curve_map:
+            return "–"
+        r = value / mean(curve_map[anchor], key)
+        return f"{r:.1f}x" if r < 10 else f"{r:.0f}x"
+
+    rows = []
+    for name, curve in curve_map.items():
+        enc, dec = mean(curve, "encoding_time"), mean(curve, "decoding_time")
+        rows.append(
+            [name, f"{enc:.3f}", ratio(enc, "encoding_time"), f"{dec:.3f}", ratio(dec, "decoding_time")]
+        )
+    return rows
+
+
+def bits_per_sample_table(curve_map: dict[str, dict]) -> tuple[list[str], list[list[str]]]:
+    """sparsepix curves: bits per kept sample (whole file, header included) at each density."""
+    sparse = {n: c["results"] for n, c in curve_map.items() if n.startswith("sparsepix")}
+    densities = sorted({d for r in sparse.values() for d in r["setting"]})
+    rows = []
+    for name, r in sparse.items():
+        per = {d: bpp / d for d, bpp in zip(r["setting"], r["bpp"])}
+        rows.append([name] + [f"{per[d]:.2f}" if d in per else "–" for d in densities])
+    return [f"{100 * d:g} %" for d in densities], rows
+
+
 def load_reference(folder: Path) -> dict[str, dict]:
     """CompressAI-format JSON curves from a folder (e.g. its published Kodak results)."""
     out = {}
