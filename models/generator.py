@@ -59,12 +59,15 @@ class Generator(nn.Module):
     def __init__(self, config: GeneratorConfig):
         super().__init__()
         self.config = c = config
+        stem_in = c.image_channels + 1 + (c.image_channels if c.coarse_input else 0)
+        # One Sequential for stem and body keeps the parameter names of earlier exports.
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
-            nn.Conv2d(c.image_channels + 1, c.ngf, 7),
+            nn.Conv2d(stem_in, c.ngf, 7),
             _norm(c.norm, c.ngf),
             nn.ReLU(True),
         ]
+        self.stem_layers = len(layers)
         width = c.ngf
         for _ in range(c.n_down):  # conv-norm-ReLU, stride 2
             layers += [
@@ -82,7 +85,7 @@ class Generator(nn.Module):
             ]
             width //= 2
         self.body = nn.Sequential(*layers)
-        head_in = width + (c.image_channels if c.passthrough or c.residual else 0)
+        head_in = width + (c.ngf if c.skip else 0) + (c.image_channels if self.needs_coarse else 0)
         head_conv = nn.Conv2d(head_in, c.image_channels, 7)
         if c.residual:
             # Start as the identity on the coarse image: zero correction.
@@ -90,6 +93,11 @@ class Generator(nn.Module):
         self.head = nn.Sequential(
             nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh()
         )
+
+    @property
+    def needs_coarse(self) -> bool:
+        c = self.config
+        return c.passthrough or c.residual or c.coarse_input
 
     def _coarse(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if self.config.coarse == "pushpull":
@@ -105,21 +113,26 @@ class Generator(nn.Module):
         return max(-(-size // s) * s, 2 * s) - size
 
     def forward(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        c = self.config
         h, w = canvas.shape[-2:]
         ph, pw = self._padding(h), self._padding(w)
         x = torch.cat([canvas * mask, mask], dim=1)
-        needs_coarse = self.config.passthrough or self.config.residual
         # ResGAN's coarse image: a fill of the input, at the input's own size.
-        coarse = self._coarse(x[:, :-1], x[:, -1:]) if needs_coarse else None
+        coarse = self._coarse(x[:, :-1], x[:, -1:]) if self.needs_coarse else None
+        if c.coarse_input:
+            x = torch.cat([x, coarse], dim=1)
         if ph or pw:
             # Reflect padding needs pad < size; replicate covers tiny inputs.
             mode = "reflect" if ph < h and pw < w else "replicate"
             x = F.pad(x, (0, pw, 0, ph), mode=mode)
-            coarse = F.pad(coarse, (0, pw, 0, ph), mode=mode) if needs_coarse else None
-        features = self.body(x)
-        if not needs_coarse:
-            return self.head(features)[..., :h, :w]
-        out = self.head(torch.cat([features, coarse], dim=1))  # concatenated, as ResGAN
-        if self.config.residual:
+            coarse = F.pad(coarse, (0, pw, 0, ph), mode=mode) if coarse is not None else None
+        stem = self.body[: self.stem_layers](x)
+        features = [self.body[self.stem_layers :](stem)]
+        if c.skip:
+            features.append(stem)  # full-resolution detail around the bottleneck
+        if coarse is not None:
+            features.append(coarse)  # concatenated, as ResGAN
+        out = self.head(torch.cat(features, dim=1))
+        if c.residual:
             out = torch.clamp(coarse + out, -1.0, 1.0)
         return out[..., :h, :w]

@@ -110,7 +110,7 @@ def test_vgg_loads_torchvision_layout_and_perceptual_loss(tmp_path):
         VGG19Features.from_file(bad)
 
 
-@pytest.mark.parametrize("preset", ["tiny-residual", "tiny-linres"])
+@pytest.mark.parametrize("preset", ["tiny-residual", "tiny-linres", "tiny-refine"])
 def test_residual_generator_starts_as_its_coarse_fill(preset):
     import numpy as np
 
