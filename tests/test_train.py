@@ -67,6 +67,20 @@ def test_sparse_density_within_range():
             assert (canvas[~mask] == 0).all() and np.array_equal(canvas[mask], img[mask])
 
 
+def test_lossy_values_match_the_codec_quantiser():
+    from skimage import data
+
+    img = data.astronaut()[100:164, 150:214]
+    canvas, known = corruptions.sparse_random(img, np.random.default_rng(0), density=(0.1, 0.1))
+    errors = {}
+    for quality in (40, 65, 100):
+        out = corruptions.lossy_values(canvas, known, np.random.default_rng(1), quality)
+        assert (out[~known] == 0).all()
+        errors[quality] = np.abs(out[known].astype(int) - img[known]).mean()
+    # Coarser steps, larger errors; the finest level's chroma is predicted even at quality 100.
+    assert errors[40] > errors[65] > errors[100] > 0
+
+
 def test_color_noise_share():
     img = np.zeros((100, 100, 3), np.uint8)
     canvas, known = corruptions.color_noise(img, np.random.default_rng(1))

@@ -77,6 +77,14 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     help="Range of sample densities for the sparse tasks.",
 )
 @click.option(
+    "--quality",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 100),
+    help="Sparse tasks: train on kept values after the codec's lossy value coding at this "
+    "--quality (65 is the encoder's default), as decoders will see them; 0 = exact values.",
+)
+@click.option(
     "--val-count",
     default=8,
     show_default=True,
@@ -138,6 +146,7 @@ def train(
     beta1,
     loss_profile,
     density,
+    quality,
     val_count,
     val_limit,
     val_every,
@@ -175,6 +184,7 @@ def train(
         weights=LOSS_PROFILES[loss_profile],
         density_min=density[0],
         density_max=density[1],
+        quality=quality,
         val_count=val_count,
         val_limit=val_limit,
         val_every=val_every,

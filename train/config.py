@@ -46,6 +46,7 @@ class TrainConfig:
     weights: LossWeights = field(default_factory=LossWeights)
     density_min: float = 0.01
     density_max: float = 0.20
+    quality: int = 0  # sparse tasks: 0 = exact samples, else the codec's lossy values at this quality
     val_count: int = 8  # the last files by name are held out for validation
     val_limit: int = 16  # periodic validation scores this many of them (the first by name)
     val_every: int = 250

@@ -11,6 +11,7 @@ from typing import Callable
 
 import numpy as np
 
+from sparsepix.codec.predictive import decode_pred, encode_pred, params_for_quality
 from sparsepix.codec.samplers import random_mask, sample_count, sobel_mask
 
 Corruption = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
@@ -46,6 +47,23 @@ def sparse_mixed(
     """Either sampler with equal odds: one model for both."""
     pick = sparse_sobel if rng.random() < 0.5 else sparse_random
     return pick(image, rng, density)
+
+
+def lossy_values(
+    canvas: np.ndarray, known: np.ndarray, rng: np.random.Generator, quality: int
+) -> np.ndarray:
+    """The kept pixels as a decoder sees them after the codec's lossy `pred` value coding at
+    `quality` (default chroma skip), so the network learns from the inputs it will get."""
+    h, w, c = canvas.shape
+    indices = np.flatnonzero(known)
+    if indices.size == 0:
+        return canvas
+    seed, params = _seed(rng), params_for_quality(quality)
+    samples = canvas.reshape(-1, c)[indices]
+    decoded = decode_pred(encode_pred(samples, indices, w, seed, params), indices, w, seed, c)
+    out = canvas.copy()
+    out.reshape(-1, c)[indices] = decoded
+    return out
 
 
 def color_noise(
