@@ -91,6 +91,6 @@ def test_ms_ssim_matches_the_library_on_large_images(astronaut):
     from pytorch_msssim import ms_ssim as reference
 
     low = _jpeg(astronaut, 10)
-    t = lambda a: torch.from_numpy(a.transpose(2, 0, 1)).double()[None]  # noqa: E731
+    t = lambda a: torch.from_numpy(np.array(a.transpose(2, 0, 1))).double()[None]  # noqa: E731
     expected = float(reference(t(astronaut), t(low), data_range=255))  # float64 in the library
     assert ms_ssim(astronaut, low) == pytest.approx(expected, abs=1e-5)
