@@ -34,6 +34,17 @@ class CurveSpec:
             return f"sparsepix-{self.sampler}-{self.values}-{self.reconstructor}{opt}"
         return self.kind
 
+    @property
+    def cache_key(self) -> str:
+        """The curve's cache folder: its name, plus the model version for learned
+        reconstructors, so new weights are measured afresh rather than read from the cache."""
+        if self.kind != "sparsepix":
+            return self.name
+        from sparsepix.codec import reconstructors
+
+        rec = reconstructors.available().get(self.reconstructor)
+        return f"{self.name}@{rec.hint.split('@')[1]}" if rec is not None and "@" in rec.hint else self.name
+
 
 class Codec:
     """Base class: `encode` returns the complete file bytes, `decode` the RGB image."""

@@ -33,7 +33,7 @@ class Task:
     setting: float
 
     def cache_path(self, cache: Path) -> Path:
-        return cache / self.spec.name / f"{Path(self.image).stem}__{self.setting:g}.json"
+        return cache / self.spec.cache_key / f"{Path(self.image).stem}__{self.setting:g}.json"
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:

@@ -94,3 +94,14 @@ def test_ms_ssim_matches_the_library_on_large_images(astronaut):
     t = lambda a: torch.from_numpy(np.array(a.transpose(2, 0, 1))).double()[None]  # noqa: E731
     expected = float(reference(t(astronaut), t(low), data_range=255))  # float64 in the library
     assert ms_ssim(astronaut, low) == pytest.approx(expected, abs=1e-5)
+
+
+def test_learned_curves_are_cached_per_model_version():
+    from sparsepix.benchmarks.codecs import CurveSpec
+    from sparsepix.codec.reconstructors import available
+
+    version = available()["natural"].hint.split("@")[1]
+    learned = CurveSpec("sparsepix", reconstructor="natural")
+    assert learned.cache_key == f"{learned.name}@{version}"  # new weights, new cache folder
+    assert CurveSpec("sparsepix").cache_key == CurveSpec("sparsepix").name
+    assert CurveSpec("jpeg").cache_key == "jpeg"
