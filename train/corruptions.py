@@ -104,4 +104,5 @@ def color_block(
 
 # Whether the corresponding point loss applies (the paper enables it for sparse points and the
 # white block only: elsewhere the "known" pixels are not trustworthy).
-POINT_LOSS_TASKS = {"sparse", "sparse-random", "sparse-sobel", "white-block"}
+SPARSE_TASKS = {"sparse", "sparse-random", "sparse-sobel"}
+POINT_LOSS_TASKS = SPARSE_TASKS | {"white-block"}

@@ -135,7 +135,7 @@ class CorruptedImages(Dataset):
             canvas, known = corruptions.color_block(crop, rng, donor)
         else:
             canvas, known = self.corrupt(crop, rng)
-            if self.config.quality and self.config.task in corruptions.POINT_LOSS_TASKS - {"white-block"}:
+            if self.config.quality and self.config.task in corruptions.SPARSE_TASKS:
                 canvas = corruptions.lossy_values(canvas, known, rng, self.config.quality)
         label = self.labels[k] if self.labels is not None else -1
         return to_tensor(canvas), torch.from_numpy(known[None].astype(np.float32)), to_tensor(crop), label
