@@ -102,7 +102,7 @@ def color_block(
     return out, np.ones((h, w), bool)
 
 
+SPARSE_TASKS = {"sparse", "sparse-random", "sparse-sobel"}
 # Whether the corresponding point loss applies (the paper enables it for sparse points and the
 # white block only: elsewhere the "known" pixels are not trustworthy).
-SPARSE_TASKS = {"sparse", "sparse-random", "sparse-sobel"}
 POINT_LOSS_TASKS = SPARSE_TASKS | {"white-block"}
