@@ -9,7 +9,7 @@ from PIL import Image
 
 from sparsepix.train import checkpoint, corruptions
 from sparsepix.train.config import LOSS_PROFILES, TrainConfig
-from sparsepix.train.data import CorruptedImages, IndexRange, list_images, split
+from sparsepix.train.data import CorruptedImages, IndexRange, WithCoarseFill, list_images, split
 from sparsepix.train.export import export
 from sparsepix.train.loop import Trainer
 
@@ -81,6 +81,23 @@ def test_lossy_values_match_the_codec_quantiser():
     assert errors[40] > errors[65] > errors[100] > 0
 
 
+def test_tuned_values_are_what_an_optimising_encoder_stores(image_dir, tmp_path):
+    from sparsepix.codec.tonal import optimise_linear
+
+    img = np.asarray(Image.open(sorted(image_dir.iterdir())[0]))
+    canvas, known = corruptions.sparse_random(img, np.random.default_rng(0), density=(0.1, 0.1))
+    tuned = corruptions.linear_tuned_values(img, known, 30)
+    assert (tuned[~known] == 0).all()
+    assert np.array_equal(tuned[known], optimise_linear(img, known, iterations=30))
+    assert not np.array_equal(tuned, canvas)
+    plain = CorruptedImages(list_images((str(image_dir),)), _config(image_dir, tmp_path), train=True)
+    opt = CorruptedImages(
+        list_images((str(image_dir),)), _config(image_dir, tmp_path, optimize=30), train=True
+    )
+    (c0, m0, t0, _), (c1, m1, t1, _) = plain[5], opt[5]
+    assert torch.equal(m0, m1) and torch.equal(t0, t1) and not torch.equal(c0, c1)
+
+
 def test_color_noise_share():
     img = np.zeros((100, 100, 3), np.uint8)
     canvas, known = corruptions.color_noise(img, np.random.default_rng(1))
@@ -134,9 +151,12 @@ def test_checkpoint_round_trip(image_dir, tmp_path):
     assert t2.opt_g.state_dict()["state"].keys() == t.opt_g.state_dict()["state"].keys()
 
 
-@pytest.mark.parametrize("loss", ["xgan", "l1"])
-def test_resume_is_exact(image_dir, tmp_path, loss):
-    kw = dict(loss_profile=loss, weights=LOSS_PROFILES[loss])
+@pytest.mark.parametrize(
+    "loss,preset,schedule",
+    [("xgan", "tiny", "constant"), ("l1", "tiny", "constant"), ("l1", "tiny-refine", "constant")],
+)
+def test_resume_is_exact(image_dir, tmp_path, loss, preset, schedule):
+    kw = dict(loss_profile=loss, weights=LOSS_PROFILES[loss], preset=preset, schedule=schedule)
     straight = Trainer(_config(image_dir, tmp_path / "s", steps=4, **kw), quiet=True).train()
     first = Trainer(_config(image_dir, tmp_path / "r", steps=2, **kw), quiet=True).train()
     second = Trainer(
@@ -150,6 +170,51 @@ def test_resume_is_exact(image_dir, tmp_path, loss):
         for key in a:
             if key != "images_per_s":
                 assert a[key] == b[key], (key, a, b)
+
+
+def test_coarse_fill_from_the_workers_equals_the_generators_own(image_dir, tmp_path):
+    trainer = Trainer(_config(image_dir, tmp_path, preset="tiny-refine"), quiet=True)
+    assert isinstance(trainer.train_set, WithCoarseFill)
+    canvas, mask, _, _, coarse = trainer.train_set[3]
+    assert torch.equal(coarse, trainer.G.coarse_fill((canvas * mask)[None], mask[None])[0])
+    trainer.G.eval()
+    torch.nn.init.normal_(trainer.G.head[1].weight, 0, 0.05)  # a non-trivial refinement
+    with torch.no_grad():
+        given = trainer.G(canvas[None], mask[None], coarse[None])
+        own = trainer.G(canvas[None], mask[None])
+    assert torch.equal(given, own)
+    plain = Trainer(_config(image_dir, tmp_path / "p", preset="tiny"), quiet=True)
+    assert not isinstance(plain.train_set, WithCoarseFill)  # no Delaunay work it would not use
+
+
+def test_cosine_schedule_runs_from_lr_to_zero(image_dir, tmp_path):
+    trainer = Trainer(_config(image_dir, tmp_path, steps=4, lr=1e-3, schedule="cosine"), quiet=True)
+    rates = []
+    for step in range(5):
+        trainer.step = step
+        rates.append(trainer.learning_rate())
+    assert rates[0] == pytest.approx(1e-3) and rates[2] == pytest.approx(5e-4) and rates[4] == 0
+    assert Trainer(_config(image_dir, tmp_path / "c", lr=1e-3), quiet=True).learning_rate() == 1e-3
+
+
+def test_time_limit_stops_with_a_checkpoint_that_resumes_exactly(image_dir, tmp_path):
+    # Cosine: the rate depends on --steps, so the cut run and the straight one share it.
+    kw = dict(steps=4, ckpt_every=1000, schedule="cosine")
+    straight = Trainer(_config(image_dir, tmp_path / "s", **kw), quiet=True).train()
+    cut = Trainer(_config(image_dir, tmp_path / "r", **kw), quiet=True)
+    history = cut.train(time_limit=1e-6)  # already past the deadline after the first step
+    assert [r["step"] for r in history] == [1]
+    replay = Trainer(_config(image_dir, tmp_path / "p", **kw), quiet=True).train(stop_at=1)
+    assert replay == [{**history[0], "images_per_s": replay[0]["images_per_s"]}]
+    assert checkpoint.load(tmp_path / "r" / "latest.pt")["step"] == 1
+    assert json.loads((tmp_path / "r" / "val.jsonl").read_text())["step"] == 1
+    resumed = Trainer(
+        _config(image_dir, tmp_path / "r", **kw), resume=str(tmp_path / "r" / "latest.pt"), quiet=True
+    )
+    history += resumed.train()
+    assert [r["step"] for r in history] == [1, 2, 3, 4]
+    for a, b in zip(straight, history):
+        assert a["g_total"] == b["g_total"] and a["d_total"] == b["d_total"]
 
 
 def test_logs_and_grid_are_written(image_dir, tmp_path):

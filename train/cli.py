@@ -54,6 +54,13 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
 )
 @click.option("--lr", default=2e-4, show_default=True, type=float, help="Adam learning rate.")
 @click.option(
+    "--schedule",
+    default="constant",
+    show_default=True,
+    type=click.Choice(["constant", "cosine"]),
+    help="Learning rate over the run: constant, or cosine from --lr down to 0 at --steps.",
+)
+@click.option(
     "--beta1",
     default=0.5,
     show_default=True,
@@ -83,6 +90,15 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     type=click.IntRange(0, 100),
     help="Sparse tasks: train on kept values after the codec's lossy value coding at this "
     "--quality (65 is the encoder's default), as decoders will see them; 0 = exact values.",
+)
+@click.option(
+    "--optimize",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 1000),
+    help="Sparse tasks: train on kept values tuned for the Delaunay-linear fill with this many "
+    "least-squares iterations, as `sparsepix encode --optimize N` stores them for a model trained "
+    "so; 0 = the plain samples. For Delaunay-coarse presets (refine-*, linres-*).",
 )
 @click.option(
     "--val-count",
@@ -129,6 +145,22 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     "or a checkpoint) with fresh optimisers: fine-tuning.",
 )
 @click.option(
+    "--time-limit",
+    default=None,
+    type=click.FloatRange(0, min_open=True),
+    metavar="MINUTES",
+    help="Stop after this much wall time (validating and saving latest.pt at the step reached); "
+    "--resume it later. For fixed-length machine leases.",
+)
+@click.option(
+    "--stop-at",
+    default=None,
+    type=click.IntRange(1),
+    metavar="STEP",
+    help="Stop at this step as --time-limit would, without shortening the --schedule: "
+    "replays a run that a time limit cut.",
+)
+@click.option(
     "--resume",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
@@ -143,10 +175,12 @@ def train(
     batch,
     steps,
     lr,
+    schedule,
     beta1,
     loss_profile,
     density,
     quality,
+    optimize,
     val_count,
     val_limit,
     val_every,
@@ -159,6 +193,8 @@ def train(
     vgg_weights,
     labels,
     init_from,
+    time_limit,
+    stop_at,
     resume,
 ) -> None:
     """Train an X-GAN generator on image folders.
@@ -179,12 +215,14 @@ def train(
         batch=batch,
         steps=steps,
         lr=lr,
+        schedule=schedule,
         beta1=beta1,
         loss_profile=loss_profile,
         weights=LOSS_PROFILES[loss_profile],
         density_min=density[0],
         density_max=density[1],
         quality=quality,
+        optimize=optimize,
         val_count=val_count,
         val_limit=val_limit,
         val_every=val_every,
@@ -201,7 +239,7 @@ def train(
     trainer = Trainer(config, resume=resume)
     if trainer.step >= trainer.config.steps:
         raise click.UsageError(f"the checkpoint is at step {trainer.step}; ask for more --steps")
-    trainer.train()
+    trainer.train(time_limit=time_limit, stop_at=stop_at)
 
 
 @click.command()

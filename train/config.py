@@ -40,6 +40,7 @@ class TrainConfig:
     batch: int = 8
     steps: int = 1000
     lr: float = 2e-4
+    schedule: str = "constant"  # or "cosine": from lr down to 0 at `steps`
     beta1: float = 0.5
     beta2: float = 0.999
     loss_profile: str = "xgan"
@@ -47,6 +48,7 @@ class TrainConfig:
     density_min: float = 0.01
     density_max: float = 0.20
     quality: int = 0  # sparse tasks: 0 = exact samples, else the codec's lossy values at this quality
+    optimize: int = 0  # sparse tasks: >0 = values tuned for the linear fill (LSQR iterations), as --optimize
     val_count: int = 8  # the last files by name are held out for validation
     val_limit: int = 16  # periodic validation scores this many of them (the first by name)
     val_every: int = 250

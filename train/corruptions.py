@@ -49,9 +49,7 @@ def sparse_mixed(
     return pick(image, rng, density)
 
 
-def lossy_values(
-    canvas: np.ndarray, known: np.ndarray, rng: np.random.Generator, quality: int
-) -> np.ndarray:
+def lossy_values(canvas: np.ndarray, known: np.ndarray, rng: np.random.Generator, quality: int) -> np.ndarray:
     """The kept pixels as a decoder sees them after the codec's lossy `pred` value coding at
     `quality` (default chroma skip), so the network learns from the inputs it will get."""
     h, w, c = canvas.shape
@@ -63,6 +61,17 @@ def lossy_values(
     decoded = decode_pred(encode_pred(samples, indices, w, seed, params), indices, w, seed, c)
     out = canvas.copy()
     out.reshape(-1, c)[indices] = decoded
+    return out
+
+
+def linear_tuned_values(image: np.ndarray, known: np.ndarray, iterations: int) -> np.ndarray:
+    """The canvas an encoder with `--optimize` stores for a Delaunay-coarse model: kept values
+    solved by least squares so that the linear fill is closest to the image (codec/tonal.py)."""
+    from sparsepix.codec.tonal import optimise_linear
+
+    out = np.zeros_like(image)
+    if known.any():
+        out[known] = optimise_linear(image, known, iterations=iterations)
     return out
 
 

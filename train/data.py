@@ -135,10 +135,34 @@ class CorruptedImages(Dataset):
             canvas, known = corruptions.color_block(crop, rng, donor)
         else:
             canvas, known = self.corrupt(crop, rng)
-            if self.config.quality and self.config.task in corruptions.SPARSE_TASKS:
-                canvas = corruptions.lossy_values(canvas, known, rng, self.config.quality)
+            if self.config.task in corruptions.SPARSE_TASKS:
+                # What a decoder gets: tuned values (encoders with --optimize), then quantised.
+                if self.config.optimize:
+                    canvas = corruptions.linear_tuned_values(crop, known, self.config.optimize)
+                if self.config.quality:
+                    canvas = corruptions.lossy_values(canvas, known, rng, self.config.quality)
         label = self.labels[k] if self.labels is not None else -1
         return to_tensor(canvas), torch.from_numpy(known[None].astype(np.float32)), to_tensor(crop), label
+
+
+class WithCoarseFill(Dataset):
+    """Appends the generator's Delaunay-linear fill to each item (canvas, mask, target, label).
+
+    The fill is scipy work on the CPU; computed here, it runs in the data-loader workers beside
+    the training step instead of inside it, where it would leave a GPU mostly idle.
+    """
+
+    def __init__(self, items: Dataset):
+        self.items = items
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    def __getitem__(self, i: int):
+        from sparsepix.models.generator import linear_fill
+
+        canvas, mask, target, label = self.items[i]
+        return canvas, mask, target, label, linear_fill((canvas * mask)[None], mask[None])[0]
 
 
 class IndexRange(torch.utils.data.Sampler):

@@ -6,8 +6,10 @@ deterministic in the config's seed and resume exactly from a checkpoint.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
+import math
 import os
 import sys
 import time
@@ -126,6 +128,8 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.gen_config, self.disc_config = network_configs(config, len(classes))
         self.G = Generator(self.gen_config).to(self.device)
+        if self.G.needs_coarse and self.gen_config.coarse == "linear":
+            self.train_set = data.WithCoarseFill(self.train_set)
         self.D = MultiscaleDiscriminator(self.disc_config).to(self.device)
         self.G.apply(init_weights)
         self.D.apply(init_weights)
@@ -203,14 +207,20 @@ class Trainer:
     # -- one step -------------------------------------------------------------------------
 
     def train_step(
-        self, canvas: torch.Tensor, mask: torch.Tensor, target: torch.Tensor, labels: torch.Tensor | None
+        self,
+        canvas: torch.Tensor,
+        mask: torch.Tensor,
+        target: torch.Tensor,
+        labels: torch.Tensor | None,
+        coarse: torch.Tensor | None = None,
     ) -> dict[str, float]:
         w, cfg = self.config.weights, self.config
         self.G_train.train()
         self.D_train.train()
+        self._set_lr()
         condition = torch.cat([canvas * mask, mask], dim=1)
         with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
-            fake = self.G_train(canvas, mask)
+            fake = self.G_train(canvas, mask, coarse)
             terms: dict[str, torch.Tensor] = {}
             terms_d: dict[str, torch.Tensor] = {}
             loss_d = None
@@ -259,6 +269,21 @@ class Trainer:
             values["d_total"] = float(loss_d.detach())
         return values
 
+    def learning_rate(self) -> float:
+        """The rate for the coming step: constant, or a cosine from --lr to 0 at --steps."""
+        cfg = self.config
+        if cfg.schedule == "constant":
+            return cfg.lr
+        if cfg.schedule == "cosine":
+            return 0.5 * cfg.lr * (1.0 + math.cos(math.pi * min(self.step, cfg.steps) / cfg.steps))
+        raise InputError(f"unknown learning-rate schedule {cfg.schedule!r} (constant, cosine)")
+
+    def _set_lr(self) -> None:
+        lr = self.learning_rate()
+        for opt in (self.opt_g, self.opt_d):
+            for group in opt.param_groups:
+                group["lr"] = lr
+
     @torch.no_grad()
     def _update_ema(self) -> None:
         if self.G_ema is None:
@@ -278,6 +303,10 @@ class Trainer:
         # Its own generator: a DataLoader draws a base seed when iterated, which would otherwise
         # shift the global torch RNG (dropout) between a straight run and a resumed one.
         generator = torch.Generator().manual_seed(self.config.seed)
+        # Workers are spawned, not forked, with one BLAS/OpenMP thread each: forked workers keep
+        # the parent's thread pools, and N workers x all-core pools thrash (least-squares value
+        # tuning ran 30x slower so on 2 cores).
+        spawn = {"multiprocessing_context": "spawn"} if self.config.workers > 0 else {}
         return DataLoader(
             self.train_set,
             batch_size=self.config.batch,
@@ -285,14 +314,21 @@ class Trainer:
             num_workers=self.config.workers,
             pin_memory=self.device.type == "cuda",
             generator=generator,
+            **spawn,
         )
 
+    def _batches(self):
+        """Iterate the loader; its workers start here, single-threaded."""
+        loader = self._loader()
+        with _environment(WORKER_THREADS):
+            return iter(loader)
+
     def _to_device(self, batch):
-        canvas, mask, target, labels = batch
+        canvas, mask, target, labels, *coarse = batch
         fmt = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
         move = lambda t: t.to(self.device, non_blocking=True, memory_format=fmt)  # noqa: E731
         labels = labels.to(self.device) if self.config.labels else None
-        return move(canvas), move(mask), move(target), labels
+        return move(canvas), move(mask), move(target), labels, *(move(c) for c in coarse)
 
     def evaluate(self) -> dict[str, float]:
         model = self.G_ema if self.G_ema is not None else self.G
@@ -300,12 +336,25 @@ class Trainer:
         metrics["step"] = self.step
         return metrics
 
+    def _out_of_time(self, deadline: float | None) -> bool:
+        """Past the wall-clock deadline; under DDP, agreed by all ranks so they stop together."""
+        if deadline is None:
+            return False
+        late = time.monotonic() > deadline
+        if self.dist.world > 1:
+            flag = torch.tensor([float(late)], device=self.device if self.device.type == "cuda" else "cpu")
+            dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+            late = bool(flag.item())
+        return late
+
     def _due(self, every: int) -> bool:
         """Whether the main process logs/validates/saves now: every N steps and at the last."""
         return self.dist.main and (self.step % every == 0 or self.step == self.config.steps)
 
-    def train(self) -> list[dict]:
-        """Train to `config.steps`; returns the per-step loss records of this call."""
+    def train(self, time_limit: float | None = None, stop_at: int | None = None) -> list[dict]:
+        """Train to `config.steps`, or until `time_limit` minutes have passed or step `stop_at`
+        is reached (then validate and checkpoint there, so that --resume goes on with the same
+        schedule); returns the per-step loss records of this call."""
         from tqdm import tqdm
 
         history: list[dict] = []
@@ -320,7 +369,8 @@ class Trainer:
             file=sys.stderr,
         )
         t_last, n_last = time.perf_counter(), 0
-        for batch in self._loader():
+        deadline = time.monotonic() + 60 * time_limit if time_limit else None
+        for batch in self._batches():
             record = self.train_step(*self._to_device(batch))
             self.step += 1
             record["step"] = self.step
@@ -338,7 +388,8 @@ class Trainer:
                     ips=f"{record['images_per_s']:.1f}",
                 )
             bar.update(1)
-            if self._due(self.config.val_every):
+            out_of_time = self._out_of_time(deadline) or (stop_at is not None and self.step >= stop_at)
+            if self._due(self.config.val_every) or (out_of_time and self.dist.main):
                 self.last_val = self.evaluate()
                 _append_json(self.out / "val.jsonl", self.last_val)
                 _board_scalars(board, "val", self.last_val, self.step)
@@ -355,14 +406,37 @@ class Trainer:
                         f"SSIM {self.last_val['ssim']:.4f}",
                         file=sys.stderr,
                     )
-            if self._due(self.config.ckpt_every):
+            if self._due(self.config.ckpt_every) or (out_of_time and self.dist.main):
                 checkpoint.save(self.out / "latest.pt", self.state())
+            if out_of_time:
+                self._say(
+                    f"stopped at step {self.step} (time limit or --stop-at); --resume latest.pt to go on"
+                )
+                break
         bar.close()
         if board is not None:
             board.close()
         if self.dist.world > 1:
             dist.barrier()
         return history
+
+
+WORKER_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+
+@contextlib.contextmanager
+def _environment(values: dict[str, str]):
+    """Set environment variables for processes started inside the block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
 
 
 def _tensorboard(folder: Path):
