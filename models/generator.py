@@ -99,7 +99,8 @@ class Generator(nn.Module):
         c = self.config
         return c.passthrough or c.residual or c.coarse_input
 
-    def _coarse(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def coarse_fill(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        """The classical fill the network refines (or passes through), from the masked canvas."""
         if self.config.coarse == "pushpull":
             return pushpull_fill(canvas, mask)
         if self.config.coarse == "linear":
@@ -112,13 +113,20 @@ class Generator(nn.Module):
         s = self.config.stride
         return max(-(-size // s) * s, 2 * s) - size
 
-    def forward(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    def forward(
+        self, canvas: torch.Tensor, mask: torch.Tensor, coarse: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """`coarse`, when given, must be `self.coarse_fill(canvas, mask)` computed elsewhere (the
+        training data workers do so: the Delaunay fill is CPU work that would starve a GPU)."""
         c = self.config
         h, w = canvas.shape[-2:]
         ph, pw = self._padding(h), self._padding(w)
         x = torch.cat([canvas * mask, mask], dim=1)
         # ResGAN's coarse image: a fill of the input, at the input's own size.
-        coarse = self._coarse(x[:, :-1], x[:, -1:]) if self.needs_coarse else None
+        if not self.needs_coarse:
+            coarse = None
+        elif coarse is None:
+            coarse = self.coarse_fill(x[:, :-1], x[:, -1:])
         if c.coarse_input:
             x = torch.cat([x, coarse], dim=1)
         if ph or pw:

@@ -35,6 +35,7 @@ class ShippedModel:
     sha256: str
     config: GeneratorConfig
     description: str
+    trained_on_tuned: bool = False  # trained with `--optimize`: on values tuned for the linear fill
 
     @property
     def hint(self) -> str:
@@ -51,6 +52,7 @@ def read_card(card_path: Path) -> ShippedModel:
             sha256=card["sha256"],
             config=GeneratorConfig.from_dict(card["generator"]),
             description=card.get("description", f"X-GAN generator {card['name']}"),
+            trained_on_tuned=bool(card.get("train_config", {}).get("optimize", 0)),
         )
     except (OSError, ValueError, KeyError, TypeError) as exc:
         raise ModelError(f"broken model card {card_path}: {exc}") from None
@@ -103,6 +105,21 @@ def tune_values(
     return optimise_through(generator, image, mask, steps, **fixed)
 
 
+def tuner(model: ShippedModel):
+    """How encoders tune sample values for this model (`encode --optimize N`).
+
+    A model trained on values tuned for its Delaunay fill (`train --optimize`) expects exactly
+    the least-squares values `linear` gets: N LSQR iterations, as cheap as for `linear`. Any
+    other model: N Adam steps on the values through the network itself (models/tonal.py), each
+    a forward and backward pass over the whole image.
+    """
+    if model.config.coarse == "linear" and model.trained_on_tuned:
+        from sparsepix.codec.tonal import optimise_linear
+
+        return lambda image, mask, steps, **fixed: optimise_linear(image, mask, iterations=steps, **fixed)
+    return lambda image, mask, steps, **fixed: tune_values(model, image, mask, steps, **fixed)
+
+
 def _register_all() -> None:
     for model in shipped().values():
         reconstructors.register(
@@ -112,10 +129,7 @@ def _register_all() -> None:
                 description=model.description,
                 learned=True,
                 hint=model.hint,
-                # A Delaunay coarse input has no gradient: tonal optimisation would be blind to it.
-                tune=None
-                if model.config.coarse == "linear"
-                else lambda image, mask, steps, m=model, **fixed: tune_values(m, image, mask, steps, **fixed),
+                tune=tuner(model),
             )
         )
 

@@ -3,6 +3,10 @@
 The decoder's output G(canvas(v)) with the samples pasted back is differentiable in the values
 v, so Adam on v (in [-1, 1]) lowers the squared error of what the decoder will show. Samples
 listed as fixed (already decided, e.g. the adaptive sampler's first stage) stay as given.
+
+A Delaunay-coarse generator computes its fill with scipy, outside autograd; here the fill is
+the same linear map written as a sparse matrix (codec/tonal.py's `linear_operator`), so the
+gradient also flows through it.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ def optimise_through(
     free_t = torch.from_numpy(free).to(device)
     param = values[free_t].clone().requires_grad_(True)
     m = torch.from_numpy(mask.astype(np.float32))[None, None].to(device)
+    fill = _differentiable_fill(generator, mask, device)
     yi, xi = torch.from_numpy(ys).to(device), torch.from_numpy(xs).to(device)
     opt = torch.optim.Adam([param], lr=lr)
     generator.eval()
@@ -45,7 +50,7 @@ def optimise_through(
         current[free_t] = param
         canvas = torch.zeros_like(target)
         canvas[0, :, yi, xi] = current.T
-        out = generator(canvas, m)
+        out = generator(canvas, m, fill(current) if fill is not None else None)
         out = torch.where(m.bool(), canvas, out)
         loss = torch.mean((out - target) ** 2)
         opt.zero_grad(set_to_none=True)
@@ -55,3 +60,18 @@ def optimise_through(
             param.clamp_(-1, 1)
     result = ((param.detach().cpu().numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
     return result
+
+
+def _differentiable_fill(generator: Generator, mask: np.ndarray, device: torch.device):
+    """For a Delaunay-coarse generator: values (n, C) -> its coarse image (1, C, H, W), as a
+    sparse matrix product that autograd sees through; None for other generators."""
+    if not generator.needs_coarse or generator.config.coarse != "linear":
+        return None
+    from sparsepix.codec.tonal import linear_operator
+
+    a = linear_operator(mask).tocoo()
+    h, w = mask.shape
+    op = torch.sparse_coo_tensor(
+        np.vstack([a.row, a.col]), a.data.astype(np.float32), a.shape, device=device, check_invariants=True
+    ).coalesce()
+    return lambda values: torch.sparse.mm(op, values).T.reshape(1, -1, h, w)

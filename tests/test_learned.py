@@ -94,6 +94,15 @@ def test_shipped_models_decode_through_the_codec(astronaut):
         assert rec.learned and rec.hint == model.hint
 
 
+def _decoded(g: Generator, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """What a decoder shows from these sample values: the generator's output, samples pasted."""
+    canvas = np.zeros(mask.shape + (values.shape[1],), np.uint8)
+    canvas[mask] = values
+    out = generate(g, canvas, mask, torch.device("cpu"))
+    out[mask] = values
+    return out
+
+
 def test_tonal_optimisation_through_a_generator_lowers_its_error(tiny_model, astronaut):
     from sparsepix.benchmarks.metrics import psnr
     from sparsepix.models.registry import tune_values
@@ -102,16 +111,49 @@ def test_tonal_optimisation_through_a_generator_lowers_its_error(tiny_model, ast
     mask = np.random.default_rng(2).random((64, 80)) < 0.1
     g = load_generator(tiny_model, torch.device("cpu"))
 
-    def decoded(values):
-        canvas = np.zeros_like(img)
-        canvas[mask] = values
-        out = generate(g, canvas, mask, torch.device("cpu"))
-        out[mask] = values
-        return out
-
     tuned = tune_values(tiny_model, img, mask, steps=30)
     assert tuned.shape == (mask.sum(), 3)
-    assert psnr(img, decoded(tuned)) > psnr(img, decoded(img[mask])) + 0.2
+    assert psnr(img, _decoded(g, mask, tuned)) > psnr(img, _decoded(g, mask, img[mask])) + 0.2
     half = mask & (np.arange(80)[None, :] < 40)
     part = tune_values(tiny_model, img, mask, steps=5, fixed=half, fixed_values=img[half])
     assert part.shape == ((mask & ~half).sum(), 3)
+
+
+def test_tuning_rule_per_model_kind(tiny_model, astronaut):
+    """Least squares for a Delaunay-coarse model trained on such values; else gradient steps."""
+    import dataclasses
+
+    from sparsepix.codec.tonal import optimise_linear
+    from sparsepix.models.registry import tuner
+
+    refine = dataclasses.replace(tiny_model, config=GeneratorConfig(coarse="linear", residual=True))
+    tuned_model = dataclasses.replace(refine, trained_on_tuned=True)
+    img = astronaut[:48, :64]
+    mask = np.random.default_rng(3).random((48, 64)) < 0.1
+    assert np.array_equal(tuner(tuned_model)(img, mask, 20), optimise_linear(img, mask, iterations=20))
+    assert tuner(tiny_model) is not None and tuner(refine) is not None
+
+
+def test_gradient_tuning_sees_through_the_delaunay_fill(astronaut):
+    from sparsepix.benchmarks.metrics import psnr
+    from sparsepix.models.tonal import _differentiable_fill, optimise_through
+
+    torch.manual_seed(0)
+    g = Generator(
+        GeneratorConfig(
+            ngf=8, n_blocks=1, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
+        )
+    ).eval()
+    torch.nn.init.normal_(g.head[1].weight, 0, 0.02)  # a refinement that is not zero
+    img = astronaut[100:164, 180:260]
+    mask = np.random.default_rng(4).random(img.shape[:2]) < 0.08
+    values = torch.from_numpy(img[mask].astype(np.float32) / 127.5 - 1)
+    canvas = torch.zeros(1, 3, *mask.shape)
+    ys, xs = np.nonzero(mask)
+    canvas[0, :, ys, xs] = values.T
+    m = torch.from_numpy(mask.astype(np.float32))[None, None]
+    fill = _differentiable_fill(g, mask, torch.device("cpu"))
+    assert torch.allclose(fill(values), g.coarse_fill(canvas, m), atol=1e-5)
+
+    tuned = optimise_through(g, img, mask, steps=30)
+    assert psnr(img, _decoded(g, mask, tuned)) > psnr(img, _decoded(g, mask, img[mask])) + 0.3
