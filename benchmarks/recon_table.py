@@ -3,9 +3,13 @@
     python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak
     python -m sparsepix.benchmarks.recon_table ../shared/datasets/celeba_faces_128 --last 1000 \\
         --densities 0.05 --samplers random --reconstructors linear,faces
+    python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak --optimize 50 \
+        --densities 0.01,0.05 --samplers random --reconstructors linear,natural-opt
 
 prints a Markdown table of means over the images (and writes JSON with --json). Every image
-is encoded once per (sampler, density); each reconstructor decodes the same file. The full
+is encoded once per (sampler, density); each reconstructor decodes the same file (with
+--optimize N, values tuned by least squares for Delaunay-linear, as `encode --optimize N` stores
+them for `linear` and for models trained with `train --optimize`). The full
 rate-distortion comparison with JPEG and the other codecs is `sparsepix bench`.
 """
 
@@ -27,7 +31,13 @@ SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
 def measure(
-    images: list[Path], sampler: str, density: float, names: list[str], device: str, values: str = "pred"
+    images: list[Path],
+    sampler: str,
+    density: float,
+    names: list[str],
+    device: str,
+    values: str = "pred",
+    optimize: int = 0,
 ) -> dict:
     """Mean bpp, bits/sample, encode and parse time, and per reconstructor PSNR, MS-SSIM, time."""
     rows: dict[str, list[float]] = {}
@@ -38,7 +48,7 @@ def measure(
     for path in images:
         img = load_image(path)
         t0 = time.perf_counter()
-        data = encode(img, density=density, sampler=sampler, values=values, model="")
+        data = encode(img, density=density, sampler=sampler, values=values, model="", optimize=optimize)
         t1 = time.perf_counter()
         header, canvas, mask = decode_samples(data)
         t2 = time.perf_counter()
@@ -65,12 +75,16 @@ def main() -> None:
     parser.add_argument("--last", type=int, default=0, help="only the last N files by name")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--values", default="pred", choices=["pred", "raw8"], help="value coding mode")
+    parser.add_argument(
+        "--optimize", type=int, default=0, help="tonal optimisation for linear (LSQR iterations)"
+    )
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     args = parser.parse_args()
     images = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in SUFFIXES)
     images = images[-args.last :] if args.last else images
     names = args.reconstructors.split(",")
-    print(f"{len(images)} images from {args.folder}, {args.values} values")
+    tuned = f", tuned for linear ({args.optimize} iterations)" if args.optimize else ""
+    print(f"{len(images)} images from {args.folder}, {args.values} values{tuned}")
     print(
         "| sampler | density | bpp | bits/sample | encode s | "
         + " | ".join(f"{n} PSNR | {n} MS-SSIM | {n} s" for n in names)
@@ -80,7 +94,7 @@ def main() -> None:
     results = []
     for sampler in args.samplers.split(","):
         for density in map(float, args.densities.split(",")):
-            m = measure(images, sampler, density, names, args.device, args.values)
+            m = measure(images, sampler, density, names, args.device, args.values, args.optimize)
             results.append({"sampler": sampler, "density": density, **m})
             cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.1f}", f"{m['encode_s']:.3f}"]
             for n in names:
@@ -88,7 +102,15 @@ def main() -> None:
             print(f"| {sampler} | {density:g} | " + " | ".join(cells) + " |", flush=True)
     if args.json:
         args.json.write_text(
-            json.dumps({"folder": str(args.folder), "images": len(images), "results": results}, indent=2)
+            json.dumps(
+                {
+                    "folder": str(args.folder),
+                    "images": len(images),
+                    "optimize": args.optimize,
+                    "results": results,
+                },
+                indent=2,
+            )
             + "\n"
         )
 

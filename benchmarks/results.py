@@ -108,6 +108,7 @@ def bd_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
 def speed_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
     """Mean encode and decode seconds per image over a curve's settings, and as multiples of the
     anchor's (same run, same workers, one thread each)."""
+
     def mean(curve: dict, key: str) -> float:
         return float(np.mean(curve["results"][key]))
 

@@ -51,7 +51,8 @@ def encode(
         equal rate on Kodak: coarser samples, but more of them.
     chroma_skip: for "pred", how many of the finest levels carry luma only.
     model: reconstructor the decoder should use: "auto" names the default shipped model when
-        there is one, "" names none (decoders then use their classical default).
+        installed (`natural`; `natural-opt` with `optimize`), "" names none (decoders then use
+        their classical default, `linear`).
     optimize: tonal optimisation effort (0 = off): store the values that make the intended
         reconstructor's output closest to the image (least squares for "linear"; gradient
         steps through a learned generator), then quantise them.
@@ -67,7 +68,7 @@ def encode(
         raise InputError("seed must be an integer in [0, 2**64)")
     hint = ""
     if model == "auto":
-        hint = reconstructors.default_hint()
+        hint = reconstructors.default_hint(tuned=optimize > 0)
     elif model:
         named = reconstructors.get(model.split("@")[0])  # fail now, not at decode time
         hint = named.hint or named.name

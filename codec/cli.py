@@ -133,8 +133,9 @@ def cli() -> None:
     default=0,
     show_default=True,
     type=click.IntRange(0, 1000),
-    help="Tonal optimisation: solver iterations that tune the stored values for the "
-    "decoder's reconstructor (linear: least squares; ~50 is plenty). 0 = off.",
+    help="Tonal optimisation: tune the stored values for the decoder's reconstructor. linear "
+    "and natural-opt: N least-squares iterations (~50 is plenty, about a second); other learned "
+    "models: N gradient steps through the network (slow on a CPU). 0 = off.",
 )
 @click.option(
     "--bpp",
@@ -155,8 +156,9 @@ def cli() -> None:
     "--model",
     default="auto",
     show_default=True,
-    help="Reconstructor the file asks decoders to use: auto (the default shipped model, "
-    "if installed), a reconstructor name, or '' for none.",
+    help="Reconstructor the file asks decoders to use: auto (the shipped learned model: "
+    "natural, or natural-opt with --optimize; linear if not installed), a reconstructor name, "
+    "or '' for none (decoders use linear).",
 )
 def encode(
     inputs: tuple[str, ...],

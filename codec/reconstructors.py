@@ -38,15 +38,17 @@ _LEARNED_LOADED = False
 DEFAULT_CLASSICAL = "linear"
 
 
-# The shipped model that encoders name by default. Empty until a learned model clearly beats
-# Delaunay-linear on Kodak (docs/models/): `natural` v2 gains 0.3-0.6 dB, short of that bar,
-# and cannot be combined with tonal optimisation, which gains more.
-DEFAULT_LEARNED = ""
+# The shipped models that encoders name by default (`model="auto"`), measured best on Kodak
+# from the same bits (docs/models/): `natural` for plain sample values (+0.3-1.0 dB over
+# Delaunay-linear), `natural-opt` for values tuned by least squares (`optimize` > 0; +0.2-0.6 dB
+# over linear from the same tuned file). An installation without them falls back to `linear`.
+DEFAULT_LEARNED = "natural"
+DEFAULT_TUNED = "natural-opt"
 
 
-def default_hint() -> str:
+def default_hint(tuned: bool = False) -> str:
     """What `encode(model="auto")` writes: the default learned model's hint, if installed."""
-    rec = available().get(DEFAULT_LEARNED)
+    rec = available().get(DEFAULT_TUNED if tuned else DEFAULT_LEARNED)
     return rec.hint if rec is not None else ""
 
 

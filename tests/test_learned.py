@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import torch
 
+import sparsepix
 from sparsepix.errors import ModelError
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.generator import Generator
@@ -157,3 +158,14 @@ def test_gradient_tuning_sees_through_the_delaunay_fill(astronaut):
 
     tuned = optimise_through(g, img, mask, steps=30)
     assert psnr(img, _decoded(g, mask, tuned)) > psnr(img, _decoded(g, mask, img[mask])) + 0.3
+
+
+def test_auto_names_the_shipped_default_for_plain_and_tuned_values(astronaut):
+    from sparsepix.codec.reconstructors import available
+
+    img = astronaut[:64, :64]
+    plain = sparsepix.inspect(sparsepix.encode(img, density=0.05)).model_hint
+    tuned = sparsepix.inspect(sparsepix.encode(img, density=0.05, optimize=5)).model_hint
+    assert plain == available()["natural"].hint and plain.startswith("natural@")
+    assert tuned == available()["natural-opt"].hint and tuned.startswith("natural-opt@")
+    assert sparsepix.inspect(sparsepix.encode(img, density=0.05, model="")).model_hint == ""
