@@ -125,14 +125,20 @@ def test_tuning_rule_per_model_kind(tiny_model, astronaut):
     import dataclasses
 
     from sparsepix.codec.tonal import optimise_linear
-    from sparsepix.models.registry import tuner
+    from sparsepix.models.registry import tune_values, tuner
 
-    refine = dataclasses.replace(tiny_model, config=GeneratorConfig(coarse="linear", residual=True))
+    refine = dataclasses.replace(
+        tiny_model, config=dataclasses.replace(tiny_model.config, coarse="linear", residual=True)
+    )
     tuned_model = dataclasses.replace(refine, trained_on_tuned=True)
     img = astronaut[:48, :64]
     mask = np.random.default_rng(3).random((48, 64)) < 0.1
-    assert np.array_equal(tuner(tuned_model)(img, mask, 20), optimise_linear(img, mask, iterations=20))
-    assert tuner(tiny_model) is not None and tuner(refine) is not None
+    least_squares = optimise_linear(img, mask, iterations=20)
+    assert np.array_equal(tuner(tuned_model)(img, mask, 20), least_squares)
+    for gradient in (tiny_model, refine):  # not trained on tuned values: Adam through the network
+        through = tuner(gradient)(img, mask, 20)
+        assert np.array_equal(through, tune_values(gradient, img, mask, 20))
+        assert not np.array_equal(through, least_squares)
 
 
 def test_gradient_tuning_sees_through_the_delaunay_fill(astronaut):
