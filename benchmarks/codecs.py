@@ -14,6 +14,7 @@ import numpy as np
 import PIL
 from PIL import Image, features
 
+from sparsepix.codec.quality import DEFAULT_QUALITY
 from sparsepix.errors import InputError
 
 
@@ -26,12 +27,14 @@ class CurveSpec:
     reconstructor: str = "linear"
     values: str = "pred"
     optimize: int = 0  # tonal optimisation effort for the reconstructor
+    quality: int = DEFAULT_QUALITY  # pred values only
 
     @property
     def name(self) -> str:
         if self.kind == "sparsepix":
             opt = f"-opt{self.optimize}" if self.optimize else ""
-            return f"sparsepix-{self.sampler}-{self.values}-{self.reconstructor}{opt}"
+            values = f"pred{self.quality}" if self.values == "pred" else self.values
+            return f"sparsepix-{self.sampler}-{values}-{self.reconstructor}{opt}"
         return self.kind
 
     @property
@@ -154,9 +157,11 @@ class Sparsepix(Codec):
     def __init__(self, spec: CurveSpec):
         self.spec = spec
         self.name = spec.name
+        values = (
+            f"pred values at quality {spec.quality}" if spec.values == "pred" else f"{spec.values} values"
+        )
         self.description = (
-            f"sparsepix, {spec.sampler} sampler, {spec.values} values, "
-            f"{spec.reconstructor} reconstructor"
+            f"sparsepix, {spec.sampler} sampler, {values}, {spec.reconstructor} reconstructor"
             + (f", tonal optimisation {spec.optimize}" if spec.optimize else "")
         )
 
@@ -174,6 +179,7 @@ class Sparsepix(Codec):
             density=setting,
             sampler=self.spec.sampler,
             values=self.spec.values,
+            quality=self.spec.quality,
             model=self.spec.reconstructor,
             optimize=self.spec.optimize,
         )

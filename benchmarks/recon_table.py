@@ -1,6 +1,6 @@
 """Sampler x density x reconstructor table for sparsepix alone: bpp, PSNR, MS-SSIM, timings.
 
-    python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak
+    python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak --quality 65
     python -m sparsepix.benchmarks.recon_table ../shared/datasets/celeba_faces_128 --last 1000 \\
         --densities 0.05 --samplers random --reconstructors linear,faces
     python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak --optimize 50 \
@@ -25,6 +25,7 @@ import numpy as np
 from sparsepix.benchmarks.metrics import ms_ssim, psnr
 from sparsepix.codec.api import decode_samples, encode
 from sparsepix.codec.imageio import load_image
+from sparsepix.codec.quality import DEFAULT_QUALITY
 from sparsepix.codec.reconstructors import get, reconstruct
 
 SUFFIXES = {".png", ".jpg", ".jpeg"}
@@ -38,6 +39,8 @@ def measure(
     device: str,
     values: str = "pred",
     optimize: int = 0,
+    quality: int = DEFAULT_QUALITY,
+    chroma_skip: int | None = None,
 ) -> dict:
     """Mean bpp, bits/sample, encode and parse time, and per reconstructor PSNR, MS-SSIM, time."""
     rows: dict[str, list[float]] = {}
@@ -48,7 +51,16 @@ def measure(
     for path in images:
         img = load_image(path)
         t0 = time.perf_counter()
-        data = encode(img, density=density, sampler=sampler, values=values, model="", optimize=optimize)
+        data = encode(
+            img,
+            density=density,
+            sampler=sampler,
+            values=values,
+            quality=quality,
+            chroma_skip=chroma_skip,
+            model="",
+            optimize=optimize,
+        )
         t1 = time.perf_counter()
         header, canvas, mask = decode_samples(data)
         t2 = time.perf_counter()
@@ -76,6 +88,15 @@ def main() -> None:
     parser.add_argument("--device", default="auto")
     parser.add_argument("--values", default="pred", choices=["pred", "raw8"], help="value coding mode")
     parser.add_argument(
+        "--quality", type=int, default=DEFAULT_QUALITY, help=f"pred quality (default {DEFAULT_QUALITY})"
+    )
+    parser.add_argument(
+        "--chroma-skip",
+        type=int,
+        choices=range(4),
+        help="pred: finest levels without chroma (default: the quality's)",
+    )
+    parser.add_argument(
         "--optimize", type=int, default=0, help="tonal optimisation for linear (LSQR iterations)"
     )
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
@@ -83,8 +104,14 @@ def main() -> None:
     images = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in SUFFIXES)
     images = images[-args.last :] if args.last else images
     names = args.reconstructors.split(",")
+    if not 1 <= args.quality <= 100:
+        parser.error("--quality must be in 1..100")
     tuned = f", tuned for linear ({args.optimize} iterations)" if args.optimize else ""
-    print(f"{len(images)} images from {args.folder}, {args.values} values{tuned}")
+    values = f"{args.values} values"
+    if args.values == "pred":
+        skip = "" if args.chroma_skip is None else f", chroma_skip {args.chroma_skip}"
+        values = f"pred values at quality {args.quality}{skip}"
+    print(f"{len(images)} images from {args.folder}, {values}{tuned}")
     print(
         "| sampler | density | bpp | bits/sample | encode s | "
         + " | ".join(f"{n} PSNR | {n} MS-SSIM | {n} s" for n in names)
@@ -94,7 +121,17 @@ def main() -> None:
     results = []
     for sampler in args.samplers.split(","):
         for density in map(float, args.densities.split(",")):
-            m = measure(images, sampler, density, names, args.device, args.values, args.optimize)
+            m = measure(
+                images,
+                sampler,
+                density,
+                names,
+                args.device,
+                args.values,
+                args.optimize,
+                args.quality,
+                args.chroma_skip,
+            )
             results.append({"sampler": sampler, "density": density, **m})
             cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.1f}", f"{m['encode_s']:.3f}"]
             for n in names:
@@ -106,6 +143,9 @@ def main() -> None:
                 {
                     "folder": str(args.folder),
                     "images": len(images),
+                    "values": args.values,
+                    "quality": args.quality if args.values == "pred" else None,
+                    "chroma_skip": args.chroma_skip,
                     "optimize": args.optimize,
                     "results": results,
                 },

@@ -18,37 +18,18 @@ docs/FORMAT.md specifies the section byte by byte.
 from __future__ import annotations
 
 import struct
-from dataclasses import dataclass
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from sparsepix.codec.prng import splitmix64
-from sparsepix.errors import BitstreamError, InputError
+from sparsepix.codec.quality import PredParams
+from sparsepix.errors import BitstreamError
 
 LEVEL0 = 64
-DEFAULT_QUALITY = 65  # best rate-distortion on Kodak in a sweep of 35..85 (docs/DECISIONS.md)
 NEIGHBOURS = 4
 WEIGHT_ONE = 1 << 16
 _HEAD = struct.Struct("<BBBBB")  # version, luma step, chroma step, chroma_skip, width flags
-
-
-@dataclass(frozen=True)
-class PredParams:
-    luma_step: int = 8
-    chroma_step: int = 16
-    chroma_skip: int = 1  # finest levels without chroma residuals
-
-
-def params_for_quality(quality: int, chroma_skip: int = 1) -> PredParams:
-    """Quality 1..100 -> quantiser steps (75 gives luma 8 and chroma 16; 65, the default, 14 and 28)."""
-    if not 1 <= quality <= 100:
-        raise InputError(f"quality {quality} is outside [1, 100]")
-    if not 0 <= chroma_skip <= 3:
-        raise InputError(f"chroma_skip {chroma_skip} is outside [0, 3]")
-    # The step doubles every 12.5 quality points, anchored at 75 -> 8 (and 100 -> 2).
-    luma = max(1, int(round(8 * 2 ** ((75 - quality) / 12.5))))
-    return PredParams(luma_step=min(luma, 255), chroma_step=min(2 * luma, 255), chroma_skip=chroma_skip)
 
 
 # -- colour ----------------------------------------------------------------------------------

@@ -105,3 +105,21 @@ def test_learned_curves_are_cached_per_model_version():
     assert learned.cache_key == f"{learned.name}@{version}"  # new weights, new cache folder
     assert CurveSpec("sparsepix").cache_key == CurveSpec("sparsepix").name
     assert CurveSpec("jpeg").cache_key == "jpeg"
+
+
+def test_sparsepix_curve_specs_parse_values_and_quality():
+    import click
+
+    from sparsepix.benchmarks.cli import _sparsepix_specs
+    from sparsepix.codec.quality import DEFAULT_QUALITY
+
+    plain, q65, raw, tuned = _sparsepix_specs(
+        "random:linear,sobel:linear:pred65,random:linear:raw8,random:linear:pred:50"
+    )
+    assert (plain.values, plain.quality) == ("pred", DEFAULT_QUALITY)
+    assert plain.name == f"sparsepix-random-pred{DEFAULT_QUALITY}-linear"
+    assert (q65.values, q65.quality, q65.name) == ("pred", 65, "sparsepix-sobel-pred65-linear")
+    assert raw.name == "sparsepix-random-raw8-linear" and tuned.optimize == 50
+    for bad in ("random:linear:pred0", "random:linear:jpeg", "random:linear:pred:x", "random"):
+        with pytest.raises(click.BadParameter):
+            _sparsepix_specs(bad)

@@ -39,7 +39,7 @@ def bench_run(tmp_path_factory, astronaut):
 def test_compressai_json_schema(bench_run):
     out, _ = bench_run
     names = sorted(p.stem for p in (out / "curves").glob("*.json"))
-    assert names == ["jpeg", "jpeg-optimized", "jpeg2000", "sparsepix-random-pred-pushpull"]
+    assert names == ["jpeg", "jpeg-optimized", "jpeg2000", "sparsepix-random-pred70-pushpull"]
     for name in names:
         curve = json.loads((out / "curves" / f"{name}.json").read_text())
         assert {"name", "description", "results"} <= curve.keys()

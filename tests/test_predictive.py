@@ -4,7 +4,6 @@ from PIL import Image
 
 import sparsepix
 from sparsepix.codec.predictive import (
-    PredParams,
     _neighbours,
     decode_pred,
     encode_pred,
@@ -12,6 +11,7 @@ from sparsepix.codec.predictive import (
     rgb_to_ycocg,
     ycocg_to_rgb,
 )
+from sparsepix.codec.quality import DEFAULT_QUALITY, PredParams, params_for_quality
 from sparsepix.codec.samplers import random_mask
 from sparsepix.errors import BitstreamError
 
@@ -88,19 +88,31 @@ def test_decoder_rejects_malformed_sections(astronaut):
             decode_pred(bad, idx, 64, 1, 3)
 
 
+def test_quality_knob_drops_finest_chroma_only_below_the_default():
+    assert params_for_quality(65) == PredParams(luma_step=14, chroma_step=28, chroma_skip=1)
+    assert params_for_quality(DEFAULT_QUALITY) == PredParams(luma_step=11, chroma_step=22, chroma_skip=0)
+    assert params_for_quality(65, chroma_skip=0).chroma_skip == 0  # an explicit choice wins
+    assert params_for_quality(90, chroma_skip=2).chroma_skip == 2
+
+
 @pytest.mark.data
-def test_kodak_bits_per_sample_and_loss(kodak_dir):
-    """Fidelity operating point (quality 75, chroma kept) on one image: <= 6 bits a sample at
-    5 % random, < 0.3 dB loss against exact samples."""
+def test_kodak_bits_per_sample_and_loss_at_the_default_quality(kodak_dir):
+    """The issue's bar, on all 24 Kodak images at 5 % random with the default quality: at most
+    6 bits a kept sample, under 0.3 dB (mean PSNR, Delaunay-linear) below exact samples."""
     from sparsepix.benchmarks.metrics import psnr
 
-    img = np.asarray(Image.open(kodak_dir / "kodim23.png"))
-    exact = sparsepix.encode(img, density=0.05, values="raw8", model="")
-    lossy = sparsepix.encode(img, density=0.05, quality=75, chroma_skip=0, model="")
-    info = sparsepix.inspect(lossy)
-    assert info.bits_per_sample <= 6.0  # measured 5.3
-    loss = psnr(img, sparsepix.decode(exact, "linear")) - psnr(img, sparsepix.decode(lossy, "linear"))
-    assert loss < 0.3  # measured 0.21 dB
+    bits, loss = [], []
+    for path in sorted(kodak_dir.glob("*.png")):
+        img = np.asarray(Image.open(path))
+        exact = sparsepix.encode(img, density=0.05, values="raw8", model="")
+        lossy = sparsepix.encode(img, density=0.05, model="")
+        bits.append(sparsepix.inspect(lossy).bits_per_sample)
+        loss.append(
+            psnr(img, sparsepix.decode(exact, "linear")) - psnr(img, sparsepix.decode(lossy, "linear"))
+        )
+    assert len(bits) == 24
+    assert np.mean(bits) <= 6.0  # measured 4.90
+    assert np.mean(loss) < 0.3  # measured 0.21 dB (kodim23 alone: 0.37)
 
 
 @pytest.mark.parametrize("bpp", [0.1, 0.4])

@@ -89,7 +89,8 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     show_default=True,
     type=click.IntRange(0, 100),
     help="Sparse tasks: train on kept values after the codec's lossy value coding at this "
-    "--quality (65 is the encoder's default), as decoders will see them; 0 = exact values.",
+    "--quality, as decoders will see them (65: the benchmark's rate-distortion setting, which the "
+    "shipped models train on; 70: the encoder's default); 0 = exact values.",
 )
 @click.option(
     "--optimize",

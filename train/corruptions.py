@@ -11,7 +11,8 @@ from typing import Callable
 
 import numpy as np
 
-from sparsepix.codec.predictive import decode_pred, encode_pred, params_for_quality
+from sparsepix.codec.predictive import decode_pred, encode_pred
+from sparsepix.codec.quality import params_for_quality
 from sparsepix.codec.samplers import random_mask, sample_count, sobel_mask
 
 Corruption = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
