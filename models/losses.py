@@ -70,6 +70,12 @@ def l1(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return F.l1_loss(fake, real)
 
 
+def l2(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
+    """Plain mean squared error over all pixels: the quantity PSNR measures (the paper's Fig. 12
+    finds L2 the best point loss; this applies it to the whole image)."""
+    return F.mse_loss(fake, real)
+
+
 def classification(logits: torch.Tensor | None, labels: torch.Tensor | None) -> torch.Tensor | None:
     """ResGAN's embedded classifier: cross-entropy on the discriminator's class logits."""
     if logits is None or labels is None:

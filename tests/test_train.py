@@ -153,7 +153,12 @@ def test_checkpoint_round_trip(image_dir, tmp_path):
 
 @pytest.mark.parametrize(
     "loss,preset,schedule",
-    [("xgan", "tiny", "constant"), ("l1", "tiny", "constant"), ("l1", "tiny-refine", "constant")],
+    [
+        ("xgan", "tiny", "constant"),
+        ("l1", "tiny", "constant"),
+        ("l1", "tiny-refine", "constant"),
+        ("l2", "tiny-refine", "constant"),
+    ],
 )
 def test_resume_is_exact(image_dir, tmp_path, loss, preset, schedule):
     kw = dict(loss_profile=loss, weights=LOSS_PROFILES[loss], preset=preset, schedule=schedule)
@@ -170,6 +175,16 @@ def test_resume_is_exact(image_dir, tmp_path, loss, preset, schedule):
         for key in a:
             if key != "images_per_s":
                 assert a[key] == b[key], (key, a, b)
+
+
+def test_l2_profile_trains_on_squared_error_alone(image_dir, tmp_path):
+    cfg = _config(image_dir, tmp_path, loss_profile="l2", weights=LOSS_PROFILES["l2"], steps=2)
+    trainer = Trainer(cfg, quiet=True)
+    records = trainer.train()
+    assert not trainer.adversarial
+    for r in records:
+        assert {k for k in r if k.startswith("g_")} == {"g_l2", "g_total"}
+        assert r["g_l2"] == pytest.approx(r["g_total"])
 
 
 def test_coarse_fill_from_the_workers_equals_the_generators_own(image_dir, tmp_path):

@@ -65,7 +65,7 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     default=0.5,
     show_default=True,
     type=click.FloatRange(0, 1, max_open=True),
-    help="Adam beta1 (0.5 as the paper for GAN training; 0.9 suits --loss l1).",
+    help="Adam beta1 (0.5 as the paper for GAN training; 0.9 suits --loss l1 and l2).",
 )
 @click.option(
     "--loss",
@@ -74,7 +74,8 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     show_default=True,
     type=click.Choice(sorted(LOSS_PROFILES)),
     help="Loss weights: xgan (the paper's), fidelity (dominant L1, for PSNR), l1 (regression "
-    "only, no discriminator: pre-training).",
+    "only, no discriminator: pre-training), l2 (squared error only, what PSNR scores: for "
+    "fine-tuning an l1 model).",
 )
 @click.option(
     "--density",

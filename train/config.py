@@ -16,17 +16,20 @@ class LossWeights:
     vgg: float = 10.0  # eq. 5; needs --vgg-weights, else off
     point: float = 10.0  # eq. 6, corresponding point loss (sparse and white-block tasks only)
     l1: float = 0.0  # whole-image L1, not in the paper
+    l2: float = 0.0  # whole-image mean squared error, not in the paper
     classifier: float = 1.0  # ResGAN's embedded classifier, labelled data only
 
 
 # "xgan": the paper's objective. "fidelity": the same terms, but a dominant L1 term and a light
 # adversarial weight, for a codec judged by PSNR/MS-SSIM. "l1": regression only, no
 # discriminator: the cheap PSNR-oriented pre-training that adversarial fine-tuning starts from
-# (see docs/DECISIONS.md).
+# (see docs/DECISIONS.md). "l2": the same with squared error, what PSNR scores; for fine-tuning an
+# L1-trained model (L1 is the more robust start from scratch).
 LOSS_PROFILES = {
     "xgan": LossWeights(),
     "fidelity": LossWeights(gan=0.5, feature_matching=2.0, vgg=2.0, point=10.0, l1=50.0),
     "l1": LossWeights(gan=0.0, feature_matching=0.0, vgg=0.0, point=0.0, l1=1.0, classifier=0.0),
+    "l2": LossWeights(gan=0.0, feature_matching=0.0, vgg=0.0, point=0.0, l2=1.0, classifier=0.0),
 }
 
 

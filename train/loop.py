@@ -244,12 +244,15 @@ class Trainer:
                 terms["g_point"] = losses.corresponding_point(fake.float(), canvas, mask)
             if w.l1 > 0:
                 terms["g_l1"] = losses.l1(fake.float(), target)
+            if w.l2 > 0:
+                terms["g_l2"] = losses.l2(fake.float(), target)
             scale = {
                 "g_gan": w.gan,
                 "g_fm": w.feature_matching,
                 "g_vgg": w.vgg,
                 "g_point": w.point,
                 "g_l1": w.l1,
+                "g_l2": w.l2,
                 "g_cls": w.classifier,
             }
             loss_g = sum(scale[k] * v for k, v in terms.items())
