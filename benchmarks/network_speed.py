@@ -1,9 +1,12 @@
 """Time training steps and full-image generator passes per preset on this machine.
 
     python -m sparsepix.benchmarks.network_speed --presets xgan-16,resgan-16,xgan-32,xgan
+    python -m sparsepix.benchmarks.network_speed --presets refine-16 --compile
 
 Training steps run the real Trainer (G + three discriminators, the chosen loss profile) on
-synthetic crops; inference runs the generator in eval mode on a 768x512 canvas.
+synthetic crops; inference runs the generator in eval mode on a 768x512 canvas. `--compile`
+instead times the network alone as the decoder runs it (channels_last, the coarse fill given),
+eagerly and through torch.compile: whether compiling pays for a one-image decode.
 """
 
 from __future__ import annotations
@@ -75,6 +78,31 @@ def decode_seconds(preset: str, device: str, repeats: int = 3) -> float:
     return float(np.median(times[1:]))
 
 
+@torch.no_grad()
+def compiled_seconds(preset: str, device: str, repeats: int = 3) -> tuple[float, float, float]:
+    """(eager s, compiled first call s, compiled steady s) for one 768x512 network pass."""
+    dev = resolve_device(device)
+    g = Generator(PRESETS[preset][0]).to(dev).eval().to(memory_format=torch.channels_last)
+    last = torch.channels_last
+    canvas = torch.rand(1, 3, 512, 768, device=dev).mul(2).sub(1).contiguous(memory_format=last)
+    mask = (torch.rand(1, 1, 512, 768, device=dev) < 0.05).float().contiguous(memory_format=last)
+    coarse = canvas.clone()  # stands in for the fill: the network's cost does not depend on it
+
+    def timed(fn) -> float:
+        t0 = time.perf_counter()
+        fn(canvas, mask, coarse)
+        if dev.type == "cuda":
+            torch.cuda.synchronize()
+        return time.perf_counter() - t0
+
+    timed(g)  # allocation warm-up
+    eager = float(np.median([timed(g) for _ in range(repeats)]))
+    compiled = torch.compile(g)
+    first = timed(compiled)
+    steady = float(np.median([timed(compiled) for _ in range(repeats)]))
+    return eager, first, steady
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--presets", default="xgan-16,resgan-16,xgan-32")
@@ -83,7 +111,16 @@ def main() -> None:
     p.add_argument("--crop", type=int, default=128)
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--device", default="cpu")
+    p.add_argument("--compile", action="store_true", help="time eager against torch.compile instead")
     args = p.parse_args()
+    if args.compile:
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
+        print("| preset | eager s | compiled, first call s | compiled s |")
+        print("| --- | --- | --- | --- |")
+        for preset in args.presets.split(","):
+            cells = compiled_seconds(preset, args.device)
+            print(f"| {preset} | " + " | ".join(f"{c:.3f}" for c in cells) + " |", flush=True)
+        return
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
         f"batch {args.batch}, crop {args.crop}"

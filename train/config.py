@@ -23,8 +23,8 @@ class LossWeights:
 # "xgan": the paper's objective. "fidelity": the same terms, but a dominant L1 term and a light
 # adversarial weight, for a codec judged by PSNR/MS-SSIM. "l1": regression only, no
 # discriminator: the cheap PSNR-oriented pre-training that adversarial fine-tuning starts from
-# (see docs/DECISIONS.md). "l2": the same with squared error, what PSNR scores; for fine-tuning an
-# L1-trained model (L1 is the more robust start from scratch).
+# (see docs/DECISIONS.md). "l2": the same with squared error, what PSNR scores: the shipped `natural`
+# finishes on it after its L1 stages (docs/DECISIONS.md).
 LOSS_PROFILES = {
     "xgan": LossWeights(),
     "fidelity": LossWeights(gan=0.5, feature_matching=2.0, vgg=2.0, point=10.0, l1=50.0),
