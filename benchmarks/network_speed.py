@@ -32,6 +32,15 @@ def _images(folder: Path, n: int = 12, size: int = 160) -> None:
         Image.fromarray(rng.integers(0, 256, (size, size, 3), dtype=np.uint8)).save(folder / f"{i}.png")
 
 
+def _seconds(call, dev: torch.device) -> float:
+    """Wall time of one call, waiting for the GPU where there is one."""
+    t0 = time.perf_counter()
+    call()
+    if dev.type == "cuda":
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
 def step_seconds(preset: str, loss: str, batch: int, crop: int, device: str, steps: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         _images(Path(tmp))
@@ -55,11 +64,7 @@ def step_seconds(preset: str, loss: str, batch: int, crop: int, device: str, ste
         times = []
         for _ in range(steps + 2):
             batch_t = trainer._to_device(next(loader))
-            t0 = time.perf_counter()
-            trainer.train_step(*batch_t)
-            if trainer.device.type == "cuda":
-                torch.cuda.synchronize()
-            times.append(time.perf_counter() - t0)
+            times.append(_seconds(lambda: trainer.train_step(*batch_t), trainer.device))
         return float(np.median(times[2:]))  # the first steps pay for allocation and autotuning
 
 
@@ -68,13 +73,7 @@ def decode_seconds(preset: str, device: str, repeats: int = 3) -> float:
     dev = resolve_device(device)
     g = Generator(PRESETS[preset][0]).to(dev).eval()
     canvas, mask = torch.zeros(1, 3, 512, 768, device=dev), torch.ones(1, 1, 512, 768, device=dev)
-    times = []
-    for _ in range(repeats + 1):
-        t0 = time.perf_counter()
-        g(canvas, mask)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        times.append(time.perf_counter() - t0)
+    times = [_seconds(lambda: g(canvas, mask), dev) for _ in range(repeats + 1)]
     return float(np.median(times[1:]))
 
 
@@ -87,19 +86,11 @@ def compiled_seconds(preset: str, device: str, repeats: int = 3) -> tuple[float,
     canvas = torch.rand(1, 3, 512, 768, device=dev).mul(2).sub(1).contiguous(memory_format=last)
     mask = (torch.rand(1, 1, 512, 768, device=dev) < 0.05).float().contiguous(memory_format=last)
     coarse = canvas.clone()  # stands in for the fill: the network's cost does not depend on it
-
-    def timed(fn) -> float:
-        t0 = time.perf_counter()
-        fn(canvas, mask, coarse)
-        if dev.type == "cuda":
-            torch.cuda.synchronize()
-        return time.perf_counter() - t0
-
-    timed(g)  # allocation warm-up
-    eager = float(np.median([timed(g) for _ in range(repeats)]))
     compiled = torch.compile(g)
-    first = timed(compiled)
-    steady = float(np.median([timed(compiled) for _ in range(repeats)]))
+    _seconds(lambda: g(canvas, mask, coarse), dev)  # allocation warm-up
+    eager = float(np.median([_seconds(lambda: g(canvas, mask, coarse), dev) for _ in range(repeats)]))
+    first = _seconds(lambda: compiled(canvas, mask, coarse), dev)
+    steady = float(np.median([_seconds(lambda: compiled(canvas, mask, coarse), dev) for _ in range(repeats)]))
     return eager, first, steady
 
 
