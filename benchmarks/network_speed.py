@@ -81,8 +81,8 @@ def decode_seconds(preset: str, device: str, repeats: int = 3) -> float:
 def compiled_seconds(preset: str, device: str, repeats: int = 3) -> tuple[float, float, float]:
     """(eager s, compiled first call s, compiled steady s) for one 768x512 network pass."""
     dev = resolve_device(device)
-    g = Generator(PRESETS[preset][0]).to(dev).eval().to(memory_format=torch.channels_last)
     last = torch.channels_last
+    g = Generator(PRESETS[preset][0]).to(dev).eval().to(memory_format=last)
     canvas = torch.rand(1, 3, 512, 768, device=dev).mul(2).sub(1).contiguous(memory_format=last)
     mask = (torch.rand(1, 1, 512, 768, device=dev) < 0.05).float().contiguous(memory_format=last)
     coarse = canvas.clone()  # stands in for the fill: the network's cost does not depend on it

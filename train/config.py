@@ -24,7 +24,7 @@ class LossWeights:
 # adversarial weight, for a codec judged by PSNR/MS-SSIM. "l1": regression only, no
 # discriminator: the cheap PSNR-oriented pre-training that adversarial fine-tuning starts from
 # (see docs/DECISIONS.md). "l2": the same with squared error, what PSNR scores: the shipped `natural`
-# finishes on it after its L1 stages (docs/DECISIONS.md).
+# and `faces` finish on it after their L1 stages (docs/DECISIONS.md).
 LOSS_PROFILES = {
     "xgan": LossWeights(),
     "fidelity": LossWeights(gan=0.5, feature_matching=2.0, vgg=2.0, point=10.0, l1=50.0),
