@@ -88,6 +88,14 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
         ),
         DiscriminatorConfig(ndf=32),
     ),
+    # refine-16 with twice the residual blocks: grown from refine-16 weights (`--init`), the
+    # added blocks start as the identity (train/warmstart.py, docs/DECISIONS.md).
+    "refine-16-deep": (
+        GeneratorConfig(
+            ngf=16, n_blocks=12, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
+        ),
+        DiscriminatorConfig(ndf=32),
+    ),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
     "tiny-resgan": (

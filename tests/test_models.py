@@ -115,7 +115,7 @@ def test_residual_generator_starts_as_its_coarse_fill(preset):
     import numpy as np
 
     from sparsepix.codec.classical import linear_float
-    from sparsepix.train.loop import init_weights
+    from sparsepix.train.warmstart import init_weights
 
     g = Generator(PRESETS[preset][0])
     g.apply(init_weights)

@@ -232,6 +232,22 @@ def test_time_limit_stops_with_a_checkpoint_that_resumes_exactly(image_dir, tmp_
         assert a["g_total"] == b["g_total"] and a["d_total"] == b["d_total"]
 
 
+def test_resumed_logs_read_as_one_run(image_dir, tmp_path):
+    # A run killed after logging step 3 with its last checkpoint at step 2: the resumed run trains
+    # step 3 again, and the logs must hold it once (and not the torn line a kill can leave).
+    Trainer(_config(image_dir, tmp_path, steps=2, val_every=1), quiet=True).train()
+    for name in ("log.jsonl", "val.jsonl"):
+        with open(tmp_path / name, "a") as f:
+            f.write('{"g_total": 0.5, "psnr": 9.0, "step": 3}\n{"g_total": 0.1, "st')
+    Trainer(
+        _config(image_dir, tmp_path, steps=4, val_every=1), resume=str(tmp_path / "latest.pt"), quiet=True
+    ).train()
+    for name in ("log.jsonl", "val.jsonl"):
+        records = [json.loads(line) for line in (tmp_path / name).read_text().splitlines()]
+        assert [r["step"] for r in records] == [1, 2, 3, 4], name
+        assert records[2]["g_total" if name == "log.jsonl" else "psnr"] not in (0.5, 9.0)
+
+
 def test_logs_and_grid_are_written(image_dir, tmp_path):
     Trainer(_config(image_dir, tmp_path, steps=2, val_every=2), quiet=True).train()
     log = [json.loads(line) for line in (tmp_path / "log.jsonl").read_text().splitlines()]
@@ -344,6 +360,49 @@ def test_init_from_exported_weights(image_dir, tmp_path):
         Trainer(
             _config(image_dir, tmp_path / "c", steps=2, preset="tiny-resgan", init=str(weights)), quiet=True
         )
+
+
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_grown_generator_computes_what_the_shallow_one_did(mode):
+    from dataclasses import replace
+
+    from sparsepix.models.config import PRESETS
+    from sparsepix.models.generator import Generator
+    from sparsepix.train.warmstart import grow_blocks, init_weights
+
+    old = PRESETS["tiny-refine"][0]
+    new = replace(old, n_blocks=old.n_blocks + 3)
+    torch.manual_seed(0)
+    shallow = Generator(old)
+    shallow.apply(init_weights)
+    torch.nn.init.normal_(shallow.head[1].weight, 0, 0.05)  # a non-trivial network
+    deep = Generator(new)
+    deep.load_state_dict(grow_blocks(shallow.state_dict(), old, new))
+    assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in shallow.parameters())
+    getattr(shallow, mode)()
+    getattr(deep, mode)()
+    canvas, mask = torch.rand(2, 3, 24, 28) * 2 - 1, (torch.rand(2, 1, 24, 28) < 0.2).float()
+    with torch.no_grad():
+        assert torch.allclose(deep(canvas, mask), shallow(canvas, mask), atol=1e-6)
+    with pytest.raises(Exception, match="cannot grow"):
+        grow_blocks(shallow.state_dict(), old, replace(new, ngf=16))
+
+
+def test_init_grows_shallower_weights_to_the_preset(image_dir, tmp_path, monkeypatch):
+    from dataclasses import replace
+
+    from sparsepix.models import config as model_config
+
+    Trainer(_config(image_dir, tmp_path / "a", steps=2, preset="tiny-refine"), quiet=True).train()
+    weights, _ = export(tmp_path / "a" / "latest.pt", "toy", tmp_path / "w")
+    gen, disc = model_config.PRESETS["tiny-refine"]
+    monkeypatch.setitem(model_config.PRESETS, "tiny-refine-deep", (replace(gen, n_blocks=4), disc))
+    deep = Trainer(_config(image_dir, tmp_path / "b", preset="tiny-refine-deep", init=str(weights)), quiet=True)
+    assert deep.gen_config.n_blocks == 4
+    assert deep.train()[0]["g_total"] > 0
+    with pytest.raises(Exception, match="preset builds"):  # shallower than the weights: refused
+        monkeypatch.setitem(model_config.PRESETS, "tiny-refine-shallow", (replace(gen, n_blocks=1), disc))
+        Trainer(_config(image_dir, tmp_path / "c", preset="tiny-refine-shallow", init=str(weights)), quiet=True)
 
 
 def test_tensorboard_scalars_when_installed(image_dir, tmp_path):

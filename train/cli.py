@@ -144,7 +144,8 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     default="",
     type=click.Path(dir_okay=False),
     help="Start the generator from these weights (an exported model, e.g. models/weights/natural.pt, "
-    "or a checkpoint) with fresh optimisers: fine-tuning.",
+    "or a checkpoint) with fresh optimisers: fine-tuning. Weights with fewer residual blocks "
+    "than --preset are grown to it, the added blocks starting as the identity.",
 )
 @click.option(
     "--time-limit",

@@ -31,6 +31,7 @@ from sparsepix.train import checkpoint, data
 from sparsepix.train.config import TrainConfig
 from sparsepix.train.corruptions import POINT_LOSS_TASKS
 from sparsepix.train.validate import save_grid, validate
+from sparsepix.train.warmstart import init_weights, initial_generator
 
 
 @dataclass(frozen=True)
@@ -64,34 +65,6 @@ def resolve_device(name: str, local_rank: int = 0) -> torch.device:
     if name != "cpu":
         raise InputError(f"unknown device {name!r} (auto, cpu, cuda, cuda:N)")
     return torch.device("cpu")
-
-
-def init_weights(module: torch.nn.Module) -> None:
-    """N(0, 0.02) convolutions, N(1, 0.02) norm scales: the pix2pix initialisation."""
-    if getattr(module, "is_residual_head", False):
-        torch.nn.init.zeros_(module.weight)  # a residual generator starts as its coarse input
-        torch.nn.init.zeros_(module.bias)
-    elif isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
-        torch.nn.init.normal_(module.weight, 0.0, 0.02)
-        if module.bias is not None:
-            torch.nn.init.zeros_(module.bias)
-    elif isinstance(module, (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d)) and module.weight is not None:
-        torch.nn.init.normal_(module.weight, 1.0, 0.02)
-        torch.nn.init.zeros_(module.bias)
-
-
-def initial_generator(path: str, expected: GeneratorConfig) -> dict:
-    """Generator weights to start from: an exported model (fp16) or a checkpoint (its EMA)."""
-    state = checkpoint.load(path)
-    if state.get("format") == "sparsepix-generator-1":
-        config, weights = state["config"], state["state_dict"]
-    elif "gen_config" in state:
-        config, weights = state["gen_config"], state.get("G_ema") or state["G"]
-    else:
-        raise InputError(f"{path} holds neither exported weights nor a training checkpoint")
-    if GeneratorConfig.from_dict(config) != expected:
-        raise InputError(f"{path} is a {config} generator; --preset builds {expected.to_dict()}")
-    return {k: v.float() if v.is_floating_point() else v for k, v in weights.items()}
 
 
 def network_configs(config: TrainConfig, n_classes: int) -> tuple[GeneratorConfig, DiscriminatorConfig]:
@@ -362,6 +335,9 @@ class Trainer:
 
         history: list[dict] = []
         log_path = self.out / "log.jsonl"
+        if self.dist.main:
+            for path in (log_path, self.out / "val.jsonl"):
+                _drop_records_after(path, self.step)
         board = _tensorboard(self.out) if self.dist.main else None
         bar = tqdm(
             total=self.config.steps,
@@ -457,6 +433,25 @@ def _board_scalars(board, prefix: str, record: dict, step: int) -> None:
     for key, value in record.items():
         if key != "step" and isinstance(value, (int, float)):
             board.add_scalar(f"{prefix}/{key}", value, step)
+
+
+def _drop_records_after(path: Path, step: int) -> None:
+    """Forget the records of steps after `step`: a resumed run trains them again, and its logs
+    should read as those of one uninterrupted run. Lines cut short by a kill are dropped too."""
+    if not path.exists():
+        return
+    lines = path.read_text().splitlines(keepends=True)
+    kept = []
+    for line in lines:
+        try:
+            if json.loads(line).get("step", 0) <= step:
+                kept.append(line)
+        except json.JSONDecodeError:
+            pass
+    if len(kept) < len(lines):
+        partial = path.with_suffix(".tmp")
+        partial.write_text("".join(kept))
+        partial.replace(path)
 
 
 def _append_json(path: Path, record: dict) -> None:
