@@ -93,7 +93,13 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     # 5,500 CPU steps it gained only 0.03-0.05 dB on Kodak, so it is not shipped (docs/DECISIONS.md).
     "refine-16-deep": (
         GeneratorConfig(
-            ngf=16, n_blocks=12, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
+            ngf=16,
+            n_blocks=12,
+            passthrough=True,
+            residual=True,
+            coarse="linear",
+            coarse_input=True,
+            skip=True,
         ),
         DiscriminatorConfig(ndf=32),
     ),

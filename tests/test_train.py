@@ -397,12 +397,16 @@ def test_init_grows_shallower_weights_to_the_preset(image_dir, tmp_path, monkeyp
     weights, _ = export(tmp_path / "a" / "latest.pt", "toy", tmp_path / "w")
     gen, disc = model_config.PRESETS["tiny-refine"]
     monkeypatch.setitem(model_config.PRESETS, "tiny-refine-deep", (replace(gen, n_blocks=4), disc))
-    deep = Trainer(_config(image_dir, tmp_path / "b", preset="tiny-refine-deep", init=str(weights)), quiet=True)
+    deep = Trainer(
+        _config(image_dir, tmp_path / "b", preset="tiny-refine-deep", init=str(weights)), quiet=True
+    )
     assert deep.gen_config.n_blocks == 4
     assert deep.train()[0]["g_total"] > 0
     with pytest.raises(Exception, match="preset builds"):  # shallower than the weights: refused
         monkeypatch.setitem(model_config.PRESETS, "tiny-refine-shallow", (replace(gen, n_blocks=1), disc))
-        Trainer(_config(image_dir, tmp_path / "c", preset="tiny-refine-shallow", init=str(weights)), quiet=True)
+        Trainer(
+            _config(image_dir, tmp_path / "c", preset="tiny-refine-shallow", init=str(weights)), quiet=True
+        )
 
 
 def test_tensorboard_scalars_when_installed(image_dir, tmp_path):
