@@ -9,7 +9,7 @@ import torch
 
 from sparsepix.errors import InputError
 from sparsepix.models.config import GeneratorConfig
-from sparsepix.models.generator import Generator
+from sparsepix.models.generator import Generator, ResidualBlock
 from sparsepix.train import checkpoint
 
 
@@ -44,9 +44,14 @@ def initial_generator(path: str, expected: GeneratorConfig) -> dict:
     saved = GeneratorConfig.from_dict(config)
     if saved == expected:
         return weights
-    if replace(saved, n_blocks=expected.n_blocks) == expected and saved.n_blocks < expected.n_blocks:
+    if _grows_into(saved, expected):
         return grow_blocks(weights, saved, expected)
     raise InputError(f"{path} is a {config} generator; --preset builds {expected.to_dict()}")
+
+
+def _grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
+    """`new` is `old` with at least as many residual blocks, and otherwise the same."""
+    return replace(old, n_blocks=new.n_blocks) == new and old.n_blocks <= new.n_blocks
 
 
 def grow_blocks(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
@@ -57,12 +62,13 @@ def grow_blocks(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> di
     in training and in eval mode alike). The grown network computes exactly what the old one did,
     and training starts where the old one stopped, with the new blocks' capacity to spend.
     """
-    if replace(old, n_blocks=new.n_blocks) != new or new.n_blocks < old.n_blocks:
+    if not _grows_into(old, new):
         raise InputError(f"cannot grow a {old.to_dict()} generator into {new.to_dict()}")
     grown = Generator(new)
     grown.apply(init_weights)
-    first = grown.stem_layers + 3 * new.n_down  # index of the first residual block in `body`
-    added = range(first + old.n_blocks, first + new.n_blocks)
+    # The blocks' indices in `body`, read off the network rather than restating its layout.
+    blocks = [i for i, layer in enumerate(grown.body) if isinstance(layer, ResidualBlock)]
+    added = range(blocks[-1] + 1 - (new.n_blocks - old.n_blocks), blocks[-1] + 1)
     for index in added:
         last_norm = grown.body[index].body[-1]
         torch.nn.init.zeros_(last_norm.weight)
