@@ -103,6 +103,14 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
         ),
         DiscriminatorConfig(ndf=32),
     ),
+    # refine-16 at twice the width (four times the FLOPs): grown from refine-16 weights (`--init`),
+    # the added channels start disconnected from the old ones (train/warmstart.py, `widen`).
+    "refine-32": (
+        GeneratorConfig(
+            ngf=32, n_blocks=6, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
+        ),
+        DiscriminatorConfig(ndf=32),
+    ),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
     "tiny-resgan": (

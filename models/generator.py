@@ -85,14 +85,20 @@ class Generator(nn.Module):
             ]
             width //= 2
         self.body = nn.Sequential(*layers)
-        head_in = width + (c.ngf if c.skip else 0) + (c.image_channels if self.needs_coarse else 0)
-        head_conv = nn.Conv2d(head_in, c.image_channels, 7)
+        head_conv = nn.Conv2d(sum(self.head_inputs), c.image_channels, 7)
         if c.residual:
             # Start as the identity on the coarse image: zero correction.
             head_conv.is_residual_head = True
         self.head = nn.Sequential(
             nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh()
         )
+
+    @property
+    def head_inputs(self) -> list[int]:
+        """Channels of the pieces concatenated before the head, in order: the upsampled features,
+        the stem's features (`skip`), the coarse image."""
+        c = self.config
+        return [c.ngf] + ([c.ngf] if c.skip else []) + ([c.image_channels] if self.needs_coarse else [])
 
     @property
     def needs_coarse(self) -> bool:

@@ -388,7 +388,40 @@ def test_grown_generator_computes_what_the_shallow_one_did(mode):
         grow_blocks(shallow.state_dict(), old, replace(new, ngf=16))
 
 
-def test_init_grows_shallower_weights_to_the_preset(image_dir, tmp_path, monkeypatch):
+@pytest.mark.parametrize("norm", ["batch", "instance"])
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_widened_generator_computes_what_the_narrow_one_did(mode, norm):
+    from dataclasses import replace
+
+    from sparsepix.models.config import PRESETS
+    from sparsepix.models.generator import Generator
+    from sparsepix.train.warmstart import init_weights, widen
+
+    old = replace(PRESETS["tiny-refine"][0], norm=norm)
+    new = replace(old, ngf=12)
+    torch.manual_seed(0)
+    narrow = Generator(old)
+    narrow.apply(init_weights)
+    torch.nn.init.normal_(narrow.head[1].weight, 0, 0.05)  # a non-trivial network
+    wide = Generator(new)
+    wide.load_state_dict(widen(narrow.state_dict(), old, new))
+    assert sum(p.numel() for p in wide.parameters()) > 2 * sum(p.numel() for p in narrow.parameters())
+    getattr(narrow, mode)()
+    getattr(wide, mode)()
+    canvas, mask = torch.rand(2, 3, 24, 28) * 2 - 1, (torch.rand(2, 1, 24, 28) < 0.2).float()
+    with torch.no_grad():
+        assert torch.allclose(wide(canvas, mask), narrow(canvas, mask), atol=1e-5)
+    # The new channels are not dead: the weights that read them get gradients at once.
+    wide.train()
+    ((wide(canvas, mask) - canvas) ** 2).mean().backward()
+    assert wide.head[1].weight.grad[:, 8:12].abs().sum() > 0
+    with pytest.raises(Exception, match="cannot widen"):
+        widen(narrow.state_dict(), old, replace(new, n_blocks=3))
+    with pytest.raises(Exception, match="does not fit"):
+        widen(wide.state_dict(), old, new)
+
+
+def test_init_grows_shallower_narrower_weights_to_the_preset(image_dir, tmp_path, monkeypatch):
     from dataclasses import replace
 
     from sparsepix.models import config as model_config
@@ -396,12 +429,12 @@ def test_init_grows_shallower_weights_to_the_preset(image_dir, tmp_path, monkeyp
     Trainer(_config(image_dir, tmp_path / "a", steps=2, preset="tiny-refine"), quiet=True).train()
     weights, _ = export(tmp_path / "a" / "latest.pt", "toy", tmp_path / "w")
     gen, disc = model_config.PRESETS["tiny-refine"]
-    monkeypatch.setitem(model_config.PRESETS, "tiny-refine-deep", (replace(gen, n_blocks=4), disc))
-    deep = Trainer(
-        _config(image_dir, tmp_path / "b", preset="tiny-refine-deep", init=str(weights)), quiet=True
+    monkeypatch.setitem(model_config.PRESETS, "tiny-refine-grown", (replace(gen, n_blocks=4, ngf=12), disc))
+    grown = Trainer(
+        _config(image_dir, tmp_path / "b", preset="tiny-refine-grown", init=str(weights)), quiet=True
     )
-    assert deep.gen_config.n_blocks == 4
-    assert deep.train()[0]["g_total"] > 0
+    assert (grown.gen_config.n_blocks, grown.gen_config.ngf) == (4, 12)
+    assert grown.train()[0]["g_total"] > 0
     with pytest.raises(Exception, match="preset builds"):  # shallower than the weights: refused
         monkeypatch.setitem(model_config.PRESETS, "tiny-refine-shallow", (replace(gen, n_blocks=1), disc))
         Trainer(

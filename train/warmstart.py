@@ -1,5 +1,5 @@
 """Where a generator's weights start: the pix2pix initialisation, or trained weights (`--init`),
-optionally grown deeper without changing what the network computes."""
+optionally grown deeper or wider without changing what the network computes."""
 
 from __future__ import annotations
 
@@ -30,8 +30,8 @@ def init_weights(module: torch.nn.Module) -> None:
 def initial_generator(path: str, expected: GeneratorConfig) -> dict:
     """Generator weights to start from: an exported model (fp16) or a checkpoint (its EMA).
 
-    Weights of a shallower generator that is otherwise `expected` are grown to its depth
-    (`grow_blocks`); any other difference is an error.
+    Weights of a shallower or narrower generator that is otherwise `expected` are grown to its
+    depth (`grow_blocks`) and width (`widen`); any other difference is an error.
     """
     state = checkpoint.load(path)
     if state.get("format") == "sparsepix-generator-1":
@@ -45,13 +45,21 @@ def initial_generator(path: str, expected: GeneratorConfig) -> dict:
     if saved == expected:
         return weights
     if _grows_into(saved, expected):
-        return grow_blocks(weights, saved, expected)
+        deeper = replace(saved, n_blocks=expected.n_blocks)
+        if deeper != saved:
+            weights = grow_blocks(weights, saved, deeper)
+        return widen(weights, deeper, expected) if deeper != expected else weights
     raise InputError(f"{path} is a {config} generator; --preset builds {expected.to_dict()}")
 
 
 def _grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
-    """`new` is `old` with at least as many residual blocks, and otherwise the same."""
-    return replace(old, n_blocks=new.n_blocks) == new and old.n_blocks <= new.n_blocks
+    """`new` is `old` with at least as many residual blocks and at least its width, and
+    otherwise the same."""
+    return (
+        replace(old, n_blocks=new.n_blocks, ngf=new.ngf) == new
+        and old.n_blocks <= new.n_blocks
+        and old.ngf <= new.ngf
+    )
 
 
 def grow_blocks(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
@@ -62,7 +70,7 @@ def grow_blocks(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> di
     in training and in eval mode alike). The grown network computes exactly what the old one did,
     and training starts where the old one stopped, with the new blocks' capacity to spend.
     """
-    if not _grows_into(old, new):
+    if not _grows_into(old, new) or old.ngf != new.ngf:
         raise InputError(f"cannot grow a {old.to_dict()} generator into {new.to_dict()}")
     grown = Generator(new)
     grown.apply(init_weights)
@@ -83,3 +91,54 @@ def grow_blocks(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> di
             raise InputError(f"weight {key} does not fit a {new.to_dict()} generator")
         state[key] = value
     return state
+
+
+def widen(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
+    """`old`'s weights as a state dict of the wider `new` (a larger `ngf`, all else equal).
+
+    Every layer keeps its old channels and gains new ones, freshly initialised. The weights from
+    new channels into old ones start at zero, so the old channels, and the output, are computed
+    exactly as before, in training and in eval mode alike; the new channels get gradients through
+    those zero weights from the first step. (Net2Net instead splits old units in two, which needs
+    noise to break the tie; zero extension keeps the function without it.)
+    """
+    if not _grows_into(old, new) or old.n_blocks != new.n_blocks:
+        raise InputError(f"cannot widen a {old.to_dict()} generator into {new.to_dict()}")
+    wide = Generator(new)
+    wide.apply(init_weights)
+    narrow = Generator(old)
+    for key, value in narrow.state_dict().items():
+        if key not in weights or weights[key].shape != value.shape:
+            raise InputError(f"weight {key} does not fit a {old.to_dict()} generator")
+    state = wide.state_dict()
+    for name, module in wide.named_modules():
+        old_module = narrow.get_submodule(name)
+        if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+            out_dim, in_dim = (1, 0) if isinstance(module, torch.nn.ConvTranspose2d) else (0, 1)
+            if module is wide.head[1]:  # concatenated pieces, each widened at its own end
+                ins = _positions(narrow.head_inputs, wide.head_inputs)
+            else:
+                ins = torch.arange(old_module.weight.shape[in_dim])
+            outs = torch.arange(old_module.weight.shape[out_dim])
+            weight = state[f"{name}.weight"]
+            weight.index_fill_(out_dim, outs, 0.0)  # old outputs read nothing new...
+            block = weight.index_select(out_dim, outs)
+            block.index_copy_(in_dim, ins, weights[f"{name}.weight"])  # ...and their old inputs
+            weight.index_copy_(out_dim, outs, block)
+            if module.bias is not None:
+                state[f"{name}.bias"][outs] = weights[f"{name}.bias"]
+        elif isinstance(module, (torch.nn.BatchNorm2d, torch.nn.InstanceNorm2d)):
+            for key, value in module.state_dict().items():
+                old_value = weights[f"{name}.{key}"]
+                if value.ndim == 0:  # num_batches_tracked
+                    state[f"{name}.{key}"] = old_value
+                else:
+                    state[f"{name}.{key}"][: len(old_value)] = old_value
+    return state
+
+
+def _positions(old_sizes: list[int], new_sizes: list[int]) -> torch.Tensor:
+    """Where the channels of concatenated pieces of `old_sizes` sit once each piece has grown to
+    `new_sizes` (its old channels first)."""
+    starts = [sum(new_sizes[:i]) for i in range(len(new_sizes))]
+    return torch.cat([torch.arange(size) + start for size, start in zip(old_sizes, starts)])
