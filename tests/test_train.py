@@ -1,6 +1,7 @@
 import json
 import os
 import socket
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -212,6 +213,21 @@ def test_cosine_schedule_runs_from_lr_to_zero(image_dir, tmp_path):
     assert Trainer(_config(image_dir, tmp_path / "c", lr=1e-3), quiet=True).learning_rate() == 1e-3
 
 
+def test_warmup_ramps_the_rate_up_then_follows_the_schedule(image_dir, tmp_path):
+    kw = dict(steps=8, lr=1e-3, warmup=4)
+    for schedule in ("constant", "cosine"):
+        trainer = Trainer(_config(image_dir, tmp_path / schedule, schedule=schedule, **kw), quiet=True)
+        plain_config = _config(image_dir, tmp_path / f"{schedule}-0", schedule=schedule, **kw)
+        plain = Trainer(replace(plain_config, warmup=0), quiet=True)
+        rates, plain_rates = [], []
+        for step in range(8):
+            trainer.step = plain.step = step
+            rates.append(trainer.learning_rate())
+            plain_rates.append(plain.learning_rate())
+        assert rates[:4] == pytest.approx([(i + 1) / 4 * r for i, r in enumerate(plain_rates[:4])])
+        assert rates[4:] == pytest.approx(plain_rates[4:])
+
+
 def test_time_limit_stops_with_a_checkpoint_that_resumes_exactly(image_dir, tmp_path):
     # Cosine: the rate depends on --steps, so the cut run and the straight one share it.
     kw = dict(steps=4, ckpt_every=1000, schedule="cosine")
@@ -362,28 +378,35 @@ def test_init_from_exported_weights(image_dir, tmp_path):
         )
 
 
+def _grown_pair(old, new, grow, mode: str):
+    """A non-trivial `old` generator and its growth into `new`, both in `mode`, checked to compute
+    the same image; returns them with the input they were checked on."""
+    from sparsepix.models.generator import Generator
+    from sparsepix.train.warmstart import init_weights
+
+    torch.manual_seed(0)
+    small = Generator(old)
+    small.apply(init_weights)
+    torch.nn.init.normal_(small.head[1].weight, 0, 0.05)  # not the zero head of a fresh network
+    big = Generator(new)
+    big.load_state_dict(grow(small.state_dict(), old, new))
+    assert sum(p.numel() for p in big.parameters()) > sum(p.numel() for p in small.parameters())
+    getattr(small, mode)()
+    getattr(big, mode)()
+    canvas, mask = torch.rand(2, 3, 24, 28) * 2 - 1, (torch.rand(2, 1, 24, 28) < 0.2).float()
+    with torch.no_grad():
+        assert torch.allclose(big(canvas, mask), small(canvas, mask), atol=1e-5)
+    return small, big, canvas, mask
+
+
 @pytest.mark.parametrize("mode", ["eval", "train"])
 def test_grown_generator_computes_what_the_shallow_one_did(mode):
-    from dataclasses import replace
-
     from sparsepix.models.config import PRESETS
-    from sparsepix.models.generator import Generator
-    from sparsepix.train.warmstart import grow_blocks, init_weights
+    from sparsepix.train.warmstart import grow_blocks
 
     old = PRESETS["tiny-refine"][0]
     new = replace(old, n_blocks=old.n_blocks + 3)
-    torch.manual_seed(0)
-    shallow = Generator(old)
-    shallow.apply(init_weights)
-    torch.nn.init.normal_(shallow.head[1].weight, 0, 0.05)  # a non-trivial network
-    deep = Generator(new)
-    deep.load_state_dict(grow_blocks(shallow.state_dict(), old, new))
-    assert sum(p.numel() for p in deep.parameters()) > sum(p.numel() for p in shallow.parameters())
-    getattr(shallow, mode)()
-    getattr(deep, mode)()
-    canvas, mask = torch.rand(2, 3, 24, 28) * 2 - 1, (torch.rand(2, 1, 24, 28) < 0.2).float()
-    with torch.no_grad():
-        assert torch.allclose(deep(canvas, mask), shallow(canvas, mask), atol=1e-6)
+    shallow, _, _, _ = _grown_pair(old, new, grow_blocks, mode)
     with pytest.raises(Exception, match="cannot grow"):
         grow_blocks(shallow.state_dict(), old, replace(new, ngf=16))
 
@@ -391,26 +414,12 @@ def test_grown_generator_computes_what_the_shallow_one_did(mode):
 @pytest.mark.parametrize("norm", ["batch", "instance"])
 @pytest.mark.parametrize("mode", ["eval", "train"])
 def test_widened_generator_computes_what_the_narrow_one_did(mode, norm):
-    from dataclasses import replace
-
     from sparsepix.models.config import PRESETS
-    from sparsepix.models.generator import Generator
-    from sparsepix.train.warmstart import init_weights, widen
+    from sparsepix.train.warmstart import widen
 
     old = replace(PRESETS["tiny-refine"][0], norm=norm)
     new = replace(old, ngf=12)
-    torch.manual_seed(0)
-    narrow = Generator(old)
-    narrow.apply(init_weights)
-    torch.nn.init.normal_(narrow.head[1].weight, 0, 0.05)  # a non-trivial network
-    wide = Generator(new)
-    wide.load_state_dict(widen(narrow.state_dict(), old, new))
-    assert sum(p.numel() for p in wide.parameters()) > 2 * sum(p.numel() for p in narrow.parameters())
-    getattr(narrow, mode)()
-    getattr(wide, mode)()
-    canvas, mask = torch.rand(2, 3, 24, 28) * 2 - 1, (torch.rand(2, 1, 24, 28) < 0.2).float()
-    with torch.no_grad():
-        assert torch.allclose(wide(canvas, mask), narrow(canvas, mask), atol=1e-5)
+    narrow, wide, canvas, mask = _grown_pair(old, new, widen, mode)
     # The new channels are not dead: the weights that read them get gradients at once.
     wide.train()
     ((wide(canvas, mask) - canvas) ** 2).mean().backward()
@@ -422,8 +431,6 @@ def test_widened_generator_computes_what_the_narrow_one_did(mode, norm):
 
 
 def test_init_grows_shallower_narrower_weights_to_the_preset(image_dir, tmp_path, monkeypatch):
-    from dataclasses import replace
-
     from sparsepix.models import config as model_config
 
     Trainer(_config(image_dir, tmp_path / "a", steps=2, preset="tiny-refine"), quiet=True).train()

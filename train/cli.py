@@ -61,6 +61,14 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     help="Learning rate over the run: constant, or cosine from --lr down to 0 at --steps.",
 )
 @click.option(
+    "--warmup",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0),
+    help="Ramp the learning rate up linearly over this many first steps (for --init fine-tunes, "
+    "whose fresh Adam otherwise jolts the trained weights).",
+)
+@click.option(
     "--beta1",
     default=0.5,
     show_default=True,
@@ -179,6 +187,7 @@ def train(
     steps,
     lr,
     schedule,
+    warmup,
     beta1,
     loss_profile,
     density,
@@ -219,6 +228,7 @@ def train(
         steps=steps,
         lr=lr,
         schedule=schedule,
+        warmup=warmup,
         beta1=beta1,
         loss_profile=loss_profile,
         weights=LOSS_PROFILES[loss_profile],

@@ -44,6 +44,7 @@ class TrainConfig:
     steps: int = 1000
     lr: float = 2e-4
     schedule: str = "constant"  # or "cosine": from lr down to 0 at `steps`
+    warmup: int = 0  # steps of a linear ramp up to the schedule's rate (fine-tuning with a fresh Adam)
     beta1: float = 0.5
     beta2: float = 0.999
     loss_profile: str = "xgan"

@@ -246,12 +246,14 @@ class Trainer:
         return values
 
     def learning_rate(self) -> float:
-        """The rate for the coming step: constant, or a cosine from --lr to 0 at --steps."""
+        """The rate for the coming step: constant, or a cosine from --lr to 0 at --steps; either
+        ramped up linearly over the first --warmup steps."""
         cfg = self.config
+        ramp = min(1.0, (self.step + 1) / cfg.warmup) if cfg.warmup else 1.0
         if cfg.schedule == "constant":
-            return cfg.lr
+            return ramp * cfg.lr
         if cfg.schedule == "cosine":
-            return 0.5 * cfg.lr * (1.0 + math.cos(math.pi * min(self.step, cfg.steps) / cfg.steps))
+            return ramp * 0.5 * cfg.lr * (1.0 + math.cos(math.pi * min(self.step, cfg.steps) / cfg.steps))
         raise InputError(f"unknown learning-rate schedule {cfg.schedule!r} (constant, cosine)")
 
     def _set_lr(self) -> None:
