@@ -105,6 +105,7 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     ),
     # refine-16 at twice the width (four times the FLOPs): grown from refine-16 weights (`--init`),
     # the added channels start disconnected from the old ones (train/warmstart.py, `widen`).
+    # Widened from faces v5 and trained 2,500 CPU steps it gained 0.03 dB: not shipped (DECISIONS.md).
     "refine-32": (
         GeneratorConfig(
             ngf=32, n_blocks=6, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
