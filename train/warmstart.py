@@ -112,18 +112,18 @@ def widen(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
             raise InputError(f"weight {key} does not fit a {old.to_dict()} generator")
     state = wide.state_dict()
     for name, module in wide.named_modules():
-        old_module = narrow.get_submodule(name)
         if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
             out_dim, in_dim = (1, 0) if isinstance(module, torch.nn.ConvTranspose2d) else (0, 1)
+            old_weight = weights[f"{name}.weight"]
             if module is wide.head[1]:  # concatenated pieces, each widened at its own end
                 ins = _positions(narrow.head_inputs, wide.head_inputs)
             else:
-                ins = torch.arange(old_module.weight.shape[in_dim])
-            outs = torch.arange(old_module.weight.shape[out_dim])
+                ins = torch.arange(old_weight.shape[in_dim])
+            outs = torch.arange(old_weight.shape[out_dim])
             weight = state[f"{name}.weight"]
             weight.index_fill_(out_dim, outs, 0.0)  # old outputs read nothing new...
             block = weight.index_select(out_dim, outs)
-            block.index_copy_(in_dim, ins, weights[f"{name}.weight"])  # ...and their old inputs
+            block.index_copy_(in_dim, ins, old_weight)  # ...and their old inputs
             weight.index_copy_(out_dim, outs, block)
             if module.bias is not None:
                 state[f"{name}.bias"][outs] = weights[f"{name}.bias"]
