@@ -22,6 +22,8 @@ class GeneratorConfig:
     coarse: str = "pushpull"  # the coarse image: "pushpull" (torch, any device) or "linear" (Delaunay)
     coarse_input: bool = False  # also feed the coarse image to the stem, not only to the head
     skip: bool = False  # concatenate the stem's full-resolution features before the head (U-Net skip)
+    distance_input: bool = False  # feed the stem log(1 + distance to the nearest kept sample)
+    fusion: int = 0  # width of a non-linear full-resolution branch beside the head (0: none)
     norm: str = "batch"  # "batch" (the paper) or "instance"
 
     @property
@@ -109,6 +111,39 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     "refine-32": (
         GeneratorConfig(
             ngf=32, n_blocks=6, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
+        ),
+        DiscriminatorConfig(ndf=32),
+    ),
+    # refine-16 that also sees how far each pixel is from its nearest sample: grown from refine-16
+    # weights (`--init`), the new input starts with zero weights. Grown from natural v4 and trained
+    # 3,500 CPU steps it gained 0.03-0.07 dB on Kodak: not shipped (docs/DECISIONS.md).
+    "refine-16-dist": (
+        GeneratorConfig(
+            ngf=16,
+            n_blocks=6,
+            passthrough=True,
+            residual=True,
+            coarse="linear",
+            coarse_input=True,
+            skip=True,
+            distance_input=True,
+        ),
+        DiscriminatorConfig(ndf=32),
+    ),
+    # refine-16 with a non-linear branch beside its head (`fusion`): the head alone mixes the
+    # upsampled features, the stem's and the fill with one linear conv. Grown from refine-16 weights
+    # (`--init`), the branch starts adding nothing. Grown from natural v4 and trained 3,000 CPU
+    # steps it gained 0.00-0.07 dB on Kodak: not shipped (docs/DECISIONS.md).
+    "refine-16-fuse": (
+        GeneratorConfig(
+            ngf=16,
+            n_blocks=6,
+            passthrough=True,
+            residual=True,
+            coarse="linear",
+            coarse_input=True,
+            skip=True,
+            fusion=32,
         ),
         DiscriminatorConfig(ndf=32),
     ),

@@ -27,6 +27,18 @@ def linear_fill(canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(filled.transpose(0, 3, 1, 2)).to(canvas.device, canvas.dtype)
 
 
+@torch.no_grad()
+def distance_map(mask: torch.Tensor) -> torch.Tensor:
+    """log(1 + Euclidean distance in pixels to the nearest kept sample), (N, 1, H, W) (scipy, on
+    the CPU; a constant input, no gradient). The log spans 1-20 % densities in a similar range."""
+    from scipy.ndimage import distance_transform_edt
+
+    known = mask.detach().cpu().numpy()[:, 0] > 0.5
+    far = float(max(known.shape[1:]))  # no sample at all: as far as the image is wide
+    d = np.stack([distance_transform_edt(~k) if k.any() else np.full(k.shape, far) for k in known])
+    return torch.from_numpy(np.log1p(d)[:, None]).to(mask.device, mask.dtype)
+
+
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)
@@ -59,7 +71,8 @@ class Generator(nn.Module):
     def __init__(self, config: GeneratorConfig):
         super().__init__()
         self.config = c = config
-        stem_in = c.image_channels + 1 + (c.image_channels if c.coarse_input else 0)
+        # Stem input, in order: canvas, mask, coarse image, distance map.
+        stem_in = c.image_channels + 1 + (c.image_channels if c.coarse_input else 0) + int(c.distance_input)
         # One Sequential for stem and body keeps the parameter names of earlier exports.
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
@@ -92,6 +105,21 @@ class Generator(nn.Module):
         self.head = nn.Sequential(
             nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh()
         )
+        if c.fusion:
+            # Beside the head's one linear conv: a small non-linear branch over the same features at
+            # full resolution, added before the activation. Its last conv starts at zero.
+            branch_out = nn.Conv2d(c.fusion, c.image_channels, 3)
+            branch_out.is_residual_head = True
+            self.fusion = nn.Sequential(
+                nn.ReflectionPad2d(1),
+                nn.Conv2d(sum(self.head_inputs), c.fusion, 3),
+                nn.ReLU(True),
+                nn.ReflectionPad2d(1),
+                nn.Conv2d(c.fusion, c.fusion, 3),
+                nn.ReLU(True),
+                nn.ReflectionPad2d(1),
+                branch_out,
+            )
 
     @property
     def head_inputs(self) -> list[int]:
@@ -135,6 +163,8 @@ class Generator(nn.Module):
             coarse = self.coarse_fill(x[:, :-1], x[:, -1:])
         if c.coarse_input:
             x = torch.cat([x, coarse], dim=1)
+        if c.distance_input:
+            x = torch.cat([x, distance_map(mask)], dim=1)
         if ph or pw:
             # Reflect padding needs pad < size; replicate covers tiny inputs.
             mode = "reflect" if ph < h and pw < w else "replicate"
@@ -146,7 +176,11 @@ class Generator(nn.Module):
             features.append(stem)  # full-resolution detail around the bottleneck
         if coarse is not None:
             features.append(coarse)  # concatenated, as ResGAN
-        out = self.head(torch.cat(features, dim=1))
+        features = torch.cat(features, dim=1)
+        out = self.head[1](self.head[0](features))
+        if c.fusion:
+            out = out + self.fusion(features)
+        out = self.head[2](out)
         if c.residual:
             out = torch.clamp(coarse + out, -1.0, 1.0)
         return out[..., :h, :w]

@@ -388,6 +388,8 @@ def _grown_pair(old, new, grow, mode: str):
     small = Generator(old)
     small.apply(init_weights)
     torch.nn.init.normal_(small.head[1].weight, 0, 0.05)  # not the zero head of a fresh network
+    if old.fusion:
+        torch.nn.init.normal_(small.fusion[-1].weight, 0, 0.05)
     big = Generator(new)
     big.load_state_dict(grow(small.state_dict(), old, new))
     assert sum(p.numel() for p in big.parameters()) > sum(p.numel() for p in small.parameters())
@@ -411,13 +413,13 @@ def test_grown_generator_computes_what_the_shallow_one_did(mode):
         grow_blocks(shallow.state_dict(), old, replace(new, ngf=16))
 
 
-@pytest.mark.parametrize("norm", ["batch", "instance"])
+@pytest.mark.parametrize("norm, fusion", [("batch", 0), ("instance", 0), ("batch", 6)])
 @pytest.mark.parametrize("mode", ["eval", "train"])
-def test_widened_generator_computes_what_the_narrow_one_did(mode, norm):
+def test_widened_generator_computes_what_the_narrow_one_did(mode, norm, fusion):
     from sparsepix.models.config import PRESETS
     from sparsepix.train.warmstart import widen
 
-    old = replace(PRESETS["tiny-refine"][0], norm=norm)
+    old = replace(PRESETS["tiny-refine"][0], norm=norm, fusion=fusion)
     new = replace(old, ngf=12)
     narrow, wide, canvas, mask = _grown_pair(old, new, widen, mode)
     # The new channels are not dead: the weights that read them get gradients at once.
@@ -430,17 +432,56 @@ def test_widened_generator_computes_what_the_narrow_one_did(mode, norm):
         widen(wide.state_dict(), old, new)
 
 
+@pytest.mark.parametrize(
+    "part", [{"distance_input": True}, {"fusion": 6}, {"distance_input": True, "fusion": 6}]
+)
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_added_parts_change_nothing_until_trained(mode, part):
+    from sparsepix.models.config import PRESETS
+    from sparsepix.train.warmstart import add_parts
+
+    old = PRESETS["tiny-refine"][0]
+    new = replace(old, **part)
+    plain, grown, canvas, mask = _grown_pair(old, new, add_parts, mode)
+    grown.train()
+    ((grown(canvas, mask) - canvas) ** 2).mean().backward()
+    # The new parts learn at once: the stem's distance weights, the branch's last conv.
+    new_weights = grown.body[1].weight.grad[:, -1] if new.distance_input else grown.fusion[-1].weight.grad
+    assert new_weights.abs().sum() > 0
+    with pytest.raises(Exception, match="cannot add"):
+        add_parts(plain.state_dict(), old, replace(new, ngf=12))
+    with pytest.raises(Exception, match="cannot add"):
+        add_parts(grown.state_dict(), new, old)  # parts are added, never taken away
+    with pytest.raises(Exception, match="does not fit"):
+        add_parts(grown.state_dict(), old, new)
+
+
+def test_distance_map_is_log_distance_to_the_nearest_sample():
+    from sparsepix.models.generator import distance_map
+
+    mask = torch.zeros(2, 1, 5, 7)
+    mask[0, 0, 1, 2] = mask[0, 0, 4, 6] = 1  # the second image has no sample at all
+    d = distance_map(mask)
+    assert d.shape == mask.shape
+    assert d[0, 0, 1, 2] == 0 and d[0, 0, 4, 6] == 0
+    assert torch.isclose(d[0, 0, 4, 2], torch.tensor(3.0).log1p())  # straight down from (1, 2)
+    assert torch.isclose(d[0, 0, 0, 0], torch.tensor(5.0).sqrt().log1p())
+    assert torch.isclose(d[0, 0, 3, 5], torch.tensor(2.0).sqrt().log1p())  # nearer (4, 6)
+    assert torch.all(d[1] == torch.tensor(7.0).log1p())
+
+
 def test_init_grows_shallower_narrower_weights_to_the_preset(image_dir, tmp_path, monkeypatch):
     from sparsepix.models import config as model_config
 
     Trainer(_config(image_dir, tmp_path / "a", steps=2, preset="tiny-refine"), quiet=True).train()
     weights, _ = export(tmp_path / "a" / "latest.pt", "toy", tmp_path / "w")
     gen, disc = model_config.PRESETS["tiny-refine"]
-    monkeypatch.setitem(model_config.PRESETS, "tiny-refine-grown", (replace(gen, n_blocks=4, ngf=12), disc))
+    bigger = replace(gen, n_blocks=4, ngf=12, distance_input=True, fusion=6)
+    monkeypatch.setitem(model_config.PRESETS, "tiny-refine-grown", (bigger, disc))
     grown = Trainer(
         _config(image_dir, tmp_path / "b", preset="tiny-refine-grown", init=str(weights)), quiet=True
     )
-    assert (grown.gen_config.n_blocks, grown.gen_config.ngf) == (4, 12)
+    assert grown.gen_config == bigger
     assert grown.train()[0]["g_total"] > 0
     with pytest.raises(Exception, match="preset builds"):  # shallower than the weights: refused
         monkeypatch.setitem(model_config.PRESETS, "tiny-refine-shallow", (replace(gen, n_blocks=1), disc))

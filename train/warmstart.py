@@ -1,5 +1,5 @@
 """Where a generator's weights start: the pix2pix initialisation, or trained weights (`--init`),
-optionally grown deeper or wider without changing what the network computes."""
+optionally grown deeper, wider or given more parts without changing what the network computes."""
 
 from __future__ import annotations
 
@@ -30,8 +30,9 @@ def init_weights(module: torch.nn.Module) -> None:
 def initial_generator(path: str, expected: GeneratorConfig) -> dict:
     """Generator weights to start from: an exported model (fp16) or a checkpoint (its EMA).
 
-    Weights of a shallower or narrower generator that is otherwise `expected` are grown to its
-    depth (`grow_blocks`) and width (`widen`); any other difference is an error.
+    Weights of a shallower or narrower generator, or one without the distance input or the
+    fusion branch, that is otherwise `expected` are grown to its depth (`grow_blocks`), width
+    (`widen`) and parts (`add_parts`); any other difference is an error.
     """
     state = checkpoint.load(path)
     if state.get("format") == "sparsepix-generator-1":
@@ -48,17 +49,22 @@ def initial_generator(path: str, expected: GeneratorConfig) -> dict:
         deeper = replace(saved, n_blocks=expected.n_blocks)
         if deeper != saved:
             weights = grow_blocks(weights, saved, deeper)
-        return widen(weights, deeper, expected) if deeper != expected else weights
+        wider = replace(deeper, ngf=expected.ngf)
+        if wider != deeper:
+            weights = widen(weights, deeper, wider)
+        return add_parts(weights, wider, expected) if wider != expected else weights
     raise InputError(f"{path} is a {config} generator; --preset builds {expected.to_dict()}")
 
 
 def _grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
-    """`new` is `old` with at least as many residual blocks and at least its width, and
-    otherwise the same."""
+    """`new` is `old` with at least as many residual blocks, at least its width, perhaps the
+    distance input or the fusion branch added, and otherwise the same."""
     return (
-        replace(old, n_blocks=new.n_blocks, ngf=new.ngf) == new
+        replace(old, n_blocks=new.n_blocks, ngf=new.ngf, distance_input=new.distance_input, fusion=new.fusion)
+        == new
         and old.n_blocks <= new.n_blocks
         and old.ngf <= new.ngf
+        and _adds_parts(old, new)
     )
 
 
@@ -70,7 +76,7 @@ def grow_blocks(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> di
     in training and in eval mode alike). The grown network computes exactly what the old one did,
     and training starts where the old one stopped, with the new blocks' capacity to spend.
     """
-    if not _grows_into(old, new) or old.ngf != new.ngf:
+    if replace(old, n_blocks=new.n_blocks) != new or old.n_blocks > new.n_blocks:
         raise InputError(f"cannot grow a {old.to_dict()} generator into {new.to_dict()}")
     grown = Generator(new)
     grown.apply(init_weights)
@@ -102,20 +108,19 @@ def widen(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
     those zero weights from the first step. (Net2Net instead splits old units in two, which needs
     noise to break the tie; zero extension keeps the function without it.)
     """
-    if not _grows_into(old, new) or old.n_blocks != new.n_blocks:
+    if replace(old, ngf=new.ngf) != new or old.ngf > new.ngf:
         raise InputError(f"cannot widen a {old.to_dict()} generator into {new.to_dict()}")
     wide = Generator(new)
     wide.apply(init_weights)
+    _check_fits(weights, old)
     narrow = Generator(old)
-    for key, value in narrow.state_dict().items():
-        if key not in weights or weights[key].shape != value.shape:
-            raise InputError(f"weight {key} does not fit a {old.to_dict()} generator")
     state = wide.state_dict()
     for name, module in wide.named_modules():
         if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
             out_dim, in_dim = (1, 0) if isinstance(module, torch.nn.ConvTranspose2d) else (0, 1)
             old_weight = weights[f"{name}.weight"]
-            if module is wide.head[1]:  # concatenated pieces, each widened at its own end
+            if module is wide.head[1] or (new.fusion and module is wide.fusion[1]):
+                # They read concatenated pieces, each widened at its own end.
                 ins = _positions(narrow.head_inputs, wide.head_inputs)
             else:
                 ins = torch.arange(old_weight.shape[in_dim])
@@ -135,6 +140,39 @@ def widen(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
                 else:
                     state[f"{name}.{key}"][: len(old_value)] = old_value
     return state
+
+
+def add_parts(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
+    """`old`'s weights for `new`, which is `old` plus the distance input and/or the fusion branch.
+
+    The stem reads the distance map as one more channel (the last) with zero weights, and the
+    fusion branch's last conv starts at zero, so the output is unchanged until training moves them.
+    """
+    if replace(old, distance_input=new.distance_input, fusion=new.fusion) != new or not _adds_parts(old, new):
+        raise InputError(f"cannot add parts to a {old.to_dict()} generator to make {new.to_dict()}")
+    _check_fits(weights, old)
+    grown = Generator(new)
+    grown.apply(init_weights)
+    state = grown.state_dict()
+    for key, value in weights.items():
+        if state[key].shape != value.shape:  # the stem conv: one more input channel, the last
+            value = torch.cat([value, value.new_zeros(value.shape[0], 1, *value.shape[2:])], dim=1)
+        state[key] = value
+    return state
+
+
+def _adds_parts(old: GeneratorConfig, new: GeneratorConfig) -> bool:
+    """`new` has the distance input if `old` has, and the fusion branch of `old` or, where `old`
+    has none, any."""
+    return old.distance_input <= new.distance_input and old.fusion in (0, new.fusion)
+
+
+def _check_fits(weights: dict, config: GeneratorConfig) -> None:
+    """Refuse weights that are not exactly those of a `config` generator."""
+    expected = Generator(config).state_dict()
+    for key in expected.keys() | weights.keys():
+        if key not in weights or key not in expected or weights[key].shape != expected[key].shape:
+            raise InputError(f"weight {key} does not fit a {config.to_dict()} generator")
 
 
 def _positions(old_sizes: list[int], new_sizes: list[int]) -> torch.Tensor:
