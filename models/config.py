@@ -116,7 +116,8 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     ),
     # refine-16 that also sees how far each pixel is from its nearest sample: grown from refine-16
     # weights (`--init`), the new input starts with zero weights. Grown from natural v4 and trained
-    # 3,500 CPU steps it gained 0.03-0.07 dB on Kodak: not shipped (docs/DECISIONS.md).
+    # 3,500 CPU steps it gained no more than plain refine-16 trained alike: not shipped
+    # (docs/DECISIONS.md).
     "refine-16-dist": (
         GeneratorConfig(
             ngf=16,
@@ -133,7 +134,7 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     # refine-16 with a non-linear branch beside its head (`fusion`): the head alone mixes the
     # upsampled features, the stem's and the fill with one linear conv. Grown from refine-16 weights
     # (`--init`), the branch starts adding nothing. Grown from natural v4 and trained 3,000 CPU
-    # steps it gained 0.00-0.07 dB on Kodak: not shipped (docs/DECISIONS.md).
+    # steps it gained no more than plain refine-16 trained alike: not shipped (docs/DECISIONS.md).
     "refine-16-fuse": (
         GeneratorConfig(
             ngf=16,

@@ -101,7 +101,7 @@ class Generator(nn.Module):
         head_conv = nn.Conv2d(sum(self.head_inputs), c.image_channels, 7)
         if c.residual:
             # Start as the identity on the coarse image: zero correction.
-            head_conv.is_residual_head = True
+            head_conv.starts_at_zero = True
         self.head = nn.Sequential(
             nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh()
         )
@@ -109,7 +109,7 @@ class Generator(nn.Module):
             # Beside the head's one linear conv: a small non-linear branch over the same features at
             # full resolution, added before the activation. Its last conv starts at zero.
             branch_out = nn.Conv2d(c.fusion, c.image_channels, 3)
-            branch_out.is_residual_head = True
+            branch_out.starts_at_zero = True
             self.fusion = nn.Sequential(
                 nn.ReflectionPad2d(1),
                 nn.Conv2d(sum(self.head_inputs), c.fusion, 3),

@@ -15,8 +15,8 @@ from sparsepix.train import checkpoint
 
 def init_weights(module: torch.nn.Module) -> None:
     """N(0, 0.02) convolutions, N(1, 0.02) norm scales: the pix2pix initialisation."""
-    if getattr(module, "is_residual_head", False):
-        torch.nn.init.zeros_(module.weight)  # a residual generator starts as its coarse input
+    if getattr(module, "starts_at_zero", False):
+        torch.nn.init.zeros_(module.weight)  # a residual head (or the fusion branch) adds nothing yet
         torch.nn.init.zeros_(module.bias)
     elif isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
         torch.nn.init.normal_(module.weight, 0.0, 0.02)
