@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -58,6 +58,11 @@ class DiscriminatorConfig:
         return cls(**{k: v for k, v in d.items() if k in names})
 
 
+# The shipped models' network; the larger refine presets are it with one thing grown.
+_REFINE_16 = GeneratorConfig(
+    ngf=16, n_blocks=6, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
+)
+
 # Generator presets. CPU cost on a 768x512 image, 2 threads (DESIGN.md): ngf 16 ~0.3 s,
 # ngf 32 ~1 s, ngf 64 ~4 s.
 PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
@@ -84,70 +89,25 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     # and the stem's full-resolution features skip the bottleneck (docs/DECISIONS.md). The
     # paper's generator only ever sees the sparse canvas in its body, which learned nothing over
     # `linear` in 1,500 CPU steps; this one starts as `linear` and refines it.
-    "refine-16": (
-        GeneratorConfig(
-            ngf=16, n_blocks=6, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
-        ),
-        DiscriminatorConfig(ndf=32),
-    ),
+    "refine-16": (_REFINE_16, DiscriminatorConfig(ndf=32)),
     # refine-16 with twice the residual blocks: grown from refine-16 weights (`--init`), the
     # added blocks start as the identity (train/warmstart.py). Grown from natural v4 and trained
     # 5,500 CPU steps it gained only 0.03-0.05 dB on Kodak, so it is not shipped (docs/DECISIONS.md).
-    "refine-16-deep": (
-        GeneratorConfig(
-            ngf=16,
-            n_blocks=12,
-            passthrough=True,
-            residual=True,
-            coarse="linear",
-            coarse_input=True,
-            skip=True,
-        ),
-        DiscriminatorConfig(ndf=32),
-    ),
+    "refine-16-deep": (replace(_REFINE_16, n_blocks=12), DiscriminatorConfig(ndf=32)),
     # refine-16 at twice the width (four times the FLOPs): grown from refine-16 weights (`--init`),
     # the added channels start disconnected from the old ones (train/warmstart.py, `widen`).
     # Widened from faces v5 and trained 2,500 CPU steps it gained 0.03 dB: not shipped (DECISIONS.md).
-    "refine-32": (
-        GeneratorConfig(
-            ngf=32, n_blocks=6, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
-        ),
-        DiscriminatorConfig(ndf=32),
-    ),
+    "refine-32": (replace(_REFINE_16, ngf=32), DiscriminatorConfig(ndf=32)),
     # refine-16 that also sees how far each pixel is from its nearest sample: grown from refine-16
     # weights (`--init`), the new input starts with zero weights. Grown from natural v4 and trained
     # 3,500 CPU steps it gained no more than plain refine-16 trained alike: not shipped
     # (docs/DECISIONS.md).
-    "refine-16-dist": (
-        GeneratorConfig(
-            ngf=16,
-            n_blocks=6,
-            passthrough=True,
-            residual=True,
-            coarse="linear",
-            coarse_input=True,
-            skip=True,
-            distance_input=True,
-        ),
-        DiscriminatorConfig(ndf=32),
-    ),
+    "refine-16-dist": (replace(_REFINE_16, distance_input=True), DiscriminatorConfig(ndf=32)),
     # refine-16 with a non-linear branch beside its head (`fusion`): the head alone mixes the
     # upsampled features, the stem's and the fill with one linear conv. Grown from refine-16 weights
     # (`--init`), the branch starts adding nothing. Grown from natural v4 and trained 3,000 CPU
     # steps it gained no more than plain refine-16 trained alike: not shipped (docs/DECISIONS.md).
-    "refine-16-fuse": (
-        GeneratorConfig(
-            ngf=16,
-            n_blocks=6,
-            passthrough=True,
-            residual=True,
-            coarse="linear",
-            coarse_input=True,
-            skip=True,
-            fusion=32,
-        ),
-        DiscriminatorConfig(ndf=32),
-    ),
+    "refine-16-fuse": (replace(_REFINE_16, fusion=32), DiscriminatorConfig(ndf=32)),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
     "tiny-resgan": (
