@@ -2,9 +2,11 @@
 
     python -m sparsepix.benchmarks.network_speed --presets xgan-16,resgan-16,xgan-32,xgan
     python -m sparsepix.benchmarks.network_speed --presets refine-16 --compile
+    python -m sparsepix.benchmarks.network_speed --presets refine-16 --losses l2 --no-amp
 
 Training steps run the real Trainer (G + three discriminators, the chosen loss profile) on
-synthetic crops; inference runs the generator in eval mode on a 768x512 canvas. `--compile`
+synthetic crops; inference runs the generator in eval mode on a 768x512 canvas, channels_last
+and in the decoder's reduced precision (`--no-amp`: fp32 for both, to compare). `--compile`
 instead times the network alone as the decoder runs it (channels_last, the coarse fill given),
 eagerly and through torch.compile: whether compiling pays for a one-image decode.
 """
@@ -22,6 +24,7 @@ from PIL import Image
 
 from sparsepix.models.config import PRESETS
 from sparsepix.models.generator import Generator
+from sparsepix.models.inference import autocast_dtype
 from sparsepix.train.config import LOSS_PROFILES, TrainConfig
 from sparsepix.train.loop import Trainer, resolve_device
 
@@ -41,7 +44,9 @@ def _seconds(call, dev: torch.device) -> float:
     return time.perf_counter() - t0
 
 
-def step_seconds(preset: str, loss: str, batch: int, crop: int, device: str, steps: int) -> float:
+def step_seconds(
+    preset: str, loss: str, batch: int, crop: int, device: str, steps: int, amp: bool = True
+) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         _images(Path(tmp))
         cfg = TrainConfig(
@@ -58,6 +63,8 @@ def step_seconds(preset: str, loss: str, batch: int, crop: int, device: str, ste
             ckpt_every=10**9,
             workers=0,
             device=device,
+            amp=amp,
+            amp_cpu=amp,
         )
         trainer = Trainer(cfg, quiet=True)
         loader = iter(trainer._loader())
@@ -69,11 +76,19 @@ def step_seconds(preset: str, loss: str, batch: int, crop: int, device: str, ste
 
 
 @torch.no_grad()
-def decode_seconds(preset: str, device: str, repeats: int = 3) -> float:
+def decode_seconds(preset: str, device: str, repeats: int = 3, amp: bool = True) -> float:
     dev = resolve_device(device)
-    g = Generator(PRESETS[preset][0]).to(dev).eval()
-    canvas, mask = torch.zeros(1, 3, 512, 768, device=dev), torch.ones(1, 1, 512, 768, device=dev)
-    times = [_seconds(lambda: g(canvas, mask), dev) for _ in range(repeats + 1)]
+    last = torch.channels_last
+    g = Generator(PRESETS[preset][0]).to(dev).eval().to(memory_format=last)
+    canvas = torch.zeros(1, 3, 512, 768, device=dev).contiguous(memory_format=last)
+    mask = torch.ones(1, 1, 512, 768, device=dev).contiguous(memory_format=last)
+    dtype = autocast_dtype(dev) if amp else None
+
+    def run() -> None:
+        with torch.autocast(dev.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+            g(canvas, mask)
+
+    times = [_seconds(run, dev) for _ in range(repeats + 1)]
     return float(np.median(times[1:]))
 
 
@@ -103,6 +118,7 @@ def main() -> None:
     p.add_argument("--steps", type=int, default=5)
     p.add_argument("--device", default="cpu")
     p.add_argument("--compile", action="store_true", help="time eager against torch.compile instead")
+    p.add_argument("--no-amp", action="store_true", help="fp32 throughout (as train --no-amp)")
     args = p.parse_args()
     if args.compile:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}")
@@ -114,7 +130,8 @@ def main() -> None:
         return
     print(
         f"torch {torch.__version__}, {torch.get_num_threads()} threads, device {args.device}, "
-        f"batch {args.batch}, crop {args.crop}"
+        f"batch {args.batch}, crop {args.crop}, "
+        + ("fp32" if args.no_amp else f"reduced precision {autocast_dtype(resolve_device(args.device))}")
     )
     print(
         "| preset | "
@@ -122,12 +139,13 @@ def main() -> None:
         + " | 768x512 decode s |"
     )
     print("| --- |" + " --- |" * (len(args.losses.split(",")) + 1))
+    amp = not args.no_amp
     for preset in args.presets.split(","):
         cells = [
-            f"{step_seconds(preset, loss, args.batch, args.crop, args.device, args.steps):.3f}"
+            f"{step_seconds(preset, loss, args.batch, args.crop, args.device, args.steps, amp):.3f}"
             for loss in args.losses.split(",")
         ]
-        cells.append(f"{decode_seconds(preset, args.device):.3f}")
+        cells.append(f"{decode_seconds(preset, args.device, amp=amp):.3f}")
         print(f"| {preset} | " + " | ".join(cells) + " |", flush=True)
 
 

@@ -66,6 +66,24 @@ def test_reconstruct_rgb_and_gray(tiny_model):
     assert gray.shape == (21, 35, 1)
 
 
+def test_cpu_bf16_decode_stays_within_a_level_or_two_of_fp32(tiny_model, astronaut, monkeypatch):
+    from sparsepix.models import inference
+
+    g = load_generator(tiny_model, torch.device("cpu"))
+    mask = np.random.default_rng(2).random(astronaut.shape[:2]) < 0.05
+    canvas = astronaut[:256, :256] * mask[:256, :256, None]
+    cpu = torch.device("cpu")
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: True)
+    assert inference.autocast_dtype(cpu) == torch.bfloat16
+    fast = generate(g, canvas, mask[:256, :256], cpu).astype(int)
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: False)
+    assert inference.autocast_dtype(cpu) is None
+    exact = generate(g, canvas, mask[:256, :256], cpu).astype(int)
+    diff = np.abs(fast - exact)
+    assert diff.any()  # bf16 did run
+    assert diff.mean() < 0.5 and diff.max() <= 4
+
+
 def test_tiles_blend_seamlessly(tiny_model, astronaut):
     g = load_generator(tiny_model, torch.device("cpu"))
     mask = np.random.default_rng(1).random(astronaut.shape[:2]) < 0.1

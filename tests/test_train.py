@@ -178,6 +178,24 @@ def test_resume_is_exact(image_dir, tmp_path, loss, preset, schedule):
                 assert a[key] == b[key], (key, a, b)
 
 
+def test_bf16_autocast_on_the_cpu_unless_turned_off(image_dir, tmp_path, monkeypatch):
+    import sparsepix.train.loop as loop
+
+    monkeypatch.setattr(loop, "cpu_has_native_bf16", lambda: True)
+    kw = dict(preset="tiny-refine", loss_profile="l2", weights=LOSS_PROFILES["l2"], steps=2)
+    fast = Trainer(_config(image_dir, tmp_path / "a", **kw), quiet=True)
+    exact = Trainer(_config(image_dir, tmp_path / "b", amp_cpu=False, **kw), quiet=True)
+    assert fast.cpu_bf16 and not exact.cpu_bf16
+    # The same batches from the same weights; the residual head starts at zero, so the runs part
+    # at the second step, after one update from gradients rounded differently.
+    last_fast, last_exact = fast.train()[-1]["g_l2"], exact.train()[-1]["g_l2"]
+    assert last_fast != last_exact
+    assert last_fast == pytest.approx(last_exact, rel=0.02)
+    # Runs saved before the option existed trained in fp32, and resume so.
+    old = {k: v for k, v in fast.config.to_dict().items() if k != "amp_cpu"}
+    assert TrainConfig.from_dict(old).amp_cpu is False
+
+
 def test_l2_profile_trains_on_squared_error_alone(image_dir, tmp_path):
     cfg = _config(image_dir, tmp_path, loss_profile="l2", weights=LOSS_PROFILES["l2"], steps=2)
     trainer = Trainer(cfg, quiet=True)

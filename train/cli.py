@@ -135,7 +135,11 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
 )
 @click.option("--seed", default=0, show_default=True, type=int)
 @click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
-@click.option("--no-amp", is_flag=True, help="Disable fp16 autocast on CUDA.")
+@click.option(
+    "--no-amp",
+    is_flag=True,
+    help="Train in fp32 throughout: no fp16 autocast on CUDA, no bf16 autocast on CPUs with native bf16.",
+)
 @click.option(
     "--workers", default=2, show_default=True, type=click.IntRange(0), help="Data-loader processes."
 )
@@ -244,6 +248,7 @@ def train(
         seed=seed,
         device=device,
         amp=not no_amp,
+        amp_cpu=not no_amp,
         workers=workers,
         vgg_weights=vgg_weights,
         labels=labels,

@@ -62,6 +62,7 @@ class TrainConfig:
     seed: int = 0
     device: str = "auto"
     amp: bool = True  # fp16 autocast + grad scaling, CUDA only
+    amp_cpu: bool = True  # bf16 autocast on CPUs that compute bf16 natively (about 2x the steps/s)
     workers: int = 2
     vgg_weights: str = ""
     labels: bool = False  # folder-per-class labels for ResGAN's classifier head
@@ -75,6 +76,7 @@ class TrainConfig:
         names = {f.name for f in fields(cls)}
         kwargs = {k: v for k, v in d.items() if k in names}
         kwargs["data"] = tuple(kwargs["data"])
+        kwargs.setdefault("amp_cpu", False)  # runs saved before it existed trained in fp32
         kwargs["weights"] = LossWeights(**kwargs.get("weights", {}))
         return cls(**kwargs)
 

@@ -26,6 +26,7 @@ from sparsepix.models import losses
 from sparsepix.models.config import PRESETS, DiscriminatorConfig, GeneratorConfig
 from sparsepix.models.discriminator import MultiscaleDiscriminator
 from sparsepix.models.generator import Generator
+from sparsepix.models.inference import cpu_has_native_bf16
 from sparsepix.models.vgg import VGG19Features
 from sparsepix.train import checkpoint, data
 from sparsepix.train.config import TrainConfig
@@ -109,9 +110,11 @@ class Trainer:
         if config.init and resumed is None:
             self.G.load_state_dict(initial_generator(config.init, self.gen_config))
         self.use_amp = config.amp and self.device.type == "cuda"
-        if self.device.type == "cuda":
-            self.G.to(memory_format=torch.channels_last)
-            self.D.to(memory_format=torch.channels_last)
+        # bf16 needs no loss scaling: it has fp32's exponent range.
+        self.cpu_bf16 = config.amp_cpu and self.device.type == "cpu" and cpu_has_native_bf16()
+        # channels_last: tensor cores on CUDA, ~30 % faster convolutions on the CPU as well.
+        self.G.to(memory_format=torch.channels_last)
+        self.D.to(memory_format=torch.channels_last)
         self.G_ema = copy.deepcopy(self.G).eval().requires_grad_(False) if config.ema_decay > 0 else None
         self.opt_g = torch.optim.Adam(self.G.parameters(), config.lr, betas=(config.beta1, config.beta2))
         self.opt_d = torch.optim.Adam(self.D.parameters(), config.lr, betas=(config.beta1, config.beta2))
@@ -192,7 +195,7 @@ class Trainer:
         self.D_train.train()
         self._set_lr()
         condition = torch.cat([canvas * mask, mask], dim=1)
-        with torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp):
+        with self._autocast():
             fake = self.G_train(canvas, mask, coarse)
             terms: dict[str, torch.Tensor] = {}
             terms_d: dict[str, torch.Tensor] = {}
@@ -244,6 +247,11 @@ class Trainer:
         if loss_d is not None:
             values["d_total"] = float(loss_d.detach())
         return values
+
+    def _autocast(self):
+        if self.cpu_bf16:
+            return torch.autocast("cpu", dtype=torch.bfloat16)
+        return torch.autocast(self.device.type, dtype=torch.float16, enabled=self.use_amp)
 
     def learning_rate(self) -> float:
         """The rate for the coming step: constant, or a cosine from --lr to 0 at --steps; either
@@ -303,8 +311,7 @@ class Trainer:
 
     def _to_device(self, batch):
         canvas, mask, target, labels, *coarse = batch
-        fmt = torch.channels_last if self.device.type == "cuda" else torch.contiguous_format
-        move = lambda t: t.to(self.device, non_blocking=True, memory_format=fmt)  # noqa: E731
+        move = lambda t: t.to(self.device, non_blocking=True, memory_format=torch.channels_last)  # noqa: E731
         labels = labels.to(self.device) if self.config.labels else None
         return move(canvas), move(mask), move(target), labels, *(move(c) for c in coarse)
 
