@@ -7,8 +7,8 @@
 Training steps run the real Trainer (G + three discriminators, the chosen loss profile) on
 synthetic crops; inference runs the generator in eval mode on a 768x512 canvas, channels_last
 and in the decoder's reduced precision (`--no-amp`: fp32 for both, to compare). `--compile`
-instead times the network alone as the decoder runs it (channels_last, the coarse fill given),
-eagerly and through torch.compile: whether compiling pays for a one-image decode.
+instead times the network alone, channels_last and in fp32, the coarse fill given, eagerly and
+through torch.compile: whether compiling pays for a one-image decode.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from PIL import Image
 
 from sparsepix.models.config import PRESETS
 from sparsepix.models.generator import Generator
-from sparsepix.models.inference import autocast_dtype
+from sparsepix.models.inference import autocast_dtype, reduced_precision
 from sparsepix.train.config import LOSS_PROFILES, TrainConfig
 from sparsepix.train.loop import Trainer, resolve_device
 
@@ -82,10 +82,9 @@ def decode_seconds(preset: str, device: str, repeats: int = 3, amp: bool = True)
     g = Generator(PRESETS[preset][0]).to(dev).eval().to(memory_format=last)
     canvas = torch.zeros(1, 3, 512, 768, device=dev).contiguous(memory_format=last)
     mask = torch.ones(1, 1, 512, 768, device=dev).contiguous(memory_format=last)
-    dtype = autocast_dtype(dev) if amp else None
 
     def run() -> None:
-        with torch.autocast(dev.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+        with reduced_precision(dev, enabled=amp):
             g(canvas, mask)
 
     times = [_seconds(run, dev) for _ in range(repeats + 1)]

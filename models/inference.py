@@ -26,7 +26,7 @@ def pick_device(name: str) -> torch.device:
 
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX), where bf16 autocast runs
-    the network about twice as fast (docs/DECISIONS.md); elsewhere it is emulated and slower."""
+    the network faster (docs/DECISIONS.md, "bf16 on the CPU"); elsewhere it is emulated and slower."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and (
             torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
@@ -40,6 +40,12 @@ def autocast_dtype(device: torch.device) -> torch.dtype | None:
     if device.type == "cuda":
         return torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
     return torch.bfloat16 if cpu_has_native_bf16() else None
+
+
+def reduced_precision(device: torch.device, enabled: bool = True):
+    """Autocast to `autocast_dtype(device)`; fp32 (a no-op) where that is None or not enabled."""
+    dtype = autocast_dtype(device) if enabled else None
+    return torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None)
 
 
 def _ramp(length: int, overlap: int, at_start: bool, at_end: bool) -> np.ndarray:
@@ -68,8 +74,7 @@ def _run(model: Generator, canvas: np.ndarray, mask: np.ndarray, device: torch.d
     # channels_last pays on both: ~30 % faster on AVX2 CPUs (DESIGN.md), and tensor cores on CUDA.
     x = x.to(device).contiguous(memory_format=torch.channels_last)
     m = m.to(device).contiguous(memory_format=torch.channels_last)
-    dtype = autocast_dtype(device)
-    with torch.autocast(device.type, dtype=dtype or torch.float32, enabled=dtype is not None):
+    with reduced_precision(device):
         y = model(x, m)
     return y.float().clamp(-1, 1).add(1).mul(127.5)[0].permute(1, 2, 0).cpu().numpy()
 
