@@ -68,6 +68,23 @@ def test_sparse_density_within_range():
             assert (canvas[~mask] == 0).all() and np.array_equal(canvas[mask], img[mask])
 
 
+def test_density_laws():
+    lo, hi = 0.01, 0.20
+
+    def draw(law: str, seed: int) -> float:
+        return corruptions.draw_density(np.random.default_rng(seed), (lo, hi), law)
+
+    draws = {law: np.array([draw(law, s) for s in range(2000)]) for law in corruptions.DENSITY_LAWS}
+    for d in draws.values():
+        assert lo <= d.min() and d.max() <= hi
+    # uniform: the plain draw old runs made; log: the median is the geometric mean, 4.5 %.
+    assert np.array_equal(draws["uniform"], [np.random.default_rng(s).uniform(lo, hi) for s in range(2000)])
+    assert abs(np.median(draws["uniform"]) - 0.105) < 0.01
+    assert abs(np.median(draws["log"]) - np.sqrt(lo * hi)) < 0.005
+    with pytest.raises(ValueError, match="density law"):
+        corruptions.draw_density(np.random.default_rng(0), (lo, hi), "square")
+
+
 def test_lossy_values_match_the_codec_quantiser():
     from skimage import data
 

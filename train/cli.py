@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from sparsepix.models.config import PRESETS
-from sparsepix.train.config import LOSS_PROFILES, TASKS
+from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
 
 
 @click.command()
@@ -91,6 +91,14 @@ from sparsepix.train.config import LOSS_PROFILES, TASKS
     show_default=True,
     type=(float, float),
     help="Range of sample densities for the sparse tasks.",
+)
+@click.option(
+    "--density-law",
+    default="uniform",
+    show_default=True,
+    type=click.Choice(DENSITY_LAWS),
+    help="How densities are drawn from --density: uniform, or log-uniform (each octave of rate "
+    "equally often, more of the sparse, hard cases).",
 )
 @click.option(
     "--quality",
@@ -195,6 +203,7 @@ def train(
     beta1,
     loss_profile,
     density,
+    density_law,
     quality,
     optimize,
     val_count,
@@ -238,6 +247,7 @@ def train(
         weights=LOSS_PROFILES[loss_profile],
         density_min=density[0],
         density_max=density[1],
+        density_law=density_law,
         quality=quality,
         optimize=optimize,
         val_count=val_count,

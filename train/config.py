@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields, replace
 
 TASKS = ("sparse", "sparse-random", "sparse-sobel", "color-noise", "white-block", "color-block")
+# How the sparse tasks draw a density from their range (train/corruptions.py, draw_density).
+DENSITY_LAWS = ("uniform", "log")
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class TrainConfig:
     weights: LossWeights = field(default_factory=LossWeights)
     density_min: float = 0.01
     density_max: float = 0.20
+    density_law: str = "uniform"  # or "log": log-uniform over the range (train/corruptions.py)
     quality: int = 0  # sparse tasks: 0 = exact samples, else the codec's lossy values at this quality
     optimize: int = 0  # sparse tasks: >0 = values tuned for the linear fill (LSQR iterations), as --optimize
     val_count: int = 8  # the last files by name are held out for validation

@@ -51,13 +51,13 @@ def class_labels(paths: list[Path]) -> tuple[list[int], list[str]]:
     return [index[p.parent.name] for p in paths], names
 
 
-def corruption_for(task: str, density: tuple[float, float]) -> corruptions.Corruption:
+def corruption_for(task: str, density: tuple[float, float], law: str = "uniform") -> corruptions.Corruption:
     if task not in TASKS:
         raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     return {
-        "sparse": partial(corruptions.sparse_mixed, density=density),
-        "sparse-random": partial(corruptions.sparse_random, density=density),
-        "sparse-sobel": partial(corruptions.sparse_sobel, density=density),
+        "sparse": partial(corruptions.sparse_mixed, density=density, law=law),
+        "sparse-random": partial(corruptions.sparse_random, density=density, law=law),
+        "sparse-sobel": partial(corruptions.sparse_sobel, density=density, law=law),
         "color-noise": corruptions.color_noise,
         "white-block": corruptions.white_block,
     }.get(task)  # color-block needs a donor image: handled by the dataset
@@ -101,7 +101,9 @@ class CorruptedImages(Dataset):
     def __init__(self, paths: list[Path], config: TrainConfig, train: bool, labels: list[int] | None = None):
         self.paths, self.config, self.train = paths, config, train
         self.labels = labels
-        self.corrupt = corruption_for(config.task, (config.density_min, config.density_max))
+        self.corrupt = corruption_for(
+            config.task, (config.density_min, config.density_max), config.density_law
+        )
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:
