@@ -39,8 +39,8 @@ DEFAULT_CLASSICAL = "linear"
 
 
 # The shipped models that encoders name by default (`model="auto"`), measured best on Kodak
-# from the same bits (docs/models/): `natural` for plain sample values (+0.3-1.0 dB over
-# Delaunay-linear), `natural-opt` for values tuned by least squares (`optimize` > 0; +0.2-0.6 dB
+# from the same bits (docs/models/): `natural` for plain sample values (+0.7-1.4 dB over
+# Delaunay-linear), `natural-opt` for values tuned by least squares (`optimize` > 0; +0.3-0.7 dB
 # over linear from the same tuned file). An installation without them falls back to `linear`.
 DEFAULT_LEARNED = "natural"
 DEFAULT_TUNED = "natural-opt"
