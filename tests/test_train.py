@@ -195,6 +195,30 @@ def test_resume_is_exact(image_dir, tmp_path, loss, preset, schedule):
                 assert a[key] == b[key], (key, a, b)
 
 
+def test_cli_resume_needs_no_data(image_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from sparsepix.train.cli import train
+
+    run = tmp_path / "run"
+    common = ["--out", str(run), "--workers", "0", "--device", "cpu"]
+    first = CliRunner().invoke(
+        train,
+        ["--data", str(image_dir), "--preset", "tiny", "--crop", "32", "--batch", "2"]
+        + ["--val-count", "4", "--steps", "1", "--ckpt-every", "1", "--seed", "7"]
+        + common,
+    )
+    assert first.exit_code == 0, first.output
+    # The checkpoint knows its folders (and every other setting): resuming names none.
+    resumed = CliRunner().invoke(train, ["--resume", str(run / "latest.pt"), "--steps", "2"] + common)
+    assert resumed.exit_code == 0, resumed.output
+    state = checkpoint.load(run / "latest.pt")
+    assert state["step"] == 2 and list(state["config"]["data"]) == [str(image_dir)]
+    assert state["config"]["seed"] == 7
+    neither = CliRunner().invoke(train, common)
+    assert neither.exit_code == 2 and "--data" in neither.output
+
+
 def test_bf16_autocast_on_the_cpu_unless_turned_off(image_dir, tmp_path, monkeypatch):
     import sparsepix.train.loop as loop
 

@@ -13,9 +13,9 @@ from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
     "--data",
     "data_dirs",
     multiple=True,
-    required=True,
     type=click.Path(exists=True, file_okay=False),
-    help="Image folder (searched recursively); repeat for several.",
+    help="Image folder (searched recursively); repeat for several. Not needed with --resume, "
+    "which trains on the checkpoint's folders.",
 )
 @click.option(
     "--out",
@@ -229,6 +229,8 @@ def train(
     from sparsepix.train.config import TrainConfig
     from sparsepix.train.loop import Trainer
 
+    if not data_dirs and not resume:
+        raise click.UsageError("give --data (image folders), or --resume a checkpoint")
     if not 0.001 <= density[0] <= density[1] <= 0.5:
         raise click.BadParameter("need 0.001 <= MIN <= MAX <= 0.5", param_hint="--density")
     config = TrainConfig(
