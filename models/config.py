@@ -23,6 +23,7 @@ class GeneratorConfig:
     coarse_input: bool = False  # also feed the coarse image to the stem, not only to the head
     skip: bool = False  # concatenate the stem's full-resolution features before the head (U-Net skip)
     distance_input: bool = False  # feed the stem log(1 + distance to the nearest kept sample)
+    coord_input: bool = False  # feed the stem each pixel's position in the image (two channels)
     fusion: int = 0  # width of a non-linear full-resolution branch beside the head (0: none)
     norm: str = "batch"  # "batch" (the paper) or "instance"
 
@@ -108,6 +109,12 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     # (`--init`), the branch starts adding nothing. Grown from natural v4 and trained 3,000 CPU
     # steps it gained no more than plain refine-16 trained alike: not shipped (docs/DECISIONS.md).
     "refine-16-fuse": (replace(_REFINE_16, fusion=32), DiscriminatorConfig(ndf=32)),
+    # refine-16 that also sees where in the image each pixel is: aligned crops (faces) put eyes and
+    # mouth at fixed places, which a convolutional network cannot otherwise tell. Grown from
+    # refine-16 weights (`--init`), the two new inputs start with zero weights. Grown from faces v5
+    # and trained 3,000 CPU steps it left them near zero and gained 0.03 dB: not shipped
+    # (docs/DECISIONS.md).
+    "refine-16-coord": (replace(_REFINE_16, coord_input=True), DiscriminatorConfig(ndf=32)),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
     "tiny-resgan": (

@@ -27,6 +27,19 @@ def linear_fill(canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(filled.transpose(0, 3, 1, 2)).to(canvas.device, canvas.dtype)
 
 
+def position_map(h: int, w: int, frame: tuple[int, int, int, int] | None, like: torch.Tensor) -> torch.Tensor:
+    """(1, 2, h, w): each pixel's row and column in the whole image, scaled to [-1, 1].
+
+    `frame` = (top, left, image height, image width) places a tile in its image; None means the
+    input is the whole image. Pixel centres: (i + 0.5) / size * 2 - 1.
+    """
+    top, left, full_h, full_w = frame if frame is not None else (0, 0, h, w)
+    ys = (torch.arange(h, device=like.device, dtype=torch.float32) + top + 0.5) / full_h * 2 - 1
+    xs = (torch.arange(w, device=like.device, dtype=torch.float32) + left + 0.5) / full_w * 2 - 1
+    grid = torch.stack([ys[:, None].expand(h, w), xs[None, :].expand(h, w)])
+    return grid[None].to(like.dtype)
+
+
 @torch.no_grad()
 def distance_map(mask: torch.Tensor) -> torch.Tensor:
     """log(1 + Euclidean distance in pixels to the nearest kept sample), (N, 1, H, W) (scipy, on
@@ -71,8 +84,7 @@ class Generator(nn.Module):
     def __init__(self, config: GeneratorConfig):
         super().__init__()
         self.config = c = config
-        # Stem input, in order: canvas, mask, coarse image, distance map.
-        stem_in = c.image_channels + 1 + (c.image_channels if c.coarse_input else 0) + int(c.distance_input)
+        stem_in = sum(self.stem_inputs)
         # One Sequential for stem and body keeps the parameter names of earlier exports.
         layers: list[nn.Module] = [
             nn.ReflectionPad2d(3),
@@ -122,6 +134,14 @@ class Generator(nn.Module):
             )
 
     @property
+    def stem_inputs(self) -> list[int]:
+        """Channels of the pieces concatenated into the stem, in order (0 where absent): the
+        canvas, the mask, the coarse image, the distance map, the position."""
+        c = self.config
+        coarse = c.image_channels if c.coarse_input else 0
+        return [c.image_channels, 1, coarse, int(c.distance_input), 2 * int(c.coord_input)]
+
+    @property
     def head_inputs(self) -> list[int]:
         """Channels of the pieces concatenated before the head, in order: the upsampled features,
         the stem's features (`skip`), the coarse image."""
@@ -148,10 +168,15 @@ class Generator(nn.Module):
         return max(-(-size // s) * s, 2 * s) - size
 
     def forward(
-        self, canvas: torch.Tensor, mask: torch.Tensor, coarse: torch.Tensor | None = None
+        self,
+        canvas: torch.Tensor,
+        mask: torch.Tensor,
+        coarse: torch.Tensor | None = None,
+        frame: tuple[int, int, int, int] | None = None,
     ) -> torch.Tensor:
         """`coarse`, when given, must be `self.coarse_fill(canvas, mask)` computed elsewhere (the
-        training data workers do so: the Delaunay fill is CPU work that would starve a GPU)."""
+        training data workers do so: the Delaunay fill is CPU work that would starve a GPU).
+        `frame` places a tile in its image for `coord_input` (see `position_map`)."""
         c = self.config
         h, w = canvas.shape[-2:]
         ph, pw = self._padding(h), self._padding(w)
@@ -165,6 +190,8 @@ class Generator(nn.Module):
             x = torch.cat([x, coarse], dim=1)
         if c.distance_input:
             x = torch.cat([x, distance_map(mask)], dim=1)
+        if c.coord_input:
+            x = torch.cat([x, position_map(h, w, frame, x).expand(x.shape[0], -1, -1, -1)], dim=1)
         if ph or pw:
             # Reflect padding needs pad < size; replicate covers tiny inputs.
             mode = "reflect" if ph < h and pw < w else "replicate"

@@ -493,7 +493,13 @@ def test_widened_generator_computes_what_the_narrow_one_did(mode, norm, fusion):
 
 
 @pytest.mark.parametrize(
-    "part", [{"distance_input": True}, {"fusion": 6}, {"distance_input": True, "fusion": 6}]
+    "part",
+    [
+        {"distance_input": True},
+        {"coord_input": True},
+        {"fusion": 6},
+        {"distance_input": True, "coord_input": True, "fusion": 6},
+    ],
 )
 @pytest.mark.parametrize("mode", ["eval", "train"])
 def test_added_parts_change_nothing_until_trained(mode, part):
@@ -505,15 +511,55 @@ def test_added_parts_change_nothing_until_trained(mode, part):
     plain, grown, canvas, mask = _grown_pair(old, new, add_parts, mode)
     grown.train()
     ((grown(canvas, mask) - canvas) ** 2).mean().backward()
-    # The new parts learn at once: the stem's distance weights, the branch's last conv.
-    new_weights = grown.body[1].weight.grad[:, -1] if new.distance_input else grown.fusion[-1].weight.grad
-    assert new_weights.abs().sum() > 0
+    # The new parts learn at once: the stem's weights on the new inputs (the last channels), the
+    # branch's last conv.
+    added = int(new.distance_input) + 2 * int(new.coord_input)
+    stem_grad = grown.body[1].weight.grad
+    if added:
+        assert stem_grad[:, -added:].abs().sum() > 0
+    if new.fusion:
+        assert grown.fusion[-1].weight.grad.abs().sum() > 0
     with pytest.raises(Exception, match="cannot add"):
         add_parts(plain.state_dict(), old, replace(new, ngf=12))
     with pytest.raises(Exception, match="cannot add"):
         add_parts(grown.state_dict(), new, old)  # parts are added, never taken away
     with pytest.raises(Exception, match="does not fit"):
         add_parts(grown.state_dict(), old, new)
+
+
+def test_added_input_goes_where_the_stem_reads_it():
+    """The distance map sits before the position in the stem's input: adding it to a network that
+    already reads the position must not shift the position's weights."""
+    from sparsepix.models.config import PRESETS
+    from sparsepix.models.generator import Generator
+    from sparsepix.train.warmstart import add_parts, init_weights
+
+    old = replace(PRESETS["tiny-refine"][0], coord_input=True)
+    new = replace(old, distance_input=True)
+    torch.manual_seed(0)
+    small = Generator(old)
+    small.apply(init_weights)
+    torch.nn.init.normal_(small.head[1].weight, 0, 0.05)
+    with torch.no_grad():
+        small.body[1].weight[:, -2:] += 0.5  # a network that leans on the position
+    big = Generator(new)
+    big.load_state_dict(add_parts(small.state_dict(), old, new))
+    small.eval(), big.eval()
+    canvas, mask = torch.rand(2, 3, 24, 28) * 2 - 1, (torch.rand(2, 1, 24, 28) < 0.2).float()
+    with torch.no_grad():
+        assert torch.allclose(big(canvas, mask), small(canvas, mask), atol=1e-5)
+
+
+def test_position_map_places_tiles_in_their_image():
+    from sparsepix.models.generator import position_map
+
+    like = torch.zeros(1)
+    whole = position_map(12, 20, None, like)
+    assert whole.shape == (1, 2, 12, 20)
+    assert torch.allclose(whole[0, :, 0, 0], torch.tensor([-11 / 12, -19 / 20]))
+    assert torch.allclose(whole[0, :, -1, -1], torch.tensor([11 / 12, 19 / 20]))  # symmetric
+    tile = position_map(5, 8, (3, 10, 12, 20), like)
+    assert torch.equal(tile, whole[..., 3:8, 10:18])
 
 
 def test_distance_map_is_log_distance_to_the_nearest_sample():

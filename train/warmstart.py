@@ -30,8 +30,8 @@ def init_weights(module: torch.nn.Module) -> None:
 def initial_generator(path: str, expected: GeneratorConfig) -> dict:
     """Generator weights to start from: an exported model (fp16) or a checkpoint (its EMA).
 
-    Weights of a shallower or narrower generator, or one without the distance input or the
-    fusion branch, that is otherwise `expected` are grown to its depth (`grow_blocks`), width
+    Weights of a shallower or narrower generator, or one without the distance input, the position
+    input or the fusion branch, that is otherwise `expected` are grown to its depth (`grow_blocks`), width
     (`widen`) and parts (`add_parts`); any other difference is an error.
     """
     state = checkpoint.load(path)
@@ -58,9 +58,16 @@ def initial_generator(path: str, expected: GeneratorConfig) -> dict:
 
 def _grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
     """`new` is `old` with at least as many residual blocks, at least its width, perhaps the
-    distance input or the fusion branch added, and otherwise the same."""
+    distance input, the position input or the fusion branch added, and otherwise the same."""
     return (
-        replace(old, n_blocks=new.n_blocks, ngf=new.ngf, distance_input=new.distance_input, fusion=new.fusion)
+        replace(
+            old,
+            n_blocks=new.n_blocks,
+            ngf=new.ngf,
+            distance_input=new.distance_input,
+            coord_input=new.coord_input,
+            fusion=new.fusion,
+        )
         == new
         and old.n_blocks <= new.n_blocks
         and old.ngf <= new.ngf
@@ -143,28 +150,36 @@ def widen(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
 
 
 def add_parts(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
-    """`old`'s weights for `new`, which is `old` plus the distance input and/or the fusion branch.
+    """`old`'s weights for `new`, which is `old` plus the distance input, the position input and/or
+    the fusion branch.
 
-    The stem reads the distance map as one more channel (the last) with zero weights, and the
-    fusion branch's last conv starts at zero, so the output is unchanged until training moves them.
+    The stem reads the new input maps as more channels, in the places the stem orders them, with
+    zero weights, and the fusion branch's last conv starts at zero, so the output is
+    unchanged until training moves them.
     """
-    if replace(old, distance_input=new.distance_input, fusion=new.fusion) != new or not _adds_parts(old, new):
+    same = replace(old, distance_input=new.distance_input, coord_input=new.coord_input, fusion=new.fusion)
+    if same != new or not _adds_parts(old, new):
         raise InputError(f"cannot add parts to a {old.to_dict()} generator to make {new.to_dict()}")
     _check_fits(weights, old)
     grown = Generator(new)
     grown.apply(init_weights)
     state = grown.state_dict()
+    stem = _positions(Generator(old).stem_inputs, grown.stem_inputs)
     for key, value in weights.items():
-        if state[key].shape != value.shape:  # the stem conv: one more input channel, the last
-            value = torch.cat([value, value.new_zeros(value.shape[0], 1, *value.shape[2:])], dim=1)
+        if state[key].shape != value.shape:  # the stem conv: more input channels
+            value = value.new_zeros(state[key].shape).index_copy_(1, stem, value)
         state[key] = value
     return state
 
 
 def _adds_parts(old: GeneratorConfig, new: GeneratorConfig) -> bool:
-    """`new` has the distance input if `old` has, and the fusion branch of `old` or, where `old`
-    has none, any."""
-    return old.distance_input <= new.distance_input and old.fusion in (0, new.fusion)
+    """`new` has the distance and position inputs if `old` has, and the fusion branch of `old`
+    or, where `old` has none, any."""
+    return (
+        old.distance_input <= new.distance_input
+        and old.coord_input <= new.coord_input
+        and old.fusion in (0, new.fusion)
+    )
 
 
 def _check_fits(weights: dict, config: GeneratorConfig) -> None:
