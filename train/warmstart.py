@@ -31,8 +31,8 @@ def initial_generator(path: str, expected: GeneratorConfig) -> dict:
     """Generator weights to start from: an exported model (fp16) or a checkpoint (its EMA).
 
     Weights of a shallower or narrower generator, or one without the distance input, the position
-    input or the fusion branch, that is otherwise `expected` are grown to its depth (`grow_blocks`), width
-    (`widen`) and parts (`add_parts`); any other difference is an error.
+    input or the fusion branch, that is otherwise `expected` are grown to its depth
+    (`grow_blocks`), width (`widen`) and parts (`add_parts`); any other difference is an error.
     """
     state = checkpoint.load(path)
     if state.get("format") == "sparsepix-generator-1":
@@ -154,8 +154,8 @@ def add_parts(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict
     the fusion branch.
 
     The stem reads the new input maps as more channels, in the places the stem orders them, with
-    zero weights, and the fusion branch's last conv starts at zero, so the output is
-    unchanged until training moves them.
+    zero weights, and the fusion branch's last conv starts at zero, so the output is unchanged
+    until training moves them.
     """
     same = replace(old, distance_input=new.distance_input, coord_input=new.coord_input, fusion=new.fusion)
     if same != new or not _adds_parts(old, new):
