@@ -60,15 +60,7 @@ def _grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
     """`new` is `old` with at least as many residual blocks, at least its width, perhaps the
     distance input, the position input or the fusion branch added, and otherwise the same."""
     return (
-        replace(
-            old,
-            n_blocks=new.n_blocks,
-            ngf=new.ngf,
-            distance_input=new.distance_input,
-            coord_input=new.coord_input,
-            fusion=new.fusion,
-        )
-        == new
+        replace(_with_parts(old, new), n_blocks=new.n_blocks, ngf=new.ngf) == new
         and old.n_blocks <= new.n_blocks
         and old.ngf <= new.ngf
         and _adds_parts(old, new)
@@ -157,8 +149,7 @@ def add_parts(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict
     zero weights, and the fusion branch's last conv starts at zero, so the output is unchanged
     until training moves them.
     """
-    same = replace(old, distance_input=new.distance_input, coord_input=new.coord_input, fusion=new.fusion)
-    if same != new or not _adds_parts(old, new):
+    if _with_parts(old, new) != new or not _adds_parts(old, new):
         raise InputError(f"cannot add parts to a {old.to_dict()} generator to make {new.to_dict()}")
     _check_fits(weights, old)
     grown = Generator(new)
@@ -170,6 +161,15 @@ def add_parts(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict
             value = value.new_zeros(state[key].shape).index_copy_(1, stem, value)
         state[key] = value
     return state
+
+
+# The optional parts `add_parts` can add; each starts out adding nothing to the output.
+_PARTS = ("distance_input", "coord_input", "fusion")
+
+
+def _with_parts(old: GeneratorConfig, new: GeneratorConfig) -> GeneratorConfig:
+    """`old` with `new`'s choice of optional parts."""
+    return replace(old, **{name: getattr(new, name) for name in _PARTS})
 
 
 def _adds_parts(old: GeneratorConfig, new: GeneratorConfig) -> bool:
