@@ -2,6 +2,7 @@ import io
 
 import numpy as np
 import pytest
+import torch
 from PIL import Image
 
 from sparsepix.benchmarks.bdrate import bd_psnr, bd_rate, quality_at
@@ -123,3 +124,22 @@ def test_sparsepix_curve_specs_parse_values_and_quality():
     for bad in ("random:linear:pred0", "random:linear:jpeg", "random:linear:pred:x", "random"):
         with pytest.raises(click.BadParameter):
             _sparsepix_specs(bad)
+
+
+def test_gappy_ppca_fills_in_a_low_rank_set_from_a_third_of_its_entries():
+    from sparsepix.benchmarks.face_prior import fit_ppca, posterior_means
+
+    g = torch.Generator().manual_seed(0)
+    dim, rank = 300, 5
+    mixing = torch.randn(rank, dim, generator=g)
+    noise = 1e-3 * torch.randn(2000, dim, generator=g)
+    faces = 0.5 + torch.randn(2000, rank, generator=g) @ mixing / 10 + noise
+    held_out = 0.5 + torch.randn(rank, generator=g) @ mixing / 10
+    known = torch.rand(dim, generator=g) < 1 / 3
+    prior = fit_ppca(faces, rank)
+    means = posterior_means(prior, known, held_out[known], [1, rank])
+    assert torch.equal(means[rank][known], held_out[known])
+    hidden_error = (means[rank] - held_out)[~known].abs().max()
+    assert hidden_error < 0.01  # entries are spread about 0.2 around 0.5
+    # A prior too small for the data cannot fill it in.
+    assert (means[1] - held_out)[~known].abs().max() > 10 * hidden_error
