@@ -27,7 +27,7 @@ import torch
 from tqdm import tqdm
 
 from sparsepix.benchmarks.metrics import psnr
-from sparsepix.benchmarks.recon_table import SUFFIXES
+from sparsepix.benchmarks.recon_table import list_images
 from sparsepix.codec.api import decode_samples, encode
 from sparsepix.codec.imageio import load_image
 from sparsepix.codec.reconstructors import get, reconstruct
@@ -89,7 +89,7 @@ def main() -> None:
     parser.add_argument("--model", default="faces", help="reconstructor to blend with")
     parser.add_argument("--baseline", default="linear")
     args = parser.parse_args()
-    paths = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in SUFFIXES)
+    paths = list_images(args.folder)
     if not 0 < args.last < len(paths):
         parser.error(f"--last must be between 1 and {len(paths) - 1} ({len(paths)} files)")
     ks = sorted(int(k) for k in args.components.split(","))

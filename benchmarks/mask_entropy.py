@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 import zstandard
 
+from sparsepix.benchmarks.recon_table import list_images
 from sparsepix.codec.imageio import load_image
 from sparsepix.codec.positions import encode_positions
 from sparsepix.codec.samplers import sample_count, sobel_mask, sobel_probability
@@ -69,7 +70,7 @@ def main() -> None:
     parser.add_argument("--densities", default="0.01,0.05,0.2")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    images = sorted(p for p in args.folder.iterdir() if p.suffix.lower() == ".png")[: args.limit]
+    images = list_images(args.folder, {".png"})[: args.limit]
     columns = [
         "zstd (bitmap or gaps)",
         "context model",

@@ -31,6 +31,16 @@ from sparsepix.codec.reconstructors import get, reconstruct
 SUFFIXES = {".png", ".jpg", ".jpeg"}
 
 
+def list_images(folder: Path, suffixes: set[str] = SUFFIXES) -> list[Path]:
+    """The image files in `folder`, by name; a one-line exit where there are none."""
+    if not folder.is_dir():
+        raise SystemExit(f"error: {folder} is not a folder")
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    if not images:
+        raise SystemExit(f"error: no images in {folder}")
+    return images
+
+
 def measure(
     images: list[Path],
     sampler: str,
@@ -101,7 +111,7 @@ def main() -> None:
     )
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     args = parser.parse_args()
-    images = sorted(p for p in args.folder.iterdir() if p.suffix.lower() in SUFFIXES)
+    images = list_images(args.folder)
     images = images[-args.last :] if args.last else images
     names = args.reconstructors.split(",")
     if not 1 <= args.quality <= 100:

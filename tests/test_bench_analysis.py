@@ -143,3 +143,17 @@ def test_gappy_ppca_fills_in_a_low_rank_set_from_a_third_of_its_entries():
     assert hidden_error < 0.01  # entries are spread about 0.2 around 0.5
     # A prior too small for the data cannot fill it in.
     assert (means[1] - held_out)[~known].abs().max() > 10 * hidden_error
+
+
+def test_benchmark_folders_without_images_exit_with_one_line(tmp_path):
+    from sparsepix.benchmarks.recon_table import list_images
+
+    with pytest.raises(SystemExit, match="is not a folder"):
+        list_images(tmp_path / "missing")
+    (tmp_path / "notes.txt").write_text("not an image")
+    with pytest.raises(SystemExit, match="no images in"):
+        list_images(tmp_path)
+    Image.new("RGB", (4, 4)).save(tmp_path / "b.png")
+    Image.new("RGB", (4, 4)).save(tmp_path / "a.JPG")
+    assert [p.name for p in list_images(tmp_path)] == ["a.JPG", "b.png"]
+    assert [p.name for p in list_images(tmp_path, {".png"})] == ["b.png"]
