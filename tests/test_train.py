@@ -247,6 +247,15 @@ def test_l2_profile_trains_on_squared_error_alone(image_dir, tmp_path):
         assert r["g_l2"] == pytest.approx(r["g_total"])
 
 
+def test_psnr_profile_trains_on_per_image_psnr_alone(image_dir, tmp_path):
+    cfg = _config(image_dir, tmp_path, loss_profile="psnr", weights=LOSS_PROFILES["psnr"], steps=2)
+    records = Trainer(cfg, quiet=True).train()
+    for r in records:
+        assert {k for k in r if k.startswith("g_")} == {"g_psnr", "g_total"}
+        assert -60 < r["g_psnr"] < 0  # minus a PSNR in dB
+        assert r["g_psnr"] == pytest.approx(r["g_total"])
+
+
 def test_coarse_fill_from_the_workers_equals_the_generators_own(image_dir, tmp_path):
     trainer = Trainer(_config(image_dir, tmp_path, preset="tiny-refine"), quiet=True)
     assert isinstance(trainer.train_set, WithCoarseFill)

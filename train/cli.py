@@ -73,7 +73,7 @@ from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
     default=0.5,
     show_default=True,
     type=click.FloatRange(0, 1, max_open=True),
-    help="Adam beta1 (0.5 as the paper for GAN training; 0.9 suits --loss l1 and l2).",
+    help="Adam beta1 (0.5 as the paper for GAN training; 0.9 suits --loss l1, l2 and psnr).",
 )
 @click.option(
     "--loss",
@@ -83,7 +83,8 @@ from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
     type=click.Choice(sorted(LOSS_PROFILES)),
     help="Loss weights: xgan (the paper's), fidelity (dominant L1, for PSNR), l1 (regression "
     "only, no discriminator: pre-training), l2 (squared error only, what PSNR scores: for "
-    "fine-tuning an l1 model).",
+    "fine-tuning an l1 model), psnr (minus the mean per-image PSNR, what the benchmark "
+    "averages).",
 )
 @click.option(
     "--density",

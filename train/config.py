@@ -19,6 +19,7 @@ class LossWeights:
     point: float = 10.0  # eq. 6, corresponding point loss (sparse and white-block tasks only)
     l1: float = 0.0  # whole-image L1, not in the paper
     l2: float = 0.0  # whole-image mean squared error, not in the paper
+    psnr: float = 0.0  # minus the mean per-image PSNR, not in the paper
     classifier: float = 1.0  # ResGAN's embedded classifier, labelled data only
 
 
@@ -26,12 +27,14 @@ class LossWeights:
 # adversarial weight, for a codec judged by PSNR/MS-SSIM. "l1": regression only, no
 # discriminator: the cheap PSNR-oriented pre-training that adversarial fine-tuning starts from
 # (see docs/DECISIONS.md). "l2": the same with squared error, what PSNR scores: the shipped `natural`
-# and `faces` finish on it after their L1 stages (docs/DECISIONS.md).
+# and `faces` finish on it after their L1 stages (docs/DECISIONS.md). "psnr": minus the mean of
+# per-image PSNRs, the figure the benchmark averages (docs/DECISIONS.md).
 LOSS_PROFILES = {
     "xgan": LossWeights(),
     "fidelity": LossWeights(gan=0.5, feature_matching=2.0, vgg=2.0, point=10.0, l1=50.0),
     "l1": LossWeights(gan=0.0, feature_matching=0.0, vgg=0.0, point=0.0, l1=1.0, classifier=0.0),
     "l2": LossWeights(gan=0.0, feature_matching=0.0, vgg=0.0, point=0.0, l2=1.0, classifier=0.0),
+    "psnr": LossWeights(gan=0.0, feature_matching=0.0, vgg=0.0, point=0.0, psnr=1.0, classifier=0.0),
 }
 
 
