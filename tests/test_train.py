@@ -217,6 +217,30 @@ def test_cli_resume_needs_no_data(image_dir, tmp_path):
     assert state["config"]["seed"] == 7
     neither = CliRunner().invoke(train, common)
     assert neither.exit_code == 2 and "--data" in neither.output
+    no_out = CliRunner().invoke(train, ["--data", str(image_dir), "--workers", "0"])
+    assert no_out.exit_code == 2 and "--out" in no_out.output
+
+
+def test_cli_resume_alone_continues_the_run_as_planned(image_dir, tmp_path):
+    from click.testing import CliRunner
+
+    from sparsepix.train.cli import train
+
+    run = tmp_path / "run"
+    cut = CliRunner().invoke(
+        train,
+        ["--data", str(image_dir), "--out", str(run), "--preset", "tiny", "--crop", "32"]
+        + ["--batch", "2", "--val-count", "4", "--steps", "3", "--stop-at", "1"]
+        + ["--schedule", "cosine", "--workers", "0", "--device", "cpu"],
+    )
+    assert cut.exit_code == 0, cut.output
+    assert checkpoint.load(run / "latest.pt")["step"] == 1
+    # No --out, no --steps: the checkpoint's folder and its own total (the cosine's end).
+    resumed = CliRunner().invoke(train, ["--resume", str(run / "latest.pt"), "--workers", "0"])
+    assert resumed.exit_code == 0, resumed.output
+    state = checkpoint.load(run / "latest.pt")
+    assert state["step"] == 3 and state["config"]["steps"] == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run"]
 
 
 def test_bf16_autocast_on_the_cpu_unless_turned_off(image_dir, tmp_path, monkeypatch):
@@ -444,6 +468,24 @@ def test_init_from_exported_weights(image_dir, tmp_path):
         Trainer(
             _config(image_dir, tmp_path / "c", steps=2, preset="tiny-resgan", init=str(weights)), quiet=True
         )
+
+
+def test_resume_and_export_refuse_what_is_not_a_training_checkpoint(image_dir, tmp_path):
+    from sparsepix.errors import InputError
+
+    junk = tmp_path / "junk.pt"
+    junk.write_bytes(b"not a checkpoint\n")
+    with pytest.raises(InputError, match="cannot read checkpoint"):
+        checkpoint.load(junk)
+    Trainer(_config(image_dir, tmp_path / "a", steps=1), quiet=True).train()
+    weights, _ = export(tmp_path / "a" / "latest.pt", "toy", tmp_path / "w")
+    for bad in (junk, weights):  # exported weights start a run (--init), they do not resume one
+        with pytest.raises(InputError):
+            Trainer(_config(image_dir, tmp_path / "b", steps=2), resume=str(bad), quiet=True)
+        with pytest.raises(InputError):
+            export(bad, "again", tmp_path / "w2")
+    with pytest.raises(InputError, match="not a training checkpoint"):
+        checkpoint.load_run(weights)
 
 
 def _grown_pair(old, new, grow, mode: str, atol: float = 1e-5):

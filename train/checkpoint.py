@@ -40,9 +40,21 @@ def save(path: Path, payload: dict) -> None:
 
 
 def load(path: str | Path) -> dict:
+    """A checkpoint or exported weights file, as a dict; anything else is a one-line InputError."""
     try:
-        return torch.load(path, map_location="cpu", weights_only=True)
+        state = torch.load(path, map_location="cpu", weights_only=True)
     except FileNotFoundError:
         raise InputError(f"checkpoint {path} does not exist") from None
-    except (RuntimeError, OSError, EOFError) as exc:
-        raise InputError(f"cannot read checkpoint {path}: {exc}") from None
+    except Exception as exc:  # a file that is not a torch save fails inside the unpickler, in any way
+        raise InputError(f"cannot read checkpoint {path}: {type(exc).__name__}: {exc}") from None
+    if not isinstance(state, dict):
+        raise InputError(f"{path} is not a sparsepix checkpoint")
+    return state
+
+
+def load_run(path: str | Path) -> dict:
+    """A training checkpoint (what --resume and export take), not exported weights."""
+    state = load(path)
+    if not {"config", "step", "gen_config", "G"} <= state.keys():
+        raise InputError(f"{path} is not a training checkpoint (a run's latest.pt)")
+    return state

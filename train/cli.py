@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
 from sparsepix.models.config import PRESETS
@@ -19,9 +21,10 @@ from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
 )
 @click.option(
     "--out",
-    required=True,
+    default=None,
     type=click.Path(file_okay=False),
-    help="Run folder: log.jsonl, val.jsonl, samples/, latest.pt.",
+    help="Run folder: log.jsonl, val.jsonl, samples/, latest.pt. With --resume, the "
+    "checkpoint's own folder unless given.",
 )
 @click.option(
     "--task",
@@ -47,10 +50,10 @@ from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
 )
 @click.option(
     "--steps",
-    default=1000,
-    show_default=True,
+    default=None,
     type=click.IntRange(1),
-    help="Total steps to reach (with --resume: continue up to this many).",
+    help="Total steps to reach; the cosine schedule ends there. [default: 1000; with --resume, "
+    "the checkpoint's own total, so its schedule goes on unchanged]",
 )
 @click.option("--lr", default=2e-4, show_default=True, type=float, help="Adam learning rate.")
 @click.option(
@@ -227,11 +230,19 @@ def train(
 
     Several GPUs: torchrun --nproc-per-node N -m sparsepix train ... (DistributedDataParallel).
     """
+    from sparsepix.train import checkpoint
     from sparsepix.train.config import TrainConfig
     from sparsepix.train.loop import Trainer
 
     if not data_dirs and not resume:
         raise click.UsageError("give --data (image folders), or --resume a checkpoint")
+    if resume:
+        # Continuing a run is `--resume RUN/latest.pt` alone: where it lies, up to its own total.
+        out = out or str(Path(resume).parent)
+        steps = steps or checkpoint.load_run(resume)["config"]["steps"]
+    elif out is None:
+        raise click.UsageError("give --out, the run folder")
+    steps = steps or 1000
     if not 0.001 <= density[0] <= density[1] <= 0.5:
         raise click.BadParameter("need 0.001 <= MIN <= MAX <= 0.5", param_hint="--density")
     config = TrainConfig(

@@ -27,7 +27,7 @@ def export(
 
     The weights file loads with `torch.load(..., weights_only=True)`.
     """
-    state = checkpoint.load(checkpoint_path)
+    state = checkpoint.load_run(checkpoint_path)
     weights = state["G_ema"] if use_ema and state.get("G_ema") is not None else state["G"]
     half = {k: (v.half() if v.is_floating_point() else v) for k, v in weights.items()}
     payload = {

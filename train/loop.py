@@ -80,7 +80,7 @@ class Trainer:
         self.dist = init_distributed(config.device)
         self.device = resolve_device(config.device, self.dist.local_rank)
         self.quiet = quiet or not self.dist.main
-        resumed = checkpoint.load(resume) if resume else None
+        resumed = checkpoint.load_run(resume) if resume else None
         if resumed is not None:
             # The run's identity comes from the checkpoint; only where/how long may change.
             saved = TrainConfig.from_dict(resumed["config"])
