@@ -117,8 +117,8 @@ PRESETS: dict[str, tuple[GeneratorConfig, DiscriminatorConfig]] = {
     "refine-16-coord": (replace(_REFINE_16, coord_input=True), DiscriminatorConfig(ndf=32)),
     # refine-16 with a third stride-2 stage: the bottleneck (128 channels at 1/8 resolution) sees
     # twice as far for about the same FLOPs, at four times the parameters (1.98 M). It cannot be
-    # grown from refine-16 weights: it trains from scratch. From scratch on faces, 7,500 CPU steps
-    # reached 22.56 dB on the held-out faces against faces v5's 23.63: not shipped (DECISIONS.md).
+    # grown from refine-16 weights: it trains from scratch. From scratch on faces, 15,000 CPU steps
+    # reached 22.75 dB on the held-out faces against faces v5's 23.63: not shipped (DECISIONS.md).
     "refine-16-d3": (replace(_REFINE_16, n_down=3), DiscriminatorConfig(ndf=32)),
     # For tests: tiny and fast.
     "tiny": (GeneratorConfig(ngf=8, n_blocks=2, dropout=0.5), DiscriminatorConfig(ndf=8, n_layers=2)),
