@@ -126,6 +126,17 @@ def test_shipped_models_decode_through_the_codec(astronaut):
         assert rec.learned and rec.hint == model.hint
 
 
+def test_shipped_weights_fit_the_package_budget():
+    """Issue 4: the shipped models together stay within 25 MB, and each card states its file's size."""
+    models = shipped()
+    if not models:
+        pytest.skip("no shipped models in this checkout")
+    sizes = {name: m.path.stat().st_size for name, m in models.items()}
+    for name, model in models.items():
+        assert json.loads(model.path.with_suffix(".json").read_text())["bytes"] == sizes[name]
+    assert sum(sizes.values()) <= 25_000_000, sizes
+
+
 def _decoded(g: Generator, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     """What a decoder shows from these sample values: the generator's output, samples pasted."""
     canvas = np.zeros(mask.shape + (values.shape[1],), np.uint8)

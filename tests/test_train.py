@@ -543,6 +543,21 @@ def test_widened_generator_computes_what_the_narrow_one_did(mode, norm, fusion):
         widen(wide.state_dict(), old, new)
 
 
+@pytest.mark.parametrize("mode", ["eval", "train"])
+def test_init_grows_width_and_depth_at_once(mode, tmp_path):
+    """refine-16 -> refine-32-deep in miniature: `--init` deepens and widens in one go, exactly."""
+    from sparsepix.models.config import PRESETS
+    from sparsepix.train.warmstart import initial_generator
+
+    def through_exported_file(weights, old, new):
+        path = tmp_path / "weights.pt"
+        torch.save({"format": "sparsepix-generator-1", "config": old.to_dict(), "state_dict": weights}, path)
+        return initial_generator(str(path), new)
+
+    old = PRESETS["tiny-refine"][0]
+    _grown_pair(old, replace(old, ngf=2 * old.ngf, n_blocks=2 * old.n_blocks), through_exported_file, mode)
+
+
 @pytest.mark.parametrize(
     "part",
     [
