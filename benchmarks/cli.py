@@ -7,6 +7,8 @@ from pathlib import Path
 
 import click
 
+from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, ENSEMBLES
+
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
 # Quality 65 (finest level luma-only) is the rate-distortion setting; the encoder's default
 # (70, the plain `random:linear` curve) spends more bits to stay within 0.3 dB of exact samples.
@@ -20,7 +22,7 @@ QUICK_SPARSEPIX = "random:linear:pred65,random:linear:pred65:50,sobel:linear:pre
 ANCHOR = "jpeg-optimized"
 
 
-def _sparsepix_specs(text: str):
+def _sparsepix_specs(text: str, ensemble: int = DEFAULT_ENSEMBLE):
     from sparsepix.benchmarks.codecs import CurveSpec
     from sparsepix.codec import reconstructors
 
@@ -47,7 +49,13 @@ def _sparsepix_specs(text: str):
         optimize = int(parts[3]) if len(parts) == 4 else 0
         specs.append(
             CurveSpec(
-                "sparsepix", sampler=sampler, reconstructor=rec, values=values, optimize=optimize, **quality
+                "sparsepix",
+                sampler=sampler,
+                reconstructor=rec,
+                values=values,
+                optimize=optimize,
+                ensemble=ensemble,
+                **quality,
             )
         )
     return specs
@@ -124,8 +132,15 @@ def _standing(curve_map: dict[str, dict]) -> str:
     help="Folder for per-image results [default: OUT/cache]; share it between runs.",
 )
 @click.option("--crop-bpp", default=0.25, show_default=True, type=float, help="Rate the crops are shown at.")
+@click.option(
+    "--ensemble",
+    default=str(DEFAULT_ENSEMBLE),
+    show_default=True,
+    type=click.Choice([str(n) for n in ENSEMBLES]),
+    help="Learned reconstructors: symmetries of each image averaged, as `sparsepix decode --ensemble`.",
+)
 def bench(
-    dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, cache_dir, crop_bpp
+    dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, cache_dir, crop_bpp, ensemble
 ) -> None:
     """Rate-distortion sweep of sparsepix against JPEG, WebP, AVIF and JPEG 2000 on DATASET.
 
@@ -135,18 +150,19 @@ def bench(
     """
     from sparsepix.benchmarks import plots, report, results, sweep
     from sparsepix.benchmarks.codecs import CurveSpec, make_codec
+    from sparsepix.codec.imageio import image_files
     from sparsepix.errors import InputError
 
-    images = sorted(
-        p for p in Path(dataset).iterdir() if p.suffix.lower() in {".png", ".jpg", ".jpeg", ".bmp"}
-    )
+    images = image_files(dataset)
     images = images[:limit] if limit else images
     if sparse is None:
         sparse = QUICK_SPARSEPIX if quick else DEFAULT_SPARSEPIX
     if not images:
         raise InputError(f"no images in {dataset}")
     specs = {
-        s.name: s for s in [CurveSpec(k) for k in filter(None, codecs.split(","))] + _sparsepix_specs(sparse)
+        s.name: s
+        for s in [CurveSpec(k) for k in filter(None, codecs.split(","))]
+        + _sparsepix_specs(sparse, int(ensemble))
     }
     adapters = {name: make_codec(spec) for name, spec in specs.items()}
     tasks = [

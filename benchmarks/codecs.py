@@ -14,6 +14,7 @@ import numpy as np
 import PIL
 from PIL import Image, features
 
+from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE
 from sparsepix.codec.quality import DEFAULT_QUALITY
 from sparsepix.errors import InputError
 
@@ -28,6 +29,7 @@ class CurveSpec:
     values: str = "pred"
     optimize: int = 0  # tonal optimisation effort for the reconstructor
     quality: int = DEFAULT_QUALITY  # pred values only
+    ensemble: int = DEFAULT_ENSEMBLE  # learned reconstructors: symmetries averaged (codec/ensemble.py)
 
     @property
     def name(self) -> str:
@@ -39,14 +41,18 @@ class CurveSpec:
 
     @property
     def cache_key(self) -> str:
-        """The curve's cache folder: its name, plus the model version for learned
-        reconstructors, so new weights are measured afresh rather than read from the cache."""
+        """The curve's cache folder: its name, plus the model version and the ensemble for
+        learned reconstructors, so new weights or another ensemble are measured afresh rather
+        than read from the cache."""
         if self.kind != "sparsepix":
             return self.name
         from sparsepix.codec import reconstructors
 
         rec = reconstructors.available().get(self.reconstructor)
-        return f"{self.name}@{rec.hint.split('@')[1]}" if rec is not None and "@" in rec.hint else self.name
+        if rec is None or "@" not in rec.hint:
+            return self.name
+        ensemble = f"-x{self.ensemble}" if self.ensemble != 1 else ""
+        return f"{self.name}@{rec.hint.split('@')[1]}{ensemble}"
 
 
 class Codec:
@@ -151,6 +157,13 @@ class Jpeg2000(PillowCodec):
         return {"quality_mode": "rates", "quality_layers": [24.0 / setting], "irreversible": True}
 
 
+def _learned(name: str) -> bool:
+    from sparsepix.codec import reconstructors
+
+    rec = reconstructors.available().get(name)
+    return rec is not None and rec.learned
+
+
 class Sparsepix(Codec):
     """sparsepix at a fixed sampler, value mode and reconstructor; the setting is the density."""
 
@@ -163,6 +176,7 @@ class Sparsepix(Codec):
         self.description = (
             f"sparsepix, {spec.sampler} sampler, {values}, {spec.reconstructor} reconstructor"
             + (f", tonal optimisation {spec.optimize}" if spec.optimize else "")
+            + (f", ensemble {spec.ensemble}" if spec.ensemble != 1 and _learned(spec.reconstructor) else "")
         )
 
     def settings(self, quick: bool) -> list[float]:
@@ -187,7 +201,7 @@ class Sparsepix(Codec):
     def decode(self, data: bytes) -> np.ndarray:
         from sparsepix.codec.api import decode
 
-        return decode(data, reconstructor=self.spec.reconstructor, device="cpu")
+        return decode(data, reconstructor=self.spec.reconstructor, device="cpu", ensemble=self.spec.ensemble)
 
     def version(self) -> str:
         import sparsepix

@@ -70,7 +70,7 @@ def main() -> None:
     parser.add_argument("--densities", default="0.01,0.05,0.2")
     parser.add_argument("--seed", type=int, default=1)
     args = parser.parse_args()
-    images = list_images(args.folder, {".png"})[: args.limit]
+    images = list_images(args.folder, frozenset({".png"}))[: args.limit]
     columns = [
         "zstd (bitmap or gaps)",
         "context model",

@@ -24,18 +24,19 @@ import numpy as np
 
 from sparsepix.benchmarks.metrics import ms_ssim, psnr
 from sparsepix.codec.api import decode_samples, encode
-from sparsepix.codec.imageio import load_image
+from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, ENSEMBLES
+from sparsepix.codec.imageio import IMAGE_SUFFIXES, image_files, load_image
 from sparsepix.codec.quality import DEFAULT_QUALITY
 from sparsepix.codec.reconstructors import get, reconstruct
+from sparsepix.errors import InputError, SparsepixError
 
-SUFFIXES = {".png", ".jpg", ".jpeg"}
 
-
-def list_images(folder: Path, suffixes: set[str] = SUFFIXES) -> list[Path]:
+def list_images(folder: Path, suffixes: frozenset[str] = IMAGE_SUFFIXES) -> list[Path]:
     """The image files in `folder`, by name; a one-line exit where there are none."""
-    if not folder.is_dir():
-        raise SystemExit(f"error: {folder} is not a folder")
-    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in suffixes)
+    try:
+        images = image_files(folder, suffixes=suffixes)
+    except InputError as exc:
+        raise SystemExit(f"error: {exc}") from None
     if not images:
         raise SystemExit(f"error: no images in {folder}")
     return images
@@ -51,6 +52,7 @@ def measure(
     optimize: int = 0,
     quality: int = DEFAULT_QUALITY,
     chroma_skip: int | None = None,
+    ensemble: int = DEFAULT_ENSEMBLE,
 ) -> dict:
     """Mean bpp, bits/sample, encode and parse time, and per reconstructor PSNR, MS-SSIM, time."""
     rows: dict[str, list[float]] = {}
@@ -81,7 +83,7 @@ def measure(
         ref = img if img.ndim == 3 else img[..., None]
         for name in names:
             t3 = time.perf_counter()
-            out = reconstruct(get(name), canvas, mask, device)
+            out = reconstruct(get(name), canvas, mask, device, ensemble)
             add(f"{name}_s", time.perf_counter() - t3 + (t2 - t1))
             add(f"{name}_psnr", psnr(ref, out))
             add(f"{name}_msssim", ms_ssim(ref, out))
@@ -109,6 +111,13 @@ def main() -> None:
     parser.add_argument(
         "--optimize", type=int, default=0, help="tonal optimisation for linear (LSQR iterations)"
     )
+    parser.add_argument(
+        "--ensemble",
+        type=int,
+        default=DEFAULT_ENSEMBLE,
+        choices=ENSEMBLES,
+        help=f"learned reconstructors: symmetries averaged (default {DEFAULT_ENSEMBLE})",
+    )
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     args = parser.parse_args()
     images = list_images(args.folder)
@@ -121,7 +130,12 @@ def main() -> None:
     if args.values == "pred":
         skip = "" if args.chroma_skip is None else f", chroma_skip {args.chroma_skip}"
         values = f"pred values at quality {args.quality}{skip}"
-    print(f"{len(images)} images from {args.folder}, {values}{tuned}")
+    try:
+        learned = [n for n in names if get(n).learned]
+    except SparsepixError as exc:  # an unknown name: one line, before any work
+        raise SystemExit(f"error: {exc}") from None
+    ensemble = f"; {', '.join(learned)} averaged over {args.ensemble} symmetries" if learned else ""
+    print(f"{len(images)} images from {args.folder}, {values}{tuned}{ensemble}")
     print(
         "| sampler | density | bpp | bits/sample | encode s | "
         + " | ".join(f"{n} PSNR | {n} MS-SSIM | {n} s" for n in names)
@@ -141,6 +155,7 @@ def main() -> None:
                 args.optimize,
                 args.quality,
                 args.chroma_skip,
+                args.ensemble,
             )
             results.append({"sampler": sampler, "density": density, **m})
             cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.1f}", f"{m['encode_s']:.3f}"]
@@ -157,6 +172,7 @@ def main() -> None:
                     "quality": args.quality if args.values == "pred" else None,
                     "chroma_skip": args.chroma_skip,
                     "optimize": args.optimize,
+                    "ensemble": args.ensemble,
                     "results": results,
                 },
                 indent=2,

@@ -10,6 +10,7 @@ import numpy as np
 
 from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
 from sparsepix.codec import adaptive, predictive, reconstructors
+from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
 from sparsepix.codec.positions import decode_positions, encode_positions
 from sparsepix.codec.predictive import decode_pred, encode_pred
@@ -198,17 +199,25 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
 
 
 def decode(
-    data: bytes, reconstructor: str = "auto", device: str = "auto", limits: Limits | None = None
+    data: bytes,
+    reconstructor: str = "auto",
+    device: str = "auto",
+    limits: Limits | None = None,
+    ensemble: int | None = None,
 ) -> np.ndarray:
     """Decode .spx bytes to a uint8 image: (H, W, 3) for colour files, (H, W) for grayscale.
 
     reconstructor: a registered name (see `sparsepix.codec.reconstructors.available()`), or
     "auto" for the model the file names, else the best classical reconstructor.
     device: "auto" (CUDA when available), "cpu" or "cuda"; classical reconstructors use the CPU.
+    ensemble: learned reconstructors run their network on this many symmetries of the image (1,
+    2, 4 or 8) and average; None is the default, 8 (codec/ensemble.py). 1 decodes fastest.
     """
+    if ensemble is not None:
+        check_ensemble(ensemble)
     header, canvas, mask = decode_samples(data, limits)
     rec = reconstructors.resolve(reconstructor, header.model_hint)
-    out = reconstructors.reconstruct(rec, canvas, mask, device)
+    out = reconstructors.reconstruct(rec, canvas, mask, device, ensemble)
     return out[..., 0] if header.channels == 1 else out
 
 

@@ -15,10 +15,9 @@ from typing import Callable, Iterable
 import click
 
 from sparsepix import __version__
+from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, ENSEMBLES
 from sparsepix.codec.quality import CHROMA_KEPT_FROM, DEFAULT_QUALITY
 from sparsepix.errors import SparsepixError
-
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"}
 
 
 def _fail(message: str) -> None:
@@ -28,17 +27,19 @@ def _fail(message: str) -> None:
 def _pairs(
     inputs: tuple[str, ...],
     output: str,
-    suffixes: set[str],
+    suffixes: frozenset[str],
     out_suffix: str,
 ) -> list[tuple[Path, Path]]:
     """Map inputs to outputs: one file to one file, or files/folders into an output folder."""
+    from sparsepix.codec.imageio import image_files
+
     paths = [Path(p) for p in inputs]
     if len(paths) == 1 and not paths[0].is_dir():
         return [(paths[0], Path(output))]
     sources: list[Path] = []
     for p in paths:
         if p.is_dir():
-            sources += sorted(q for q in p.iterdir() if q.suffix.lower() in suffixes)
+            sources += image_files(p, suffixes=suffixes)
         else:
             sources.append(p)
     if not sources:
@@ -177,6 +178,7 @@ def encode(
 ) -> None:
     """Encode INPUTS (image files or folders) to OUTPUT (.spx file, or a folder for several)."""
     from sparsepix.codec.api import encode_file
+    from sparsepix.codec.imageio import IMAGE_SUFFIXES
 
     if target_bpp is not None and target_size is not None:
         raise click.UsageError("give --bpp or --size, not both")
@@ -219,15 +221,23 @@ def encode(
     type=click.Choice(["auto", "cpu", "cuda"]),
     help="Where learned reconstructors run.",
 )
-def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str) -> None:
+@click.option(
+    "--ensemble",
+    default=str(DEFAULT_ENSEMBLE),
+    show_default=True,
+    type=click.Choice([str(n) for n in ENSEMBLES]),
+    help="Learned reconstructors: average the network over this many flips and transposes of "
+    "the image (each one more pass; 1 is fastest, 8 the most accurate).",
+)
+def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str, ensemble: str) -> None:
     """Decode INPUTS (.spx files or folders) to OUTPUT (image file, or a folder of PNGs)."""
     from sparsepix.codec.api import decode_file
 
     def job(src: Path, dst: Path) -> str:
-        decode_file(src, dst, reconstructor=reconstructor, device=device)
+        decode_file(src, dst, reconstructor=reconstructor, device=device, ensemble=int(ensemble))
         return ""
 
-    _run_batch(_pairs(inputs, output, {".spx"}, ".png"), job, "decoding")
+    _run_batch(_pairs(inputs, output, frozenset({".spx"}), ".png"), job, "decoding")
 
 
 @cli.command()

@@ -11,9 +11,27 @@ from PIL import Image, UnidentifiedImageError
 
 from sparsepix.errors import InputError
 
+# What folder listings pick up: everything `load_image` reads that photo sets come as.
+IMAGE_SUFFIXES = frozenset(
+    {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".ppm", ".pgm", ".pnm"}
+)
+
 # Pillow modes we convert without surprise; alpha is dropped (the codec has no alpha channel).
 _GRAY_MODES = {"1", "L", "LA"}
 _DEEP_MODES = {"I;16", "I;16B", "I;16L", "I", "F"}
+
+
+def image_files(
+    folder: str | os.PathLike, recursive: bool = False, suffixes: frozenset[str] = IMAGE_SUFFIXES
+) -> list[Path]:
+    """The files in `folder` (and below it, if `recursive`) whose suffix is one of `suffixes`,
+    sorted by path: the one order that validation splits and `--last N` rely on. A missing folder
+    is an `InputError`; an empty list is the caller's to judge."""
+    root = Path(folder)
+    if not root.is_dir():
+        raise InputError(f"{folder} is not a folder")
+    found = root.rglob("*") if recursive else root.iterdir()
+    return sorted(p for p in found if p.suffix.lower() in suffixes and p.is_file())
 
 
 def as_image_array(image: object) -> np.ndarray:

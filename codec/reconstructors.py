@@ -1,8 +1,9 @@
 """One registry for every reconstructor, classical or learned.
 
-A reconstructor maps (canvas, mask, device) to a full image. Learned ones register themselves
-from `sparsepix.models.registry` when it is imported; the classical ones live in
-`codec.classical`. Whatever the function returns, `reconstruct` pastes the kept pixels back, so
+A reconstructor maps (canvas, mask, device) to a full image; learned ones also take `ensemble`,
+how many symmetries of the image their network averages over (models/inference.py). Learned
+ones register themselves from `sparsepix.models.registry` when it is imported; the classical
+ones live in `codec.classical`. Whatever the function returns, `reconstruct` pastes the kept pixels back, so
 every reconstruction keeps them exactly.
 """
 
@@ -14,6 +15,7 @@ from typing import Callable
 import numpy as np
 
 from sparsepix.codec import classical
+from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, check_ensemble
 from sparsepix.errors import InputError, ModelError
 
 ReconstructFn = Callable[[np.ndarray, np.ndarray, str], np.ndarray]
@@ -22,7 +24,7 @@ ReconstructFn = Callable[[np.ndarray, np.ndarray, str], np.ndarray]
 @dataclass(frozen=True)
 class Reconstructor:
     name: str
-    fn: ReconstructFn  # (canvas (H,W,C) uint8, mask (H,W) bool, device) -> (H,W,C) uint8
+    fn: ReconstructFn  # (canvas (H,W,C) uint8, mask (H,W) bool, device[, ensemble]) -> (H,W,C) uint8
     description: str
     learned: bool = False
     hint: str = ""  # "name@version" written into files meant for this reconstructor
@@ -112,11 +114,21 @@ def resolve(name: str, model_hint: str) -> Reconstructor:
     return get(DEFAULT_CLASSICAL)
 
 
-def reconstruct(rec: Reconstructor, canvas: np.ndarray, mask: np.ndarray, device: str = "cpu") -> np.ndarray:
-    """Run a reconstructor on an (H, W, C) canvas and paste the kept pixels back exactly."""
+def reconstruct(
+    rec: Reconstructor, canvas: np.ndarray, mask: np.ndarray, device: str = "cpu", ensemble: int | None = None
+) -> np.ndarray:
+    """Run a reconstructor on an (H, W, C) canvas and paste the kept pixels back exactly.
+
+    `ensemble`: for learned reconstructors, the number of image symmetries averaged
+    (codec/ensemble.py; None: `DEFAULT_ENSEMBLE`); classical ones ignore it.
+    """
     if canvas.ndim != 3 or canvas.shape[:2] != mask.shape:
         raise InputError(f"canvas {canvas.shape} does not match mask {mask.shape}")
-    out = np.asarray(rec.fn(canvas, mask, device))
+    ensemble = check_ensemble(DEFAULT_ENSEMBLE if ensemble is None else ensemble)
+    if rec.learned:
+        out = np.asarray(rec.fn(canvas, mask, device, ensemble=ensemble))
+    else:
+        out = np.asarray(rec.fn(canvas, mask, device))
     if out.shape != canvas.shape or out.dtype != np.uint8:
         raise ModelError(
             f"reconstructor {rec.name!r} returned {out.dtype} {out.shape}, expected uint8 {canvas.shape}"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import torch
 
+from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.errors import InputError
 from sparsepix.models.generator import Generator
 
@@ -12,6 +13,22 @@ from sparsepix.models.generator import Generator
 # stays bounded whatever the image size.
 MAX_PIXELS_ONE_PASS = 1536 * 1536
 TILE, OVERLAP = 768, 64
+
+# Geometric self-ensemble: the image's symmetries the network is run on, each answer mapped
+# back and averaged (docs/DECISIONS.md, "Self-ensemble at decode time"). Each entry: transpose
+# first?, then the axes to flip (of an NCHW tensor). The first 2 are the image as it is and
+# mirrored left-right, as every model saw in training; 4 adds the upside-down ones, 8 the
+# transposes.
+SYMMETRIES = (
+    (False, ()),
+    (False, (3,)),
+    (False, (2,)),
+    (False, (2, 3)),
+    (True, ()),
+    (True, (3,)),
+    (True, (2,)),
+    (True, (2, 3)),
+)
 
 
 def pick_device(name: str) -> torch.device:
@@ -67,6 +84,18 @@ def _starts(size: int, tile: int, overlap: int) -> list[int]:
     return sorted(set(starts))
 
 
+def _apply(t: torch.Tensor, symmetry: tuple[bool, tuple[int, ...]]) -> torch.Tensor:
+    transpose, flips = symmetry
+    t = t.transpose(2, 3) if transpose else t
+    return t.flip(flips) if flips else t
+
+
+def _undo(t: torch.Tensor, symmetry: tuple[bool, tuple[int, ...]]) -> torch.Tensor:
+    transpose, flips = symmetry
+    t = t.flip(flips) if flips else t
+    return t.transpose(2, 3) if transpose else t
+
+
 @torch.no_grad()
 def _run(
     model: Generator,
@@ -74,15 +103,26 @@ def _run(
     mask: np.ndarray,
     device: torch.device,
     frame: tuple[int, int, int, int] | None = None,
+    ensemble: int = 1,
 ) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))[None].float().div(127.5).sub(1)
     m = torch.from_numpy(mask.astype(np.float32))[None, None]
     # channels_last pays on both: ~30 % faster on AVX2 CPUs (DESIGN.md), and tensor cores on CUDA.
     x = x.to(device).contiguous(memory_format=torch.channels_last)
     m = m.to(device).contiguous(memory_format=torch.channels_last)
-    with reduced_precision(device):
-        y = model(x, m, frame=frame)
-    return y.float().clamp(-1, 1).add(1).mul(127.5)[0].permute(1, 2, 0).cpu().numpy()
+    if model.config.coord_input:
+        ensemble = 1  # its position input belongs to the image as it stands, not to a flipped copy
+    # The classical fill is computed once and carried through each symmetry with the canvas.
+    coarse = model.coarse_fill(x * m, m) if model.needs_coarse and ensemble > 1 else None
+    total = None
+    for symmetry in SYMMETRIES[:ensemble]:
+        xs, ms = _apply(x, symmetry), _apply(m, symmetry)
+        cs = None if coarse is None else _apply(coarse, symmetry)
+        with reduced_precision(device):
+            y = model(xs, ms, coarse=cs, frame=frame)
+        y = _undo(y.float().clamp(-1, 1), symmetry)
+        total = y if total is None else total + y
+    return total.div(ensemble).add(1).mul(127.5)[0].permute(1, 2, 0).cpu().numpy()
 
 
 def generate(
@@ -93,11 +133,16 @@ def generate(
     tile: int = TILE,
     overlap: int = OVERLAP,
     max_one_pass: int = MAX_PIXELS_ONE_PASS,
+    ensemble: int = 1,
 ) -> np.ndarray:
-    """(H, W, C) uint8 canvas + (H, W) mask -> (H, W, C) uint8, tiled when the image is large."""
+    """(H, W, C) uint8 canvas + (H, W) mask -> (H, W, C) uint8, tiled when the image is large.
+
+    `ensemble` (1, 2, 4 or 8): run the network on that many symmetries of each tile (`SYMMETRIES`)
+    and average the answers mapped back; each costs one more pass of the network."""
+    check_ensemble(ensemble)
     h, w = mask.shape
     if h * w <= max_one_pass:
-        out = _run(model, canvas, mask, device)
+        out = _run(model, canvas, mask, device, ensemble=ensemble)
     else:
         acc = np.zeros((h, w, canvas.shape[2]), np.float32)
         weight = np.zeros((h, w, 1), np.float32)
@@ -105,7 +150,7 @@ def generate(
         for y in ys:
             for x in xs:
                 sl = (slice(y, y + tile), slice(x, x + tile))
-                part = _run(model, canvas[sl], mask[sl], device, frame=(y, x, h, w))
+                part = _run(model, canvas[sl], mask[sl], device, frame=(y, x, h, w), ensemble=ensemble)
                 wy = _ramp(part.shape[0], overlap, y == 0, y + tile >= h)
                 wx = _ramp(part.shape[1], overlap, x == 0, x + tile >= w)
                 wt = (wy[:, None] * wx[None, :])[..., None]

@@ -84,14 +84,16 @@ def _cached(model: ShippedModel, device: str) -> Generator:
     return load_generator(model, torch.device(device))
 
 
-def reconstruct_with(model: ShippedModel, canvas: np.ndarray, mask: np.ndarray, device: str) -> np.ndarray:
+def reconstruct_with(
+    model: ShippedModel, canvas: np.ndarray, mask: np.ndarray, device: str, ensemble: int = 1
+) -> np.ndarray:
     if canvas.shape[2] != model.config.image_channels:
         # Grayscale files through an RGB model: replicate, then average back.
         rgb = np.repeat(canvas, 3, axis=2)
-        out = reconstruct_with(model, rgb, mask, device)
+        out = reconstruct_with(model, rgb, mask, device, ensemble)
         return np.rint(out.mean(axis=2, keepdims=True)).astype(np.uint8)
     dev = pick_device(device)
-    return generate(_cached(model, str(dev)), canvas, mask, dev)
+    return generate(_cached(model, str(dev)), canvas, mask, dev, ensemble=ensemble)
 
 
 def tune_values(
@@ -125,7 +127,9 @@ def _register_all() -> None:
         reconstructors.register(
             reconstructors.Reconstructor(
                 name=model.name,
-                fn=lambda canvas, mask, device, m=model: reconstruct_with(m, canvas, mask, device),
+                fn=lambda canvas, mask, device, ensemble=1, m=model: reconstruct_with(
+                    m, canvas, mask, device, ensemble
+                ),
                 description=model.description,
                 learned=True,
                 hint=model.hint,

@@ -97,3 +97,18 @@ def test_kodak_sobel_linear_quality(kodak_dir):
     out = sparsepix.decode(data, reconstructor="linear")
     mse = np.mean((out.astype(float) - img) ** 2)
     assert 10 * np.log10(255**2 / mse) > 28  # measured 30.3 dB
+
+
+def test_image_files_lists_one_way_for_every_command(tmp_path):
+    """Training, benchmarks and the batch CLI all list folders through `image_files`."""
+    from sparsepix.codec.imageio import image_files
+
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "dir.png").mkdir()  # a folder with an image's name is not an image
+    for name in ("b.PNG", "a.jpg", "notes.txt", "sub/c.webp"):
+        (tmp_path / name).write_bytes(b"")
+    assert [p.name for p in image_files(tmp_path)] == ["a.jpg", "b.PNG"]
+    assert [p.name for p in image_files(tmp_path, recursive=True)] == ["a.jpg", "b.PNG", "c.webp"]
+    assert [p.name for p in image_files(tmp_path, suffixes=frozenset({".jpg"}))] == ["a.jpg"]
+    with pytest.raises(InputError, match="is not a folder"):
+        image_files(tmp_path / "missing")

@@ -97,13 +97,14 @@ def test_ms_ssim_matches_the_library_on_large_images(astronaut):
     assert ms_ssim(astronaut, low) == pytest.approx(expected, abs=1e-5)
 
 
-def test_learned_curves_are_cached_per_model_version():
+def test_learned_curves_are_cached_per_model_version_and_ensemble():
     from sparsepix.benchmarks.codecs import CurveSpec
     from sparsepix.codec.reconstructors import available
 
     version = available()["natural"].hint.split("@")[1]
-    learned = CurveSpec("sparsepix", reconstructor="natural")
-    assert learned.cache_key == f"{learned.name}@{version}"  # new weights, new cache folder
+    single = CurveSpec("sparsepix", reconstructor="natural", ensemble=1)
+    assert single.cache_key == f"{single.name}@{version}"  # new weights, new cache folder
+    assert CurveSpec("sparsepix", reconstructor="natural").cache_key == f"{single.name}@{version}-x8"
     assert CurveSpec("sparsepix").cache_key == CurveSpec("sparsepix").name
     assert CurveSpec("jpeg").cache_key == "jpeg"
 

@@ -7,7 +7,7 @@ import pytest
 import torch
 
 import sparsepix
-from sparsepix.errors import ModelError
+from sparsepix.errors import InputError, ModelError
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.generator import Generator
 from sparsepix.models.inference import generate
@@ -107,6 +107,72 @@ def test_tiles_know_where_they_are(astronaut):
     whole = generate(g, canvas, mask, torch.device("cpu")).astype(int)
     tiled = generate(g, canvas, mask, torch.device("cpu"), tile=192, overlap=32, max_one_pass=1).astype(int)
     assert np.abs(whole - tiled).mean() < 1.0
+
+
+def _refining_generator() -> Generator:
+    """A small Delaunay-refining generator whose head is not the zero of a fresh one."""
+    from sparsepix.models.config import PRESETS
+
+    torch.manual_seed(0)
+    g = Generator(PRESETS["tiny-refine"][0]).eval()
+    torch.nn.init.normal_(g.head[1].weight, 0, 0.05)
+    return g
+
+
+def test_ensemble_averages_the_network_over_the_image_symmetries(monkeypatch):
+    """Checked against the symmetries written in numpy: each view is the image flipped and/or
+    transposed, the network's answer is mapped back, and the views are averaged."""
+    from sparsepix.models import inference
+    from sparsepix.models.inference import _run
+
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: False)  # fp32, to compare exactly
+
+    g = _refining_generator()
+    rng = np.random.default_rng(3)
+    mask = rng.random((20, 28)) < 0.25
+    canvas = rng.integers(0, 256, (20, 28, 3), dtype=np.uint8) * mask[..., None]
+    to_t = lambda a: torch.from_numpy(np.ascontiguousarray(a.transpose(2, 0, 1)))[None].float()  # noqa: E731
+    x, m = to_t(canvas) / 127.5 - 1, to_t(mask[..., None].astype(np.float32))
+    fill = g.coarse_fill(x * m, m)[0].permute(1, 2, 0).numpy()  # computed once, as decoders do
+    views = [
+        (lambda a: a, lambda a: a),
+        (lambda a: a[:, ::-1], lambda a: a[:, ::-1]),
+        (lambda a: a[::-1], lambda a: a[::-1]),
+        (lambda a: a[::-1, ::-1], lambda a: a[::-1, ::-1]),
+        (lambda a: a.transpose(1, 0, 2), lambda a: a.transpose(1, 0, 2)),
+        (lambda a: a.transpose(1, 0, 2)[:, ::-1], lambda a: a[:, ::-1].transpose(1, 0, 2)),
+        (lambda a: a.transpose(1, 0, 2)[::-1], lambda a: a[::-1].transpose(1, 0, 2)),
+        (lambda a: a.transpose(1, 0, 2)[::-1, ::-1], lambda a: a[::-1, ::-1].transpose(1, 0, 2)),
+    ]
+    answers = []
+    with torch.no_grad():
+        for view, undo in views:
+            y = g(
+                to_t(view(canvas)) / 127.5 - 1,
+                to_t(view(mask[..., None]).astype(np.float32)),
+                to_t(view(fill)),
+            )
+            answers.append(undo(y.clamp(-1, 1).add(1).mul(127.5)[0].permute(1, 2, 0).numpy()))
+    for n in (1, 2, 4, 8):
+        assert np.allclose(
+            _run(g, canvas, mask, torch.device("cpu"), ensemble=n), np.mean(answers[:n], 0), atol=1e-3
+        )
+    assert np.abs(answers[0] - answers[4]).mean() > 0.1  # the views do differ: the test can fail
+
+
+def test_ensemble_tiles_blend_and_bad_counts_are_refused(astronaut):
+    g = _refining_generator()
+    mask = np.random.default_rng(1).random((256, 256)) < 0.1
+    canvas = astronaut[:256, :256] * mask[..., None]
+    cpu = torch.device("cpu")
+    whole = generate(g, canvas, mask, cpu, ensemble=4).astype(int)
+    tiled = generate(g, canvas, mask, cpu, tile=160, overlap=32, max_one_pass=1, ensemble=4).astype(int)
+    assert np.abs(whole - tiled).mean() < 1.0
+    with pytest.raises(InputError, match="ensemble must be one of 1, 2, 4, 8"):
+        generate(g, canvas, mask, cpu, ensemble=3)
+    data = sparsepix.encode(astronaut[:64, :64], density=0.1, model="")
+    with pytest.raises(InputError, match="ensemble"):
+        sparsepix.decode(data, ensemble=6)
 
 
 def test_shipped_models_decode_through_the_codec(astronaut):

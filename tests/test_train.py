@@ -488,6 +488,30 @@ def test_resume_and_export_refuse_what_is_not_a_training_checkpoint(image_dir, t
         checkpoint.load_run(weights)
 
 
+def test_dihedral_crops_draw_all_eight_symmetries_and_flip_crops_stay_as_they_were():
+    from sparsepix.train.data import random_crop
+
+    image = np.arange(16, dtype=np.uint8).reshape(4, 4, 1)
+    views = {random_crop(image, 4, np.random.default_rng(i), "dihedral").tobytes() for i in range(200)}
+    assert len(views) == 8
+    for i in range(20):  # "flip": the crop's place, then one left-right coin, as runs always drew
+        rng = np.random.default_rng(i)
+        rng.integers(0, 1), rng.integers(0, 1)
+        expected = image[:, ::-1] if rng.random() < 0.5 else image
+        assert np.array_equal(random_crop(image, 4, np.random.default_rng(i)), expected)
+    with pytest.raises(ValueError, match="augment"):
+        random_crop(image, 4, np.random.default_rng(0), "rot45")
+
+
+def test_augment_is_a_training_option(image_dir, tmp_path):
+    trainer = Trainer(_config(image_dir, tmp_path, steps=1, augment="dihedral"), quiet=True)
+    assert trainer.train()[0]["g_total"] > 0
+    saved = checkpoint.load_run(tmp_path / "latest.pt")["config"]
+    assert saved["augment"] == "dihedral"
+    del saved["augment"]  # a checkpoint from before the option trained on left-right flips
+    assert TrainConfig.from_dict(saved).augment == "flip"
+
+
 def _grown_pair(old, new, grow, mode: str, atol: float = 1e-5):
     """A non-trivial `old` generator and its growth into `new`, both in `mode`, checked to compute
     the same image; returns them with the input they were checked on."""

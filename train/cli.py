@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sparsepix.models.config import PRESETS
-from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
+from sparsepix.train.config import AUGMENTS, DENSITY_LAWS, LOSS_PROFILES, TASKS
 
 
 @click.command()
@@ -103,6 +103,14 @@ from sparsepix.train.config import DENSITY_LAWS, LOSS_PROFILES, TASKS
     type=click.Choice(DENSITY_LAWS),
     help="How densities are drawn from --density: uniform, or log-uniform (each octave of rate "
     "equally often, more of the sparse, hard cases).",
+)
+@click.option(
+    "--augment",
+    default="flip",
+    show_default=True,
+    type=click.Choice(AUGMENTS),
+    help="Crop symmetries: left-right flips, or all 8 (flips and transposes), which a decoder's "
+    "--ensemble then shows the network.",
 )
 @click.option(
     "--quality",
@@ -208,6 +216,7 @@ def train(
     loss_profile,
     density,
     density_law,
+    augment,
     quality,
     optimize,
     val_count,
@@ -262,6 +271,7 @@ def train(
         density_min=density[0],
         density_max=density[1],
         density_law=density_law,
+        augment=augment,
         quality=quality,
         optimize=optimize,
         val_count=val_count,

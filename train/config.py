@@ -7,6 +7,8 @@ from dataclasses import asdict, dataclass, field, fields, replace
 TASKS = ("sparse", "sparse-random", "sparse-sobel", "color-noise", "white-block", "color-block")
 # How the sparse tasks draw a density from their range (train/corruptions.py, draw_density).
 DENSITY_LAWS = ("uniform", "log")
+# Which symmetries of a crop training draws from (train/data.py, random_crop).
+AUGMENTS = ("flip", "dihedral")
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,7 @@ class TrainConfig:
     density_min: float = 0.01
     density_max: float = 0.20
     density_law: str = "uniform"  # or "log": log-uniform over the range (train/corruptions.py)
+    augment: str = "flip"  # or "dihedral": also vertical flips and transposes (all 8 symmetries)
     quality: int = 0  # sparse tasks: 0 = exact samples, else the codec's lossy values at this quality
     optimize: int = 0  # sparse tasks: >0 = values tuned for the linear fill (LSQR iterations), as --optimize
     val_count: int = 8  # the last files by name are held out for validation

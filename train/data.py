@@ -14,24 +14,23 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from sparsepix.codec.imageio import load_image
+from sparsepix.codec.imageio import image_files, load_image
 from sparsepix.errors import InputError
 from sparsepix.train import corruptions
 from sparsepix.train.config import TASKS, TrainConfig
 
 # Decoded images kept per worker: all of BSDS500 (~230 MB decoded), a slice of larger sets.
 CACHE_ITEMS = 2048
-IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff", ".ppm"}
 
 
 def list_images(folders: tuple[str, ...]) -> list[Path]:
     """Every image below the folders, sorted by path (the order splits depend on)."""
     paths: list[Path] = []
     for folder in folders:
-        root = Path(folder)
-        if not root.is_dir():
-            raise InputError(f"data folder {folder} does not exist")
-        paths += [p for p in root.rglob("*") if p.suffix.lower() in IMAGE_SUFFIXES]
+        try:
+            paths += image_files(folder, recursive=True)
+        except InputError:
+            raise InputError(f"data folder {folder} does not exist") from None
     if not paths:
         raise InputError(f"no images found in {', '.join(folders)}")
     return sorted(paths)
@@ -76,12 +75,22 @@ def _pad_to(image: np.ndarray, size: int) -> np.ndarray:
     return np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
 
 
-def random_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, augment: str = "flip") -> np.ndarray:
+    """A random square crop, mirrored left-right half the time; with `augment="dihedral"` also
+    upside down and transposed half the time each, so every one of the square's 8 symmetries
+    is equally likely (what a decoder's geometric self-ensemble shows the network). The extra
+    draws come after the old ones, so "flip" runs see the crops they always did."""
     image = _pad_to(image, size)
     h, w = image.shape[:2]
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
     crop = image[y : y + size, x : x + size]
-    return crop[:, ::-1] if rng.random() < 0.5 else crop
+    crop = crop[:, ::-1] if rng.random() < 0.5 else crop
+    if augment == "dihedral":
+        crop = crop[::-1] if rng.random() < 0.5 else crop
+        crop = crop.transpose(1, 0, 2) if rng.random() < 0.5 else crop
+    elif augment != "flip":
+        raise ValueError(f"unknown augment {augment!r}")
+    return crop
 
 
 def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
@@ -95,7 +104,7 @@ class CorruptedImages(Dataset):
     """Item i: (canvas, mask, target, label) for global sample index i, deterministic in (seed, i).
 
     Training (`train=True`): the file is the i-th of a per-epoch permutation, randomly cropped
-    and flipped. Validation: file i, centre crop, the same corruption every time.
+    and flipped (`config.augment`). Validation: file i, centre crop, the same corruption every time.
     """
 
     def __init__(self, paths: list[Path], config: TrainConfig, train: bool, labels: list[int] | None = None):
@@ -130,7 +139,7 @@ class CorruptedImages(Dataset):
         k = self._file_index(i)
         image = self._image(k)
         size = self.config.crop
-        crop = random_crop(image, size, rng) if self.train else centre_crop(image, size)
+        crop = random_crop(image, size, rng, self.config.augment) if self.train else centre_crop(image, size)
         crop = np.ascontiguousarray(crop)
         if self.config.task == "color-block":
             donor = self._image(int(rng.integers(0, len(self.paths))))
