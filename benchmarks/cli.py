@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, ENSEMBLES
+from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import from_choice
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
 # Quality 65 (finest level luma-only) is the rate-distortion setting; the encoder's default
@@ -22,7 +23,7 @@ QUICK_SPARSEPIX = "random:linear:pred65,random:linear:pred65:50,sobel:linear:pre
 ANCHOR = "jpeg-optimized"
 
 
-def _sparsepix_specs(text: str, ensemble: int = DEFAULT_ENSEMBLE):
+def _sparsepix_specs(text: str, ensemble: int | None = None):
     from sparsepix.benchmarks.codecs import CurveSpec
     from sparsepix.codec import reconstructors
 
@@ -134,9 +135,9 @@ def _standing(curve_map: dict[str, dict]) -> str:
 @click.option("--crop-bpp", default=0.25, show_default=True, type=float, help="Rate the crops are shown at.")
 @click.option(
     "--ensemble",
-    default=str(DEFAULT_ENSEMBLE),
+    default="auto",
     show_default=True,
-    type=click.Choice([str(n) for n in ENSEMBLES]),
+    type=click.Choice(ENSEMBLE_CHOICES),
     help="Learned reconstructors: symmetries of each image averaged, as `sparsepix decode --ensemble`.",
 )
 def bench(
@@ -162,7 +163,7 @@ def bench(
     specs = {
         s.name: s
         for s in [CurveSpec(k) for k in filter(None, codecs.split(","))]
-        + _sparsepix_specs(sparse, int(ensemble))
+        + _sparsepix_specs(sparse, from_choice(ensemble))
     }
     adapters = {name: make_codec(spec) for name, spec in specs.items()}
     tasks = [

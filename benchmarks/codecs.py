@@ -14,7 +14,6 @@ import numpy as np
 import PIL
 from PIL import Image, features
 
-from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE
 from sparsepix.codec.quality import DEFAULT_QUALITY
 from sparsepix.errors import InputError
 
@@ -29,7 +28,7 @@ class CurveSpec:
     values: str = "pred"
     optimize: int = 0  # tonal optimisation effort for the reconstructor
     quality: int = DEFAULT_QUALITY  # pred values only
-    ensemble: int = DEFAULT_ENSEMBLE  # learned reconstructors: symmetries averaged (codec/ensemble.py)
+    ensemble: int | None = None  # learned: symmetries averaged; None, the model's own (codec/ensemble.py)
 
     @property
     def name(self) -> str:
@@ -51,8 +50,8 @@ class CurveSpec:
         rec = reconstructors.available().get(self.reconstructor)
         if rec is None or "@" not in rec.hint:
             return self.name
-        ensemble = f"-x{self.ensemble}" if self.ensemble != 1 else ""
-        return f"{self.name}@{rec.hint.split('@')[1]}{ensemble}"
+        passes = rec.ensemble if self.ensemble is None else self.ensemble
+        return f"{self.name}@{rec.hint.split('@')[1]}" + (f"-x{passes}" if passes != 1 else "")
 
 
 class Codec:
@@ -157,11 +156,14 @@ class Jpeg2000(PillowCodec):
         return {"quality_mode": "rates", "quality_layers": [24.0 / setting], "irreversible": True}
 
 
-def _learned(name: str) -> bool:
+def _ensemble_note(spec: CurveSpec) -> str:
     from sparsepix.codec import reconstructors
 
-    rec = reconstructors.available().get(name)
-    return rec is not None and rec.learned
+    rec = reconstructors.available().get(spec.reconstructor)
+    if rec is None or not rec.learned:
+        return ""
+    passes = rec.ensemble if spec.ensemble is None else spec.ensemble
+    return f", averaged over {passes} symmetries" if passes != 1 else ""
 
 
 class Sparsepix(Codec):
@@ -176,7 +178,7 @@ class Sparsepix(Codec):
         self.description = (
             f"sparsepix, {spec.sampler} sampler, {values}, {spec.reconstructor} reconstructor"
             + (f", tonal optimisation {spec.optimize}" if spec.optimize else "")
-            + (f", ensemble {spec.ensemble}" if spec.ensemble != 1 and _learned(spec.reconstructor) else "")
+            + _ensemble_note(spec)
         )
 
     def settings(self, quick: bool) -> list[float]:

@@ -30,6 +30,8 @@ from tqdm import tqdm
 from sparsepix.benchmarks.metrics import psnr
 from sparsepix.benchmarks.recon_table import list_images
 from sparsepix.codec.api import decode_samples, encode
+from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.imageio import load_image
 from sparsepix.codec.reconstructors import get, reconstruct
 
@@ -89,6 +91,12 @@ def main() -> None:
     parser.add_argument("--quality", type=int, default=65, help="pred quality of the kept values")
     parser.add_argument("--model", default="faces", help="reconstructor to blend with")
     parser.add_argument("--baseline", default="linear")
+    parser.add_argument(
+        "--ensemble",
+        default="auto",
+        choices=ENSEMBLE_CHOICES,
+        help="symmetries the model averages (auto: its own)",
+    )
     args = parser.parse_args()
     paths = list_images(args.folder)
     if not 0 < args.last < len(paths):
@@ -107,7 +115,7 @@ def main() -> None:
         data = encode(img, density=args.density, sampler=args.sampler, quality=args.quality, model="")
         _, canvas, mask = decode_samples(data)
         ref = img.astype(np.float32) / 255
-        out = reconstruct(model, canvas, mask, "cpu")
+        out = reconstruct(model, canvas, mask, "cpu", from_choice(args.ensemble))
         scores.setdefault(args.baseline, []).append(psnr(img, reconstruct(baseline, canvas, mask, "cpu")))
         scores.setdefault(args.model, []).append(psnr(img, out))
         ours = out.astype(np.float32) / 255

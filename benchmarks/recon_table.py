@@ -24,7 +24,8 @@ import numpy as np
 
 from sparsepix.benchmarks.metrics import ms_ssim, psnr
 from sparsepix.codec.api import decode_samples, encode
-from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, ENSEMBLES
+from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.imageio import IMAGE_SUFFIXES, image_files, load_image
 from sparsepix.codec.quality import DEFAULT_QUALITY
 from sparsepix.codec.reconstructors import get, reconstruct
@@ -52,7 +53,7 @@ def measure(
     optimize: int = 0,
     quality: int = DEFAULT_QUALITY,
     chroma_skip: int | None = None,
-    ensemble: int = DEFAULT_ENSEMBLE,
+    ensemble: int | None = None,
 ) -> dict:
     """Mean bpp, bits/sample, encode and parse time, and per reconstructor PSNR, MS-SSIM, time."""
     rows: dict[str, list[float]] = {}
@@ -113,10 +114,9 @@ def main() -> None:
     )
     parser.add_argument(
         "--ensemble",
-        type=int,
-        default=DEFAULT_ENSEMBLE,
-        choices=ENSEMBLES,
-        help=f"learned reconstructors: symmetries averaged (default {DEFAULT_ENSEMBLE})",
+        default="auto",
+        choices=ENSEMBLE_CHOICES,
+        help="learned reconstructors: symmetries averaged (auto: each model's own)",
     )
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     args = parser.parse_args()
@@ -131,10 +131,11 @@ def main() -> None:
         skip = "" if args.chroma_skip is None else f", chroma_skip {args.chroma_skip}"
         values = f"pred values at quality {args.quality}{skip}"
     try:
-        learned = [n for n in names if get(n).learned]
+        learned = [get(n) for n in names if get(n).learned]
     except SparsepixError as exc:  # an unknown name: one line, before any work
         raise SystemExit(f"error: {exc}") from None
-    ensemble = f"; {', '.join(learned)} averaged over {args.ensemble} symmetries" if learned else ""
+    passes = from_choice(args.ensemble)
+    ensemble = "".join(f"; {r.name} x{r.ensemble if passes is None else passes}" for r in learned)
     print(f"{len(images)} images from {args.folder}, {values}{tuned}{ensemble}")
     print(
         "| sampler | density | bpp | bits/sample | encode s | "
@@ -155,7 +156,7 @@ def main() -> None:
                 args.optimize,
                 args.quality,
                 args.chroma_skip,
-                args.ensemble,
+                passes,
             )
             results.append({"sampler": sampler, "density": density, **m})
             cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.1f}", f"{m['encode_s']:.3f}"]
@@ -172,7 +173,7 @@ def main() -> None:
                     "quality": args.quality if args.values == "pred" else None,
                     "chroma_skip": args.chroma_skip,
                     "optimize": args.optimize,
-                    "ensemble": args.ensemble,
+                    "ensemble": {r.name: r.ensemble if passes is None else passes for r in learned},
                     "results": results,
                 },
                 indent=2,

@@ -15,7 +15,8 @@ from typing import Callable, Iterable
 import click
 
 from sparsepix import __version__
-from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, ENSEMBLES
+from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.quality import CHROMA_KEPT_FROM, DEFAULT_QUALITY
 from sparsepix.errors import SparsepixError
 
@@ -223,18 +224,19 @@ def encode(
 )
 @click.option(
     "--ensemble",
-    default=str(DEFAULT_ENSEMBLE),
+    default="auto",
     show_default=True,
-    type=click.Choice([str(n) for n in ENSEMBLES]),
+    type=click.Choice(ENSEMBLE_CHOICES),
     help="Learned reconstructors: average the network over this many flips and transposes of "
-    "the image (each one more pass; 1 is fastest, 8 the most accurate).",
+    "the image, each one more pass (auto: the model's own, 8 for natural photos, 2 for faces; "
+    "1 is fastest).",
 )
 def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str, ensemble: str) -> None:
     """Decode INPUTS (.spx files or folders) to OUTPUT (image file, or a folder of PNGs)."""
     from sparsepix.codec.api import decode_file
 
     def job(src: Path, dst: Path) -> str:
-        decode_file(src, dst, reconstructor=reconstructor, device=device, ensemble=int(ensemble))
+        decode_file(src, dst, reconstructor=reconstructor, device=device, ensemble=from_choice(ensemble))
         return ""
 
     _run_batch(_pairs(inputs, output, frozenset({".spx"}), ".png"), job, "decoding")

@@ -9,13 +9,19 @@ from __future__ import annotations
 from sparsepix.errors import InputError
 
 # 1: the image as it is; 2: and mirrored left-right; 4: and upside down; 8: and transposed.
+# Each model decodes with its own count by default (its card's `ensemble`, measured: 8 for the
+# natural-photo models, 2 for the aligned faces, which upside down they never saw), so callers
+# pass None for "the model's own" (docs/DECISIONS.md, "Self-ensemble at decode time").
 ENSEMBLES = (1, 2, 4, 8)
-# On Kodak at 5 % the 8 lift `natural` by 0.09-0.14 dB for 3.4x its CPU decode time, inside the
-# 3 s budget at 768x512 (docs/DECISIONS.md, "Self-ensemble at decode time").
-DEFAULT_ENSEMBLE = 8
+CHOICES = ("auto",) + tuple(str(n) for n in ENSEMBLES)  # command-line spelling; auto = None
 
 
 def check_ensemble(ensemble: int) -> int:
     if ensemble not in ENSEMBLES:
         raise InputError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))}, not {ensemble}")
     return ensemble
+
+
+def from_choice(text: str) -> int | None:
+    """A command-line value ("auto", "1", "2", "4", "8") as `decode(ensemble=...)` takes it."""
+    return None if text == "auto" else check_ensemble(int(text))

@@ -3,8 +3,8 @@
 A reconstructor maps (canvas, mask, device) to a full image; learned ones also take `ensemble`,
 how many symmetries of the image their network averages over (models/inference.py). Learned
 ones register themselves from `sparsepix.models.registry` when it is imported; the classical
-ones live in `codec.classical`. Whatever the function returns, `reconstruct` pastes the kept pixels back, so
-every reconstruction keeps them exactly.
+ones live in `codec.classical`. Whatever the function returns, `reconstruct` pastes the kept
+pixels back, so every reconstruction keeps them exactly.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Callable
 import numpy as np
 
 from sparsepix.codec import classical
-from sparsepix.codec.ensemble import DEFAULT_ENSEMBLE, check_ensemble
+from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.errors import InputError, ModelError
 
 ReconstructFn = Callable[[np.ndarray, np.ndarray, str], np.ndarray]
@@ -28,6 +28,7 @@ class Reconstructor:
     description: str
     learned: bool = False
     hint: str = ""  # "name@version" written into files meant for this reconstructor
+    ensemble: int = 1  # learned: image symmetries averaged by default (codec/ensemble.py)
     # Tonal optimisation hook for learned models: (image, mask, steps, **fixed) -> values.
     tune: Callable[..., np.ndarray] | None = None
 
@@ -120,11 +121,11 @@ def reconstruct(
     """Run a reconstructor on an (H, W, C) canvas and paste the kept pixels back exactly.
 
     `ensemble`: for learned reconstructors, the number of image symmetries averaged
-    (codec/ensemble.py; None: `DEFAULT_ENSEMBLE`); classical ones ignore it.
+    (codec/ensemble.py; None: the reconstructor's own); classical ones ignore it.
     """
     if canvas.ndim != 3 or canvas.shape[:2] != mask.shape:
         raise InputError(f"canvas {canvas.shape} does not match mask {mask.shape}")
-    ensemble = check_ensemble(DEFAULT_ENSEMBLE if ensemble is None else ensemble)
+    ensemble = check_ensemble(rec.ensemble if ensemble is None else ensemble)
     if rec.learned:
         out = np.asarray(rec.fn(canvas, mask, device, ensemble=ensemble))
     else:

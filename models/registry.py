@@ -19,7 +19,8 @@ import numpy as np
 import torch
 
 from sparsepix.codec import reconstructors
-from sparsepix.errors import ModelError
+from sparsepix.codec.ensemble import check_ensemble
+from sparsepix.errors import InputError, ModelError
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.generator import Generator
 from sparsepix.models.inference import generate, pick_device
@@ -36,6 +37,7 @@ class ShippedModel:
     config: GeneratorConfig
     description: str
     trained_on_tuned: bool = False  # trained with `--optimize`: on values tuned for the linear fill
+    ensemble: int = 1  # image symmetries averaged when decoding (the card's measured choice)
 
     @property
     def hint(self) -> str:
@@ -53,8 +55,9 @@ def read_card(card_path: Path) -> ShippedModel:
             config=GeneratorConfig.from_dict(card["generator"]),
             description=card.get("description", f"X-GAN generator {card['name']}"),
             trained_on_tuned=bool(card.get("train_config", {}).get("optimize", 0)),
+            ensemble=check_ensemble(card.get("ensemble", 1)),
         )
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
         raise ModelError(f"broken model card {card_path}: {exc}") from None
 
 
@@ -127,12 +130,13 @@ def _register_all() -> None:
         reconstructors.register(
             reconstructors.Reconstructor(
                 name=model.name,
-                fn=lambda canvas, mask, device, ensemble=1, m=model: reconstruct_with(
-                    m, canvas, mask, device, ensemble
+                fn=lambda canvas, mask, device, ensemble=None, m=model: reconstruct_with(
+                    m, canvas, mask, device, m.ensemble if ensemble is None else ensemble
                 ),
                 description=model.description,
                 learned=True,
                 hint=model.hint,
+                ensemble=model.ensemble,
                 tune=tuner(model),
             )
         )

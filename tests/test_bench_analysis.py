@@ -101,10 +101,15 @@ def test_learned_curves_are_cached_per_model_version_and_ensemble():
     from sparsepix.benchmarks.codecs import CurveSpec
     from sparsepix.codec.reconstructors import available
 
-    version = available()["natural"].hint.split("@")[1]
+    natural = available()["natural"]
+    version = natural.hint.split("@")[1]
     single = CurveSpec("sparsepix", reconstructor="natural", ensemble=1)
     assert single.cache_key == f"{single.name}@{version}"  # new weights, new cache folder
-    assert CurveSpec("sparsepix", reconstructor="natural").cache_key == f"{single.name}@{version}-x8"
+    assert (
+        CurveSpec("sparsepix", reconstructor="natural", ensemble=4).cache_key == f"{single.name}@{version}-x4"
+    )
+    own = f"-x{natural.ensemble}" if natural.ensemble != 1 else ""  # the model's own count
+    assert CurveSpec("sparsepix", reconstructor="natural").cache_key == f"{single.name}@{version}{own}"
     assert CurveSpec("sparsepix").cache_key == CurveSpec("sparsepix").name
     assert CurveSpec("jpeg").cache_key == "jpeg"
 

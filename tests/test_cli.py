@@ -110,3 +110,24 @@ def test_demo_writes_every_reconstruction(tmp_path):
     assert "linear" in r.stdout and "bpp" in r.stdout
     names = {p.name for p in (tmp_path / "demo").iterdir()}
     assert {"astronaut.spx", "original.png", "samples.png", "linear.png", "pushpull.png"} <= names
+
+
+def test_decode_ensemble_option(tmp_path, photo):
+    """`--ensemble N` decodes with N passes of the file's model (same samples kept); a count
+    the decoder does not offer is a usage error, and no file is written."""
+    spx = tmp_path / "a.spx"
+    assert run("encode", str(photo), str(spx), "--density", "0.1").returncode == 0
+    outs = {}
+    for n in ("1", "auto"):
+        png = tmp_path / f"{n}.png"
+        r = run("decode", str(spx), str(png), "--ensemble", n)
+        assert r.returncode == 0, r.stderr
+        outs[n] = np.asarray(Image.open(png)).astype(int)
+    from sparsepix.codec.api import decode_samples
+
+    mask = decode_samples(spx.read_bytes())[2]
+    assert np.array_equal(outs["1"][mask], outs["auto"][mask])
+    if sparsepix.inspect(spx.read_bytes()).model_hint:  # a shipped model decoded it: 8 passes differ
+        assert np.abs(outs["1"] - outs["auto"]).mean() > 0
+    r = run("decode", str(spx), str(tmp_path / "bad.png"), "--ensemble", "3")
+    assert r.returncode == 2 and not (tmp_path / "bad.png").exists()

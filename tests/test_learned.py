@@ -175,6 +175,32 @@ def test_ensemble_tiles_blend_and_bad_counts_are_refused(astronaut):
         sparsepix.decode(data, ensemble=6)
 
 
+def test_each_model_decodes_with_its_cards_ensemble(tiny_model, tmp_path):
+    """A card's `ensemble` is the model's default count of symmetries; none means one pass."""
+    import json
+
+    from sparsepix.codec import reconstructors
+
+    assert tiny_model.ensemble == 1  # export writes no count
+    card = json.loads((tiny_model.path.with_suffix(".json")).read_text())
+    for count, ok in ((4, True), (3, False)):
+        path = tmp_path / f"card{count}.json"
+        path.write_text(json.dumps(dict(card, ensemble=count, file=str(tiny_model.path))))
+        if ok:
+            assert read_card(path).ensemble == 4
+        else:
+            with pytest.raises(ModelError, match="broken model card"):
+                read_card(path)
+    seen = []
+    rec = reconstructors.Reconstructor(
+        "spy", lambda c, m, d, ensemble: seen.append(ensemble) or c, "records", learned=True, ensemble=4
+    )
+    canvas, mask = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), bool)
+    reconstructors.reconstruct(rec, canvas, mask)
+    reconstructors.reconstruct(rec, canvas, mask, ensemble=1)
+    assert seen == [4, 1]
+
+
 def test_shipped_models_decode_through_the_codec(astronaut):
     """Every model in the package loads, verifies and rebuilds a photo better than zero-fill."""
     import sparsepix
