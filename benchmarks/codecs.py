@@ -50,7 +50,7 @@ class CurveSpec:
         rec = reconstructors.available().get(self.reconstructor)
         if rec is None or "@" not in rec.hint:
             return self.name
-        passes = rec.ensemble if self.ensemble is None else self.ensemble
+        passes = rec.passes(self.ensemble)
         return f"{self.name}@{rec.hint.split('@')[1]}" + (f"-x{passes}" if passes != 1 else "")
 
 
@@ -162,7 +162,7 @@ def _ensemble_note(spec: CurveSpec) -> str:
     rec = reconstructors.available().get(spec.reconstructor)
     if rec is None or not rec.learned:
         return ""
-    passes = rec.ensemble if spec.ensemble is None else spec.ensemble
+    passes = rec.passes(spec.ensemble)
     return f", averaged over {passes} symmetries" if passes != 1 else ""
 
 

@@ -131,11 +131,11 @@ def main() -> None:
         skip = "" if args.chroma_skip is None else f", chroma_skip {args.chroma_skip}"
         values = f"pred values at quality {args.quality}{skip}"
     try:
-        learned = [get(n) for n in names if get(n).learned]
+        learned = [r for r in map(get, names) if r.learned]
     except SparsepixError as exc:  # an unknown name: one line, before any work
         raise SystemExit(f"error: {exc}") from None
     passes = from_choice(args.ensemble)
-    ensemble = "".join(f"; {r.name} x{r.ensemble if passes is None else passes}" for r in learned)
+    ensemble = "".join(f"; {r.name} x{r.passes(passes)}" for r in learned)
     print(f"{len(images)} images from {args.folder}, {values}{tuned}{ensemble}")
     print(
         "| sampler | density | bpp | bits/sample | encode s | "
@@ -173,7 +173,7 @@ def main() -> None:
                     "quality": args.quality if args.values == "pred" else None,
                     "chroma_skip": args.chroma_skip,
                     "optimize": args.optimize,
-                    "ensemble": {r.name: r.ensemble if passes is None else passes for r in learned},
+                    "ensemble": {r.name: r.passes(passes) for r in learned},
                     "results": results,
                 },
                 indent=2,

@@ -10,7 +10,6 @@ import numpy as np
 
 from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
 from sparsepix.codec import adaptive, predictive, reconstructors
-from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
 from sparsepix.codec.positions import decode_positions, encode_positions
 from sparsepix.codec.predictive import decode_pred, encode_pred
@@ -214,8 +213,6 @@ def decode(
     2, 4 or 8) and average; None: the model's own (its card's, e.g. 8 for `natural`, 2 for
     `faces`). 1 decodes fastest.
     """
-    if ensemble is not None:
-        check_ensemble(ensemble)
     header, canvas, mask = decode_samples(data, limits)
     rec = reconstructors.resolve(reconstructor, header.model_hint)
     out = reconstructors.reconstruct(rec, canvas, mask, device, ensemble)

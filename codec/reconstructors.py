@@ -32,6 +32,10 @@ class Reconstructor:
     # Tonal optimisation hook for learned models: (image, mask, steps, **fixed) -> values.
     tune: Callable[..., np.ndarray] | None = None
 
+    def passes(self, ensemble: int | None = None) -> int:
+        """The symmetries a decode averages: `ensemble` if asked for, else this one's own."""
+        return check_ensemble(self.ensemble if ensemble is None else ensemble)
+
 
 _REGISTRY: dict[str, Reconstructor] = {}
 _LEARNED_LOADED = False
@@ -126,9 +130,9 @@ def reconstruct(
     """
     if canvas.ndim != 3 or canvas.shape[:2] != mask.shape:
         raise InputError(f"canvas {canvas.shape} does not match mask {mask.shape}")
-    ensemble = check_ensemble(rec.ensemble if ensemble is None else ensemble)
+    passes = rec.passes(ensemble)  # checked for every reconstructor, used by learned ones
     if rec.learned:
-        out = np.asarray(rec.fn(canvas, mask, device, ensemble=ensemble))
+        out = np.asarray(rec.fn(canvas, mask, device, ensemble=passes))
     else:
         out = np.asarray(rec.fn(canvas, mask, device))
     if out.shape != canvas.shape or out.dtype != np.uint8:

@@ -113,7 +113,7 @@ def _run(
     if model.config.coord_input:
         ensemble = 1  # its position input belongs to the image as it stands, not to a flipped copy
     # The classical fill is computed once and carried through each symmetry with the canvas.
-    coarse = model.coarse_fill(x * m, m) if model.needs_coarse and ensemble > 1 else None
+    coarse = model.coarse_fill(x * m, m) if model.needs_coarse else None
     total = None
     for symmetry in SYMMETRIES[:ensemble]:
         xs, ms = _apply(x, symmetry), _apply(m, symmetry)

@@ -130,8 +130,8 @@ def _register_all() -> None:
         reconstructors.register(
             reconstructors.Reconstructor(
                 name=model.name,
-                fn=lambda canvas, mask, device, ensemble=None, m=model: reconstruct_with(
-                    m, canvas, mask, device, m.ensemble if ensemble is None else ensemble
+                fn=lambda canvas, mask, device, ensemble, m=model: reconstruct_with(
+                    m, canvas, mask, device, ensemble
                 ),
                 description=model.description,
                 learned=True,
