@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
@@ -138,7 +139,7 @@ def _standing(curve_map: dict[str, dict]) -> str:
     default="auto",
     show_default=True,
     type=click.Choice(ENSEMBLE_CHOICES),
-    help="Learned reconstructors: symmetries of each image averaged, as `sparsepix decode --ensemble`.",
+    help=ENSEMBLE_HELP,
 )
 def bench(
     dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, cache_dir, crop_bpp, ensemble

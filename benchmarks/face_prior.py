@@ -31,6 +31,7 @@ from sparsepix.benchmarks.metrics import psnr
 from sparsepix.benchmarks.recon_table import list_images
 from sparsepix.codec.api import decode_samples, encode
 from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.imageio import load_image
 from sparsepix.codec.reconstructors import get, reconstruct
@@ -95,7 +96,7 @@ def main() -> None:
         "--ensemble",
         default="auto",
         choices=ENSEMBLE_CHOICES,
-        help="symmetries the model averages (auto: its own)",
+        help=ENSEMBLE_HELP,
     )
     args = parser.parse_args()
     paths = list_images(args.folder)

@@ -25,6 +25,7 @@ import numpy as np
 from sparsepix.benchmarks.metrics import ms_ssim, psnr
 from sparsepix.codec.api import decode_samples, encode
 from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.imageio import IMAGE_SUFFIXES, image_files, load_image
 from sparsepix.codec.quality import DEFAULT_QUALITY
@@ -116,7 +117,7 @@ def main() -> None:
         "--ensemble",
         default="auto",
         choices=ENSEMBLE_CHOICES,
-        help="learned reconstructors: symmetries averaged (auto: each model's own)",
+        help=ENSEMBLE_HELP,
     )
     parser.add_argument("--json", type=Path, help="also write the table as JSON here")
     args = parser.parse_args()

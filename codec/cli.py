@@ -16,6 +16,7 @@ import click
 
 from sparsepix import __version__
 from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
+from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.quality import CHROMA_KEPT_FROM, DEFAULT_QUALITY
 from sparsepix.errors import SparsepixError
@@ -227,9 +228,7 @@ def encode(
     default="auto",
     show_default=True,
     type=click.Choice(ENSEMBLE_CHOICES),
-    help="Learned reconstructors: average the network over this many flips and transposes of "
-    "the image, each one more pass (auto: the model's own, 8 for natural photos, 2 for faces; "
-    "1 is fastest).",
+    help=ENSEMBLE_HELP,
 )
 def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str, ensemble: str) -> None:
     """Decode INPUTS (.spx files or folders) to OUTPUT (image file, or a folder of PNGs)."""

@@ -14,6 +14,12 @@ from sparsepix.errors import InputError
 # pass None for "the model's own" (docs/DECISIONS.md, "Self-ensemble at decode time").
 ENSEMBLES = (1, 2, 4, 8)
 CHOICES = ("auto",) + tuple(str(n) for n in ENSEMBLES)  # command-line spelling; auto = None
+# One help text for every tool that offers the choice (decode, bench, recon_table, face_prior).
+HELP = (
+    "Learned reconstructors: average the network over this many flips and transposes of the "
+    "image, each one more pass (auto: each model's own, from its card: 8 for natural photos, "
+    "2 for faces; 1 is fastest)."
+)
 
 
 def check_ensemble(ensemble: int) -> int:
