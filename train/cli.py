@@ -245,10 +245,11 @@ def train(
 
     if not data_dirs and not resume:
         raise click.UsageError("give --data (image folders), or --resume a checkpoint")
-    if resume:
+    resumed = checkpoint.load_run(resume) if resume else None  # read once, handed to the trainer
+    if resumed is not None:
         # Continuing a run is `--resume RUN/latest.pt` alone: where it lies, up to its own total.
         out = out or str(Path(resume).parent)
-        steps = steps or checkpoint.load_run(resume)["config"]["steps"]
+        steps = steps or resumed["config"]["steps"]
     elif out is None:
         raise click.UsageError("give --out, the run folder")
     steps = steps or 1000
@@ -288,7 +289,7 @@ def train(
         labels=labels,
         init=init_from,
     )
-    trainer = Trainer(config, resume=resume)
+    trainer = Trainer(config, resume=resumed)
     if trainer.step >= trainer.config.steps:
         raise click.UsageError(f"the checkpoint is at step {trainer.step}; ask for more --steps")
     trainer.train(time_limit=time_limit, stop_at=stop_at)

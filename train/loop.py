@@ -76,11 +76,12 @@ def network_configs(config: TrainConfig, n_classes: int) -> tuple[GeneratorConfi
 
 
 class Trainer:
-    def __init__(self, config: TrainConfig, resume: str | None = None, quiet: bool = False):
+    def __init__(self, config: TrainConfig, resume: str | Path | dict | None = None, quiet: bool = False):
+        """`resume`: a run's checkpoint to go on from, as a path or as `checkpoint.load_run` read it."""
         self.dist = init_distributed(config.device)
         self.device = resolve_device(config.device, self.dist.local_rank)
         self.quiet = quiet or not self.dist.main
-        resumed = checkpoint.load_run(resume) if resume else None
+        resumed = checkpoint.load_run(resume) if isinstance(resume, (str, Path)) else resume
         if resumed is not None:
             # The run's identity comes from the checkpoint; only where/how long may change.
             saved = TrainConfig.from_dict(resumed["config"])
