@@ -163,3 +163,24 @@ def test_benchmark_folders_without_images_exit_with_one_line(tmp_path):
     Image.new("RGB", (4, 4)).save(tmp_path / "a.JPG")
     assert [p.name for p in list_images(tmp_path)] == ["a.JPG", "b.png"]
     assert [p.name for p in list_images(tmp_path, {".png"})] == ["b.png"]
+
+
+def test_data_rate_times_one_worker_and_refuses_bad_input(tmp_path, astronaut, monkeypatch, capsys):
+    """The worker-rate benchmark runs the real data pipeline and leaves torch's threads as found."""
+    import sys
+
+    from sparsepix.benchmarks import data_rate
+
+    for i in range(2):
+        Image.fromarray(astronaut[64 * i : 64 * i + 96, :96]).save(tmp_path / f"{i}.png")
+    threads = torch.get_num_threads()
+    assert data_rate.crops_per_second([tmp_path], crop=64, task="sparse", quality=65, count=3) > 0
+    assert torch.get_num_threads() == threads
+    for argv, message in (
+        ([str(tmp_path / "missing")], "does not exist"),
+        ([str(tmp_path), "--crop", "0"], "--crop"),
+    ):
+        monkeypatch.setattr(sys, "argv", ["data_rate", *argv])
+        with pytest.raises(SystemExit) as exit_:
+            data_rate.main()
+        assert message in capsys.readouterr().err + str(exit_.value.code)  # parser: stderr; ours: the code
