@@ -19,7 +19,7 @@ import torch
 
 from sparsepix.errors import SparsepixError
 from sparsepix.train import data
-from sparsepix.train.config import TASKS, TrainConfig
+from sparsepix.train.config import CROP_RANGE, TASKS, TrainConfig
 
 
 def crops_per_second(
@@ -57,8 +57,8 @@ def main() -> None:
     parser.add_argument("--quality", type=int, default=65, help="pred quality of the kept values")
     parser.add_argument("--count", type=int, default=40, help="crops to time")
     args = parser.parse_args()
-    if not 16 <= args.crop <= 1024:
-        parser.error("--crop must lie in 16..1024, as for `sparsepix train`")
+    if not CROP_RANGE[0] <= args.crop <= CROP_RANGE[1]:
+        parser.error(f"--crop must lie in {CROP_RANGE[0]}..{CROP_RANGE[1]}, as for `sparsepix train`")
     if not 0 <= args.quality <= 100 or args.count < 1:
         parser.error("--quality must lie in 0..100 and --count be at least 1")
     try:

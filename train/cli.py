@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sparsepix.models.config import PRESETS
-from sparsepix.train.config import AUGMENTS, DENSITY_LAWS, LOSS_PROFILES, TASKS
+from sparsepix.train.config import AUGMENTS, CROP_RANGE, DENSITY_LAWS, LOSS_PROFILES, TASKS
 
 
 @click.command()
@@ -43,7 +43,7 @@ from sparsepix.train.config import AUGMENTS, DENSITY_LAWS, LOSS_PROFILES, TASKS
     help="Network size; xgan is the paper's, resgan-* adds the pass-through channel.",
 )
 @click.option(
-    "--crop", default=128, show_default=True, type=click.IntRange(16, 1024), help="Training crop side."
+    "--crop", default=128, show_default=True, type=click.IntRange(*CROP_RANGE), help="Training crop side."
 )
 @click.option(
     "--batch", default=8, show_default=True, type=click.IntRange(1, 4096), help="Batch per process."

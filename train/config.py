@@ -9,6 +9,7 @@ TASKS = ("sparse", "sparse-random", "sparse-sobel", "color-noise", "white-block"
 DENSITY_LAWS = ("uniform", "log")
 # Which symmetries of a crop training draws from (train/data.py, random_crop).
 AUGMENTS = ("flip", "dihedral")
+CROP_RANGE = (16, 1024)  # training crop sides `sparsepix train` (and benchmarks/data_rate) accept
 
 
 @dataclass(frozen=True)
