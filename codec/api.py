@@ -210,8 +210,7 @@ def decode(
     "auto" for the model the file names, else the best classical reconstructor.
     device: "auto" (CUDA when available), "cpu" or "cuda"; classical reconstructors use the CPU.
     ensemble: learned reconstructors run their network on this many symmetries of the image (1,
-    2, 4 or 8) and average; None: the model's own (its card's, e.g. 8 for `natural`, 2 for
-    `faces`). 1 decodes fastest.
+    2, 4 or 8) and average; None: the model's own (its card's `ensemble`). 1 decodes fastest.
     """
     header, canvas, mask = decode_samples(data, limits)
     rec = reconstructors.resolve(reconstructor, header.model_hint)

@@ -9,16 +9,17 @@ from __future__ import annotations
 from sparsepix.errors import InputError
 
 # 1: the image as it is; 2: and mirrored left-right; 4: and upside down; 8: and transposed.
-# Each model decodes with its own count by default (its card's `ensemble`, measured: 8 for the
-# natural-photo models, 2 for the aligned faces, which upside down they never saw), so callers
-# pass None for "the model's own" (docs/DECISIONS.md, "Self-ensemble at decode time").
+# Each model decodes with its own count by default (its card's `ensemble`, measured per model:
+# the aligned faces never saw themselves upside down, and a larger network affords fewer passes
+# in the CPU budget), so callers pass None for "the model's own" (docs/DECISIONS.md,
+# "Self-ensemble at decode time"). The counts live in the cards alone, not restated here.
 ENSEMBLES = (1, 2, 4, 8)
 CHOICES = ("auto",) + tuple(str(n) for n in ENSEMBLES)  # command-line spelling; auto = None
 # One help text for every tool that offers the choice (decode, bench, recon_table, face_prior).
 HELP = (
     "Learned reconstructors: average the network over this many flips and transposes of the "
-    "image, each one more pass (auto: each model's own, from its card: 8 for natural photos, "
-    "2 for faces; 1 is fastest)."
+    "image, each one more pass (auto: each model's own count, from its card in docs/models; "
+    "1 is fastest)."
 )
 
 
