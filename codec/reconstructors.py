@@ -46,10 +46,9 @@ DEFAULT_CLASSICAL = "linear"
 
 
 # The shipped models that encoders name by default (`model="auto"`), measured best on Kodak
-# from the same bits (docs/models/): `natural` for plain sample values (+0.90-1.75 dB over
-# Delaunay-linear, 2-pass ensemble), `natural-opt` for values tuned by least squares
-# (`optimize` > 0; +0.3-0.7 dB over linear from the same tuned file in one pass, 0.1 dB more in
-# eight). An installation without them falls back to `linear`.
+# from the same bits: `natural` for plain sample values, `natural-opt` for values tuned by least
+# squares (`optimize` > 0). Their figures live in their cards (docs/models/), not restated here,
+# where each new version left them stale. An installation without them falls back to `linear`.
 DEFAULT_LEARNED = "natural"
 DEFAULT_TUNED = "natural-opt"
 
