@@ -32,11 +32,12 @@ def _pairs(
     suffixes: frozenset[str],
     out_suffix: str,
 ) -> list[tuple[Path, Path]]:
-    """Map inputs to outputs: one file to one file, or files/folders into an output folder."""
+    """Map inputs to outputs: one file to one file, or files/folders into an output folder (as
+    `cp` does, one file into an existing folder lands there under its own stem)."""
     from sparsepix.codec.imageio import image_files
 
     paths = [Path(p) for p in inputs]
-    if len(paths) == 1 and not paths[0].is_dir():
+    if len(paths) == 1 and not paths[0].is_dir() and not Path(output).is_dir():
         return [(paths[0], Path(output))]
     sources: list[Path] = []
     for p in paths:
@@ -178,7 +179,8 @@ def encode(
     target_size: int | None,
     model: str,
 ) -> None:
-    """Encode INPUTS (image files or folders) to OUTPUT (.spx file, or a folder for several)."""
+    """Encode INPUTS (image files or folders) to OUTPUT: a .spx file, or a folder (needed for
+    several inputs; files land in it as STEM.spx)."""
     from sparsepix.codec.api import encode_file
     from sparsepix.codec.imageio import IMAGE_SUFFIXES
 
@@ -231,7 +233,8 @@ def encode(
     help=ENSEMBLE_HELP,
 )
 def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str, ensemble: str) -> None:
-    """Decode INPUTS (.spx files or folders) to OUTPUT (image file, or a folder of PNGs)."""
+    """Decode INPUTS (.spx files or folders) to OUTPUT: an image file (format from its
+    extension), or a folder (needed for several inputs; files land in it as STEM.png)."""
     from sparsepix.codec.api import decode_file
 
     def job(src: Path, dst: Path) -> str:

@@ -72,16 +72,24 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
 
 
 def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write bytes so that `path` holds either the old content or all of the new, never a part."""
+    """Write bytes so that `path` holds either the old content or all of the new, never a part.
+
+    A destination that cannot be written (no such folder, no permission, a full disk) is an
+    `InputError` naming it, and leaves nothing behind."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+    except OSError as exc:
+        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
     try:
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         Path(tmp).unlink(missing_ok=True)
+        if isinstance(exc, OSError):
+            raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
 
 

@@ -82,6 +82,29 @@ def test_bad_arguments(tmp_path, photo):
     assert_one_line_error(run("decode", str(spx), str(tmp_path / "o.png"), "-r", "nonsense"))
 
 
+def test_unwritable_output_is_one_line(tmp_path, photo):
+    """A destination folder that does not exist is a one-line error naming it, not a traceback."""
+    spx = tmp_path / "ok.spx"
+    assert run("encode", str(photo), str(spx), "--density", "0.05").returncode == 0
+    missing = tmp_path / "no" / "such" / "out.png"
+    r = run("decode", str(spx), str(missing), "-r", "pushpull")
+    assert_one_line_error(r)
+    assert "cannot write" in r.stderr and not missing.parent.exists()
+    assert_one_line_error(run("encode", str(photo), str(tmp_path / "nowhere" / "x.spx")))
+
+
+def test_one_file_into_existing_folder(tmp_path, photo):
+    """As `cp` does: one input and an existing folder as OUTPUT writes FOLDER/STEM.suffix."""
+    out = tmp_path / "out"
+    out.mkdir()
+    r = run("encode", str(photo), str(out), "--density", "0.05")
+    assert r.returncode == 0, r.stderr
+    assert (out / "photo.spx").is_file()
+    r = run("decode", str(out / "photo.spx"), str(out), "-r", "pushpull")
+    assert r.returncode == 0, r.stderr
+    assert (out / "photo.png").is_file()
+
+
 def test_folder_batch(tmp_path, small_rgb):
     src = tmp_path / "in"
     src.mkdir()
