@@ -84,7 +84,8 @@ def _starts(size: int, tile: int, overlap: int) -> list[int]:
     return sorted(set(starts))
 
 
-def _apply(t: torch.Tensor, symmetry: tuple[bool, tuple[int, ...]]) -> torch.Tensor:
+def apply_symmetry(t: torch.Tensor, symmetry: tuple[bool, tuple[int, ...]]) -> torch.Tensor:
+    """One of `SYMMETRIES` applied to an NCHW tensor (`_undo` maps it back)."""
     transpose, flips = symmetry
     t = t.transpose(2, 3) if transpose else t
     return t.flip(flips) if flips else t
@@ -116,8 +117,8 @@ def _run(
     coarse = model.coarse_fill(x * m, m) if model.needs_coarse else None
     total = None
     for symmetry in SYMMETRIES[:ensemble]:
-        xs, ms = _apply(x, symmetry), _apply(m, symmetry)
-        cs = None if coarse is None else _apply(coarse, symmetry)
+        xs, ms = apply_symmetry(x, symmetry), apply_symmetry(m, symmetry)
+        cs = None if coarse is None else apply_symmetry(coarse, symmetry)
         with reduced_precision(device):
             y = model(xs, ms, coarse=cs, frame=frame)
         y = _undo(y.float().clamp(-1, 1), symmetry)

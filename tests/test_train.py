@@ -195,6 +195,54 @@ def test_resume_is_exact(image_dir, tmp_path, loss, preset, schedule):
                 assert a[key] == b[key], (key, a, b)
 
 
+def _step_batches(trainer: Trainer, n: int) -> list:
+    """The first n batches the training loop would step on (the loop's own step count advanced)."""
+    out = []
+    for batch in trainer._step_batches():
+        out.append(batch)
+        trainer.step += 1
+        if len(out) == n:
+            break
+    return out
+
+
+def test_echo_serves_each_batch_under_successive_symmetries(image_dir, tmp_path):
+    """--echo 3: steps 0, 1, 2 train on data batch 0 as it is, mirrored, upside down; step 3 on
+    data batch 1, which is echo 1's second batch. The fill (tiny-refine) turns with the rest."""
+    from sparsepix.models.inference import SYMMETRIES, apply_symmetry
+
+    kw = dict(preset="tiny-refine", steps=5)
+    plain = _step_batches(Trainer(_config(image_dir, tmp_path / "a", **kw), quiet=True), 2)
+    echoed = _step_batches(Trainer(_config(image_dir, tmp_path / "b", echo=3, **kw), quiet=True), 5)
+    assert len(plain[0]) == len(echoed[0]) == 5  # canvas, mask, target, labels (none here), fill
+    for step, batch in enumerate(echoed):
+        source = plain[step // 3]
+        for i in (0, 1, 2, 4):
+            assert torch.equal(batch[i], apply_symmetry(source[i], SYMMETRIES[step % 3])), (step, i)
+        assert batch[3] is None and source[3] is None
+    assert not torch.equal(echoed[0][0], echoed[1][0])
+
+
+def test_resume_inside_an_echoed_batch_is_exact(image_dir, tmp_path):
+    kw = dict(preset="tiny-refine", loss_profile="l2", weights=LOSS_PROFILES["l2"], echo=3)
+    straight = Trainer(_config(image_dir, tmp_path / "s", steps=5, **kw), quiet=True).train()
+    first = Trainer(_config(image_dir, tmp_path / "r", steps=5, **kw), quiet=True).train(stop_at=2)
+    resume = str(tmp_path / "r" / "latest.pt")
+    second = Trainer(_config(image_dir, tmp_path / "r", steps=5, **kw), resume=resume, quiet=True).train()
+    assert [r["step"] for r in first + second] == [1, 2, 3, 4, 5]
+    for a, b in zip(straight, first + second):
+        assert {k: v for k, v in a.items() if k != "images_per_s"} == {
+            k: v for k, v in b.items() if k != "images_per_s"
+        }
+
+
+def test_echo_refuses_position_inputs(image_dir, tmp_path):
+    from sparsepix.errors import InputError
+
+    with pytest.raises(InputError, match="--echo"):
+        Trainer(_config(image_dir, tmp_path, preset="refine-16-coord", echo=2), quiet=True)
+
+
 def test_cli_resume_needs_no_data(image_dir, tmp_path):
     from click.testing import CliRunner
 

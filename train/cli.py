@@ -113,6 +113,16 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DENSITY_LAWS, LOSS_PROF
     "--ensemble then shows the network.",
 )
 @click.option(
+    "--echo",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 8),
+    help="Data echoing: each batch the data workers make serves this many steps in a row, the "
+    "k-th time under the k-th image symmetry (as it is, mirrored left-right, upside down, both, "
+    "then transposed): more steps per crop where the workers, not the GPU, set the pace "
+    "(docs/DECISIONS.md). 1 = off.",
+)
+@click.option(
     "--quality",
     default=0,
     show_default=True,
@@ -217,6 +227,7 @@ def train(
     density,
     density_law,
     augment,
+    echo,
     quality,
     optimize,
     val_count,
@@ -273,6 +284,7 @@ def train(
         density_max=density[1],
         density_law=density_law,
         augment=augment,
+        echo=echo,
         quality=quality,
         optimize=optimize,
         val_count=val_count,

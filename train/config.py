@@ -61,6 +61,7 @@ class TrainConfig:
     density_max: float = 0.20
     density_law: str = "uniform"  # or "log": log-uniform over the range (train/corruptions.py)
     augment: str = "flip"  # or "dihedral": also vertical flips and transposes (all 8 symmetries)
+    echo: int = 1  # steps each data batch serves, the k-th under the k-th image symmetry (train/loop.py)
     quality: int = 0  # sparse tasks: 0 = exact samples, else the codec's lossy values at this quality
     optimize: int = 0  # sparse tasks: >0 = values tuned for the linear fill (LSQR iterations), as --optimize
     val_count: int = 8  # the last files by name are held out for validation

@@ -26,7 +26,7 @@ from sparsepix.models import losses
 from sparsepix.models.config import PRESETS, DiscriminatorConfig, GeneratorConfig
 from sparsepix.models.discriminator import MultiscaleDiscriminator
 from sparsepix.models.generator import Generator
-from sparsepix.models.inference import cpu_has_native_bf16
+from sparsepix.models.inference import SYMMETRIES, apply_symmetry, cpu_has_native_bf16
 from sparsepix.models.vgg import VGG19Features
 from sparsepix.train import checkpoint, data
 from sparsepix.train.config import TrainConfig
@@ -102,6 +102,9 @@ class Trainer:
 
         torch.manual_seed(config.seed)
         self.gen_config, self.disc_config = network_configs(config, len(classes))
+        if config.echo > 1 and self.gen_config.coord_input:
+            # Its position input belongs to the crop as cut: a flipped copy would contradict it.
+            raise InputError(f"--echo needs a preset without position inputs ({config.preset} has them)")
         self.G = Generator(self.gen_config).to(self.device)
         if self.G.needs_coarse and self.gen_config.coarse == "linear":
             self.train_set = data.WithCoarseFill(self.train_set)
@@ -287,9 +290,10 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------------
 
     def _loader(self) -> DataLoader:
-        sampler = data.IndexRange(
-            self.step, self.config.steps, self.config.batch, self.dist.rank, self.dist.world
-        )
+        # With --echo E, data batch b serves steps b*E .. b*E + E-1 (`_step_batches`).
+        echo = self.config.echo
+        first, stop = self.step // echo, math.ceil(self.config.steps / echo)
+        sampler = data.IndexRange(first, stop, self.config.batch, self.dist.rank, self.dist.world)
         # Its own generator: a DataLoader draws a base seed when iterated, which would otherwise
         # shift the global torch RNG (dropout) between a straight run and a resumed one.
         generator = torch.Generator().manual_seed(self.config.seed)
@@ -312,6 +316,21 @@ class Trainer:
         loader = self._loader()
         with _environment(WORKER_THREADS):
             return iter(loader)
+
+    def _step_batches(self):
+        """The batch of each coming step, on the device: every data batch `echo` times in a row,
+        the k-th time under the k-th of the image symmetries (models/inference.SYMMETRIES), so
+        step s trains on data batch s // echo seen the (s % echo)-th way, resumed or not."""
+        echo = self.config.echo
+        skip = self.step % echo  # a resumed run may start inside an echoed batch
+        for batch in self._batches():
+            canvas, mask, target, labels, *coarse = self._to_device(batch)
+            for k in range(skip, echo):
+                if self.step >= self.config.steps:
+                    return
+                images = [_turned(t, k) for t in (canvas, mask, target, *coarse)]
+                yield *images[:3], labels, *images[3:]
+            skip = 0
 
     def _to_device(self, batch):
         canvas, mask, target, labels, *coarse = batch
@@ -362,8 +381,8 @@ class Trainer:
         )
         t_last, n_last = time.perf_counter(), 0
         deadline = time.monotonic() + 60 * time_limit if time_limit else None
-        for batch in self._batches():
-            record = self.train_step(*self._to_device(batch))
+        for batch in self._step_batches():
+            record = self.train_step(*batch)
             self.step += 1
             record["step"] = self.step
             history.append(record)
@@ -411,6 +430,13 @@ class Trainer:
         if self.dist.world > 1:
             dist.barrier()
         return history
+
+
+def _turned(t: torch.Tensor, k: int) -> torch.Tensor:
+    """An NCHW batch under the k-th image symmetry (0: as it is), channels_last as trained."""
+    if k == 0:
+        return t
+    return apply_symmetry(t, SYMMETRIES[k]).contiguous(memory_format=torch.channels_last)
 
 
 WORKER_THREADS = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
