@@ -65,6 +65,8 @@ def load_image(path: str | os.PathLike) -> np.ndarray:
         with Image.open(path) as img:
             img.load()
             return pil_to_array(img)
+    except InputError as exc:  # a mode we refuse: say which file, as for unreadable ones
+        raise InputError(f"{path}: {exc}") from None
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:

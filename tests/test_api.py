@@ -112,3 +112,16 @@ def test_image_files_lists_one_way_for_every_command(tmp_path):
     assert [p.name for p in image_files(tmp_path, suffixes=frozenset({".jpg"}))] == ["a.jpg"]
     with pytest.raises(InputError, match="is not a folder"):
         image_files(tmp_path / "missing")
+
+
+def test_unreadable_and_refused_files_name_themselves(tmp_path):
+    """A batch reports each failing file by name, whether Pillow cannot read it or we refuse it."""
+    from sparsepix.codec.imageio import load_image
+
+    junk, deep = tmp_path / "junk.png", tmp_path / "deep.png"
+    junk.write_bytes(b"not an image")
+    Image.fromarray(np.zeros((4, 4), np.uint16)).save(deep)  # 16-bit grey
+    with pytest.raises(InputError, match=r"junk\.png: cannot read image"):
+        load_image(junk)
+    with pytest.raises(InputError, match=r"deep\.png: I;16 images .* save as 8-bit"):
+        load_image(deep)
