@@ -10,8 +10,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 from scipy import ndimage
-from scipy.interpolate import LinearNDInterpolator
-from scipy.spatial import Delaunay, QhullError
+
+from sparsepix.codec.triangulation import linear_weights
 
 
 def nearest(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -21,7 +21,8 @@ def nearest(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 
 def linear(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
-    """Piecewise-linear interpolation over the Delaunay triangulation of the kept pixels.
+    """Piecewise-linear interpolation over the Delaunay triangulation of the kept pixels
+    (codec/triangulation.py).
 
     Pixels outside the convex hull of the samples take the nearest sample's colour. Degenerate
     inputs (one row, one column, collinear or too few samples) fall back to 1-D or nearest.
@@ -34,21 +35,14 @@ def linear_float(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     h, w = mask.shape
     if h == 1 or w == 1:
         return _linear_1d(canvas, mask)
-    ys, xs = np.nonzero(mask)
-    if ys.size < 3:
-        return nearest(canvas, mask).astype(np.float32)
-    points = np.column_stack([ys, xs]).astype(np.float64)
-    try:
-        tri = Delaunay(points)
-    except QhullError:  # all samples on one line
-        return nearest(canvas, mask).astype(np.float32)
-    values = canvas[ys, xs].astype(np.float32)
-    gy, gx = np.mgrid[0:h, 0:w]
-    out = LinearNDInterpolator(tri, values)(gy.ravel(), gx.ravel()).reshape(h, w, -1)
-    outside = np.isnan(out[..., 0])
-    if outside.any():
-        out[outside] = nearest(canvas, mask)[outside]
-    return out.astype(np.float32)
+    pixels, corners, weights = linear_weights(mask)
+    if pixels.size == mask.size:  # every pixel inside the hull
+        out = np.empty((mask.size, canvas.shape[2]), np.float32)
+    else:  # pixels outside the hull (all of them when the samples span no area): nearest sample
+        out = nearest(canvas, mask).reshape(mask.size, -1).astype(np.float32)
+    values = canvas[mask].astype(np.float32)
+    out[pixels] = np.einsum("pk,pkc->pc", weights.astype(np.float32), values[corners])
+    return out.reshape(h, w, -1)
 
 
 def _linear_1d(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:

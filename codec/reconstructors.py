@@ -71,7 +71,7 @@ def _classical(name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], do
 
 
 _classical("nearest", classical.nearest, "colour of the closest kept pixel")
-_classical("linear", classical.linear, "Delaunay piecewise-linear interpolation (scipy)")
+_classical("linear", classical.linear, "Delaunay piecewise-linear interpolation")
 _classical("telea", classical.telea, "OpenCV fast-marching inpainting (Telea)")
 _classical("ns", classical.navier_stokes, "OpenCV Navier-Stokes inpainting")
 _classical("pushpull", classical.pushpull, "pyramid push-pull fill, the fastest")

@@ -12,7 +12,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import ndimage, sparse
 from scipy.sparse.linalg import lsqr
-from scipy.spatial import Delaunay, QhullError
+
+from sparsepix.codec.triangulation import linear_weights
 
 
 def linear_operator(mask: np.ndarray) -> sparse.csr_matrix:
@@ -22,25 +23,14 @@ def linear_operator(mask: np.ndarray) -> sparse.csr_matrix:
     n = ys.size
     sample_of_pixel = np.full(h * w, -1, np.int64)
     sample_of_pixel[ys * w + xs] = np.arange(n)
-    gy, gx = np.mgrid[0:h, 0:w]
-    pts = np.column_stack([gy.ravel(), gx.ravel()]).astype(np.float64)
     rows, cols, vals = [], [], []
     inside = np.zeros(h * w, bool)
-    if n >= 3 and h > 1 and w > 1:
-        try:
-            tri = Delaunay(np.column_stack([ys, xs]).astype(np.float64))
-            simplex = tri.find_simplex(pts)
-            inside = simplex >= 0
-            s = simplex[inside]
-            t = tri.transform[s]
-            b2 = np.einsum("nij,nj->ni", t[:, :2], pts[inside] - t[:, 2])
-            bary = np.column_stack([b2, 1 - b2.sum(1)])
-            pix = np.flatnonzero(inside)
-            rows.append(np.repeat(pix, 3))
-            cols.append(tri.simplices[s].ravel())
-            vals.append(bary.ravel())
-        except QhullError:
-            inside[:] = False
+    if h > 1 and w > 1:
+        pixels, corners, weights = linear_weights(mask)
+        inside[pixels] = True
+        rows.append(np.repeat(pixels, 3))
+        cols.append(corners.ravel())
+        vals.append(weights.ravel())
     # Outside the hull (or degenerate inputs): the nearest sample, as the reconstructor does.
     outside = np.flatnonzero(~inside)
     if outside.size:

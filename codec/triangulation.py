@@ -1,0 +1,178 @@
+"""Delaunay triangulation of the kept pixels, and the piecewise-linear weights over it.
+
+Both the `linear` reconstructor (and so the fill every shipped model refines) and tonal
+optimisation's linear operator read `linear_weights`: each pixel inside the convex hull of the
+samples is a barycentric mix of its triangle's three samples, and every other pixel is left to
+the caller (the nearest sample). One function for both keeps the encoder's least-squares model
+exactly what the decoder computes.
+
+The triangulation is OpenCV's incremental Delaunay (`cv2.Subdiv2D`), 4-6 times faster than
+scipy's Qhull on these point sets, checks included (docs/DECISIONS.md, "Delaunay fill"). Its
+in-circle test is computed in doubles, exact for integer pixel coordinates only while their
+fourth powers fit in 53 bits, so larger images go to Qhull, as does any point set OpenCV fails
+on or triangulates with a gap. Pixel grids hold
+many co-circular quadruples (every axis-aligned rectangle of samples); there the two
+libraries may choose different diagonals, each a valid Delaunay triangulation.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+from scipy.spatial import Delaunay, QhullError
+
+# Largest image side triangulated by OpenCV (see the module docstring); Qhull above it.
+OPENCV_MAX_SIDE = 4096
+# Subdiv2D's rectangle reaches this many image sides beyond the image on each side.
+_MARGIN = 16
+# Scanlines, and then pixels, rasterised at once: bounds the temporary memory (about 100 bytes
+# each) whatever the image size or the triangles' shape.
+_CHUNK = 1 << 20
+
+
+def delaunay(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """(M, 3) int64 indices into `ys`/`xs` of the Delaunay triangles of distinct pixel positions
+    inside `shape`, each ordered so that its signed area in (x, y) is positive; (0, 3) if they
+    span no area."""
+    if ys.size < 3:
+        return np.zeros((0, 3), np.int64)
+    tris = None
+    if max(shape) <= OPENCV_MAX_SIDE:
+        try:
+            tris = _oriented(_opencv_delaunay(ys, xs, shape), ys, xs)
+        except cv2.error:
+            pass
+        # Triangles that tile the convex hull have its area in all: checked exactly, in
+        # integers, since a triangle lost along the hull would silently leave a gap.
+        if tris is not None and _area2(ys[tris], xs[tris]).sum() != _hull_area2(ys, xs):
+            tris = None
+    return _oriented(_qhull_delaunay(ys, xs), ys, xs) if tris is None else tris
+
+
+def _opencv_delaunay(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    h, w = shape
+    # Subdiv2D starts from a triangle of three virtual corners around its rectangle and leaves
+    # out the triangles that touch them. Around the image itself they are too close: thin
+    # triangles along the convex hull, whose circumcircles reach them, go missing (50 of
+    # 323,000 on random masks). A rectangle 33 times the image's size puts them out of reach.
+    m = _MARGIN * max(h, w)
+    subdiv = cv2.Subdiv2D((-m, -m, w + 2 * m, h + 2 * m))
+    subdiv.insert(np.column_stack([xs, ys]).astype(np.float32))
+    corners = np.asarray(subdiv.getTriangleList(), np.float32).reshape(-1, 6)  # x, y of each corner
+    cx = np.rint(corners[:, 0::2]).astype(np.int64)
+    cy = np.rint(corners[:, 1::2]).astype(np.int64)
+    ours = ((cx >= 0) & (cx < w) & (cy >= 0) & (cy < h)).all(1)  # not touching a virtual corner
+    cx, cy = cx[ours], cy[ours]
+    index = np.full(h * w, -1, np.int64)
+    index[ys.astype(np.int64) * w + xs] = np.arange(ys.size)
+    tris = index[cy * w + cx]
+    if (tris < 0).any():  # a corner that is no sample: not a triangulation of our points
+        raise cv2.error("Subdiv2D returned a vertex that is not a sample")
+    return tris
+
+
+def _qhull_delaunay(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    try:
+        return Delaunay(np.column_stack([ys, xs]).astype(np.float64)).simplices.astype(np.int64)
+    except QhullError:  # all samples on one line
+        return np.zeros((0, 3), np.int64)
+
+
+def _hull_area2(ys: np.ndarray, xs: np.ndarray) -> int:
+    """Twice the area of the samples' convex hull (exact: integer corners, shoelace formula)."""
+    hull = cv2.convexHull(np.column_stack([xs, ys]).astype(np.int32)).reshape(-1, 2).astype(np.int64)
+    x, y = hull[:, 0], hull[:, 1]
+    return abs(int((x * np.roll(y, -1) - np.roll(x, -1) * y).sum()))
+
+
+def _oriented(tris: np.ndarray, ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
+    """Drop zero-area triangles and order the rest so that twice their area is positive."""
+    area2 = _area2(ys[tris], xs[tris])
+    tris = np.where((area2 < 0)[:, None], tris[:, [0, 2, 1]], tris)
+    return tris[area2 != 0]
+
+
+def _area2(y: np.ndarray, x: np.ndarray) -> np.ndarray:
+    """Twice the signed area of each triangle from its corners' (M, 3) coordinates."""
+    y, x = y.astype(np.int64), x.astype(np.int64)
+    return (x[:, 1] - x[:, 0]) * (y[:, 2] - y[:, 0]) - (y[:, 1] - y[:, 0]) * (x[:, 2] - x[:, 0])
+
+
+def _ranges(sizes: np.ndarray, limit: int):
+    """Consecutive (lo, hi) index ranges covering `sizes`, each summing to at most about `limit`
+    (a single item larger than `limit` is a range of its own)."""
+    ends = np.cumsum(sizes)
+    cuts = np.searchsorted(ends, np.arange(limit, int(ends[-1]) if ends.size else 0, limit), side="right")
+    edges = np.unique(np.r_[0, cuts, sizes.size])
+    return zip(edges[:-1].tolist(), edges[1:].tolist())
+
+
+def _offsets(counts: np.ndarray) -> np.ndarray:
+    """0, 1, ..., counts[0] - 1, 0, 1, ..., counts[1] - 1, ... (int64)."""
+    starts = np.cumsum(counts) - counts
+    return np.arange(int(counts.sum())) - np.repeat(starts, counts)
+
+
+def linear_weights(
+    mask: np.ndarray, tris: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Piecewise-linear interpolation of the samples in `mask` as weights.
+
+    Returns (pixels, corners, weights): the flat indices (P,) of the pixels inside the samples'
+    convex hull, each exactly once, the sample indices (P, 3) of their triangle's corners
+    (samples numbered in row-major order, as `np.nonzero(mask)` lists them) and the barycentric
+    weights (P, 3) float64, summing to 1. `tris` overrides the triangulation (tests)."""
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    if tris is None:
+        tris = delaunay(ys, xs, (h, w))
+    else:
+        tris = _oriented(np.asarray(tris, np.int64), ys, xs)
+    empty = np.zeros(0, np.int64)
+    if tris.shape[0] == 0:
+        return empty, np.zeros((0, 3), np.int64), np.zeros((0, 3))
+    ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
+    y0, x0 = ty.min(1), tx.min(1)
+    heights, widths = ty.max(1) - y0 + 1, tx.max(1) - x0 + 1
+    area2 = _area2(ty, tx)
+    # Edge function of the edge opposite corner k (from corner k+1 to corner k+2) at the pixel
+    # r rows and c columns from the bounding box's top-left corner: e0[k] + a[k] r + b[k] c, an
+    # exact integer, >= 0 on the triangle's side and equal to area2 at corner k, so that divided
+    # by area2 it is corner k's barycentric weight. int32 holds every value where both sides
+    # are below 2^14 (|value| < 2^30), which is all but huge images, at half the memory traffic.
+    ay, ax = np.roll(ty, -1, axis=1), np.roll(tx, -1, axis=1)
+    by, bx = np.roll(ty, -2, axis=1), np.roll(tx, -2, axis=1)
+    a, b = bx - ax, ay - by
+    e0 = a * (y0[:, None] - ay) + b * (x0[:, None] - ax)
+    dtype = np.int32 if max(h, w) < 1 << 14 else np.int64
+    a, b, e0 = a.astype(dtype), b.astype(dtype), e0.astype(dtype)
+    pixels, owners, edges = [], [], []  # per pixel: its index, its triangle, its edge functions
+    # Scanlines: on each row of its bounding box a triangle covers one run of columns, found
+    # exactly from its edge functions; only the pixels of those runs are made. Triangles, then
+    # rows, are taken about _CHUNK at a time, which bounds the memory whatever the image.
+    for lo, hi in _ranges(heights, _CHUNK):
+        t = np.repeat(np.arange(lo, hi), heights[lo:hi])
+        r = _offsets(heights[lo:hi]).astype(dtype)
+        first, last = np.zeros_like(r), (widths[t] - 1).astype(dtype)
+        for k in range(3):
+            at_c0, bk = e0[t, k] + a[t, k] * r, b[t, k]
+            step = np.where(bk == 0, 1, np.abs(bk))
+            first = np.where(bk > 0, np.maximum(first, -(at_c0 // step)), first)  # c >= -at_c0 / bk
+            last = np.where(bk < 0, np.minimum(last, at_c0 // step), last)  # c <= at_c0 / -bk
+            last = np.where((bk == 0) & (at_c0 < 0), -1, last)  # the edge runs along the row
+        runs = np.maximum(last - first + 1, 0)
+        for rlo, rhi in _ranges(runs, _CHUNK):
+            n = runs[rlo:rhi]
+            pt, pr = np.repeat(t[rlo:rhi], n), np.repeat(r[rlo:rhi], n)
+            pc = np.repeat(first[rlo:rhi], n) + _offsets(n).astype(dtype)
+            pixels.append((y0[pt] + pr) * w + x0[pt] + pc)
+            owners.append(pt)
+            edges.append(np.column_stack([e0[pt, k] + a[pt, k] * pr + b[pt, k] * pc for k in range(3)]))
+    pix = np.concatenate(pixels)
+    # A pixel on an edge shared by two triangles (or on a vertex) is inside both: keep one.
+    # Either gives the same value, since both interpolate along that edge from its two ends.
+    first = np.full(h * w, -1, np.int64)
+    first[pix] = np.arange(pix.size)
+    keep = first[pix] == np.arange(pix.size)
+    t = np.concatenate(owners)[keep]
+    return pix[keep], tris[t], np.concatenate(edges)[keep] / area2[t][:, None]
