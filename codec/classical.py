@@ -41,7 +41,10 @@ def linear_float(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     else:  # pixels outside the hull (all of them when the samples span no area): nearest sample
         out = nearest(canvas, mask).reshape(mask.size, -1).astype(np.float32)
     values = canvas[mask].astype(np.float32)
-    out[pixels] = np.einsum("pk,pkc->pc", weights.astype(np.float32), values[corners])
+    inside = np.zeros((pixels.size, values.shape[1]), np.float32)
+    for k in range(3):  # corner by corner: no (P, 3, C) temporary on large images
+        inside += weights[:, k, None].astype(np.float32) * values[corners[:, k]]
+    out[pixels] = inside
     return out.reshape(h, w, -1)
 
 
