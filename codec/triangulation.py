@@ -10,9 +10,9 @@ The triangulation is OpenCV's incremental Delaunay (`cv2.Subdiv2D`), 4-6 times f
 scipy's Qhull on these point sets, checks included (docs/DECISIONS.md, "Delaunay fill"). Its
 in-circle test is computed in doubles, exact for integer pixel coordinates only while their
 fourth powers fit in 53 bits, so larger images go to Qhull, as does any point set OpenCV fails
-on or triangulates with a gap. Pixel grids hold
-many co-circular quadruples (every axis-aligned rectangle of samples); there the two
-libraries may choose different diagonals, each a valid Delaunay triangulation.
+on or triangulates with a gap. Pixel grids hold many co-circular quadruples (every
+axis-aligned rectangle of samples); there the two libraries may choose different diagonals,
+each a valid Delaunay triangulation.
 """
 
 from __future__ import annotations
