@@ -128,9 +128,8 @@ def linear_weights(
         tris = delaunay(ys, xs, (h, w))
     else:
         tris = _oriented(np.asarray(tris, np.int64), ys, xs)
-    empty = np.zeros(0, np.int64)
     if tris.shape[0] == 0:
-        return empty, np.zeros((0, 3), np.int64), np.zeros((0, 3))
+        return np.zeros(0, np.int64), np.zeros((0, 3), np.int64), np.zeros((0, 3))
     ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
     y0, x0 = ty.min(1), tx.min(1)
     heights, widths = ty.max(1) - y0 + 1, tx.max(1) - x0 + 1
@@ -171,8 +170,8 @@ def linear_weights(
     pix = np.concatenate(pixels)
     # A pixel on an edge shared by two triangles (or on a vertex) is inside both: keep one.
     # Either gives the same value, since both interpolate along that edge from its two ends.
-    first = np.full(h * w, -1, np.int64)
-    first[pix] = np.arange(pix.size)
-    keep = first[pix] == np.arange(pix.size)
+    claimed = np.full(h * w, -1, np.int64)  # per pixel, the one of its entries that is kept
+    claimed[pix] = np.arange(pix.size)
+    keep = claimed[pix] == np.arange(pix.size)
     t = np.concatenate(owners)[keep]
     return pix[keep], tris[t], np.concatenate(edges)[keep] / area2[t][:, None]
