@@ -28,11 +28,11 @@ __all__ = [
 def __getattr__(name: str):
     # The API pulls in numpy/scipy/OpenCV; keep `import sparsepix.bitstream` light.
     if name in {"encode", "decode", "inspect", "encode_file", "decode_file"}:
-        from sparsepix.codec import api
+        from sparsepix import api
 
         return getattr(api, name)
     if name == "encode_to_size":
-        from sparsepix.codec.ratecontrol import encode_to_size
+        from sparsepix.ratecontrol import encode_to_size
 
         return encode_to_size
     raise AttributeError(f"module 'sparsepix' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-from sparsepix.codec.cli import main
+from sparsepix.main import main
 
 if __name__ == "__main__":
     main()

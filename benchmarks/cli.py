@@ -25,18 +25,18 @@ ANCHOR = "jpeg-optimized"
 
 
 def _sparsepix_specs(text: str, ensemble: int | None = None):
+    from sparsepix import catalog
     from sparsepix.benchmarks.codecs import CurveSpec
-    from sparsepix.codec import reconstructors
 
     specs = []
     for item in filter(None, text.split(",")):
         parts = item.split(":")
         if len(parts) not in (2, 3, 4):
             raise click.BadParameter(
-                f"{item!r} is not SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]]", param_hint="--sparsepix"
+                f"{item!r} is not SAMPLER:MODEL[:VALUES[:OPTIMIZE]]", param_hint="--sparsepix"
             )
-        sampler, rec = parts[0], parts[1]
-        reconstructors.get(rec)  # unknown names fail before the sweep starts
+        sampler, model = parts[0], parts[1]
+        catalog.get(model)  # unknown names fail before the sweep starts
         values = parts[2] if len(parts) >= 3 and parts[2] else "pred"
         quality = {}
         digits = values[len("pred") :] if values.startswith("pred") else ""
@@ -53,7 +53,7 @@ def _sparsepix_specs(text: str, ensemble: int | None = None):
             CurveSpec(
                 "sparsepix",
                 sampler=sampler,
-                reconstructor=rec,
+                model=model,
                 values=values,
                 optimize=optimize,
                 ensemble=ensemble,
@@ -112,7 +112,7 @@ def _standing(curve_map: dict[str, dict]) -> str:
     "--sparsepix",
     "sparse",
     default=None,
-    help="sparsepix curves as SAMPLER:RECONSTRUCTOR[:VALUES[:OPTIMIZE]] (VALUES raw8, pred at the "
+    help="sparsepix curves as SAMPLER:MODEL[:VALUES[:OPTIMIZE]] (VALUES raw8, pred at the "
     "encoder's default quality, or predQ at quality Q, e.g. pred65; OPTIMIZE = tonal optimisation "
     "effort, default 0), comma-separated. "
     f"[default: {DEFAULT_SPARSEPIX}; with --quick: {QUICK_SPARSEPIX}]",

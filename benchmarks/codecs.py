@@ -24,9 +24,9 @@ class CurveSpec:
 
     kind: str  # jpeg | jpeg-optimized | webp | avif | jpeg2000 | sparsepix
     sampler: str = "random"
-    reconstructor: str = "linear"
+    model: str = "linear"
     values: str = "pred"
-    optimize: int = 0  # tonal optimisation effort for the reconstructor
+    optimize: int = 0  # tonal optimisation effort for the model
     quality: int = DEFAULT_QUALITY  # pred values only
     ensemble: int | None = None  # learned: symmetries averaged; None, the model's own (codec/ensemble.py)
 
@@ -35,23 +35,23 @@ class CurveSpec:
         if self.kind == "sparsepix":
             opt = f"-opt{self.optimize}" if self.optimize else ""
             values = f"pred{self.quality}" if self.values == "pred" else self.values
-            return f"sparsepix-{self.sampler}-{values}-{self.reconstructor}{opt}"
+            return f"sparsepix-{self.sampler}-{values}-{self.model}{opt}"
         return self.kind
 
     @property
     def cache_key(self) -> str:
         """The curve's cache folder: its name, plus the model version and the ensemble for
-        learned reconstructors, so new weights or another ensemble are measured afresh rather
+        learned models, so new weights or another ensemble are measured afresh rather
         than read from the cache."""
         if self.kind != "sparsepix":
             return self.name
-        from sparsepix.codec import reconstructors
+        from sparsepix import catalog
 
-        rec = reconstructors.available().get(self.reconstructor)
-        if rec is None or "@" not in rec.hint:
+        rec = catalog.available().get(self.model)
+        if rec is None or rec.version is None:
             return self.name
         passes = rec.passes(self.ensemble)
-        return f"{self.name}@{rec.hint.split('@')[1]}" + (f"-x{passes}" if passes != 1 else "")
+        return f"{self.name}@{rec.version}" + (f"-x{passes}" if passes != 1 else "")
 
 
 class Codec:
@@ -157,9 +157,9 @@ class Jpeg2000(PillowCodec):
 
 
 def _ensemble_note(spec: CurveSpec) -> str:
-    from sparsepix.codec import reconstructors
+    from sparsepix import catalog
 
-    rec = reconstructors.available().get(spec.reconstructor)
+    rec = catalog.available().get(spec.model)
     if rec is None or not rec.learned:
         return ""
     passes = rec.passes(spec.ensemble)
@@ -167,7 +167,7 @@ def _ensemble_note(spec: CurveSpec) -> str:
 
 
 class Sparsepix(Codec):
-    """sparsepix at a fixed sampler, value mode and reconstructor; the setting is the density."""
+    """sparsepix at a fixed sampler, value mode and model; the setting is the density."""
 
     def __init__(self, spec: CurveSpec):
         self.spec = spec
@@ -176,7 +176,7 @@ class Sparsepix(Codec):
             f"pred values at quality {spec.quality}" if spec.values == "pred" else f"{spec.values} values"
         )
         self.description = (
-            f"sparsepix, {spec.sampler} sampler, {values}, {spec.reconstructor} reconstructor"
+            f"sparsepix, {spec.sampler} sampler, {values}, {spec.model} model"
             + (f", tonal optimisation {spec.optimize}" if spec.optimize else "")
             + _ensemble_note(spec)
         )
@@ -187,23 +187,23 @@ class Sparsepix(Codec):
         return [0.003, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, 0.2]
 
     def encode(self, image: np.ndarray, setting: float) -> bytes:
-        from sparsepix.codec.api import encode
+        from sparsepix.api import encode
 
-        # The file names its reconstructor, as a user's would when optimising for it.
+        # The file names its model, as a user's would when optimising for it.
         return encode(
             image,
             density=setting,
             sampler=self.spec.sampler,
             values=self.spec.values,
             quality=self.spec.quality,
-            model=self.spec.reconstructor,
+            model=self.spec.model,
             optimize=self.spec.optimize,
         )
 
     def decode(self, data: bytes) -> np.ndarray:
-        from sparsepix.codec.api import decode
+        from sparsepix.api import decode
 
-        return decode(data, reconstructor=self.spec.reconstructor, device="cpu", ensemble=self.spec.ensemble)
+        return decode(data, model=self.spec.model, device="cpu", ensemble=self.spec.ensemble)
 
     def version(self) -> str:
         import sparsepix

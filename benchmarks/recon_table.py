@@ -2,9 +2,9 @@
 
     python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak --quality 65
     python -m sparsepix.benchmarks.recon_table ../shared/datasets/celeba_faces_128 --last 1000 \\
-        --densities 0.05 --samplers random --reconstructors linear,faces
+        --densities 0.05 --samplers random --models linear,faces
     python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak --optimize 50 \
-        --densities 0.01,0.05 --samplers random --reconstructors linear,natural-opt
+        --densities 0.01,0.05 --samplers random --models linear,natural-opt
 
 prints a Markdown table of means over the images (and writes JSON with --json). Every image
 is encoded once per (sampler, density); each reconstructor decodes the same file (with
@@ -22,15 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsepix.benchmarks.metrics import ms_ssim, psnr
-from sparsepix.codec.api import decode_samples, encode
+from sparsepix.api import decode_samples, encode
+from sparsepix.catalog import get
 from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
 from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.imageio import IMAGE_SUFFIXES, image_files, load_image
 from sparsepix.codec.quality import DEFAULT_QUALITY
-from sparsepix.codec.reconstructors import get, reconstruct
+from sparsepix.codec.reconstructors import reconstruct
 from sparsepix.errors import InputError, SparsepixError
+from sparsepix.metrics import ms_ssim, psnr
 
 
 def list_images(folder: Path, suffixes: frozenset[str] = IMAGE_SUFFIXES) -> list[Path]:
@@ -97,7 +98,7 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--densities", default="0.01,0.05,0.2")
     parser.add_argument("--samplers", default="random,sobel")
-    parser.add_argument("--reconstructors", default="linear,pushpull")
+    parser.add_argument("--models", "--reconstructors", dest="models", default="linear,pushpull")
     parser.add_argument("--last", type=int, default=0, help="only the last N files by name")
     parser.add_argument("--device", default="auto")
     parser.add_argument("--values", default="pred", choices=["pred", "raw8"], help="value coding mode")
@@ -123,7 +124,7 @@ def main() -> None:
     args = parser.parse_args()
     images = list_images(args.folder)
     images = images[-args.last :] if args.last else images
-    names = args.reconstructors.split(",")
+    names = args.models.split(",")
     if not 1 <= args.quality <= 100:
         parser.error("--quality must be in 1..100")
     tuned = f", tuned for linear ({args.optimize} iterations)" if args.optimize else ""

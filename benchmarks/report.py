@@ -11,7 +11,6 @@ import numpy as np
 from PIL import Image
 
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
-from sparsepix.benchmarks.metrics import psnr
 from sparsepix.benchmarks.results import (
     FIXED_RATES,
     bd_table,
@@ -21,6 +20,7 @@ from sparsepix.benchmarks.results import (
 )
 from sparsepix.benchmarks.sweep import as_rgb
 from sparsepix.codec.imageio import load_image
+from sparsepix.metrics import psnr
 
 
 def _md_table(header: list[str], rows: list[list[str]]) -> str:

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
-from sparsepix.benchmarks.metrics import haarpsi, ms_ssim, psnr
 from sparsepix.codec.imageio import atomic_write, load_image
+from sparsepix.metrics import haarpsi, ms_ssim, psnr
 
 # Bumped whenever a cached measurement would come out differently (a metric fixed, a codec's
 # output changed); cached results of another version are measured again.

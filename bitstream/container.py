@@ -3,7 +3,7 @@
 Layout (all integers little-endian; see docs/FORMAT.md for the normative description):
 
     header  = magic(4) version(1) flags(1) width(4) height(4) channels(1) sampler(1)
-              value_mode(1) value_param(1) seed(8) count(4) hint_len(1) hint(hint_len)
+              value_mode(1) value_param(1) seed(8) count(4) model_len(1) model(model_len)
               n_sections(1) crc32(4)            -- crc32 of every header byte before it
     section = tag(4) stored_len(4) raw_len(4) crc32(4) payload(stored_len)
                                                 -- crc32 of tag, both lengths and the payload;
@@ -21,14 +21,14 @@ from dataclasses import dataclass, field
 
 import zstandard
 
-from sparsepix.bitstream.limits import MAX_MODEL_HINT, MAX_SECTIONS, MAX_SIDE, Limits
+from sparsepix.bitstream.limits import MAX_MODEL_REF, MAX_SECTIONS, MAX_SIDE, Limits
 from sparsepix.errors import BitstreamError
 
 MAGIC = b"\x8bSPX"  # non-ASCII first byte, like PNG's, catches text-mode transfers
 VERSION = 1
 ZSTD_LEVEL = 19
 
-_FIXED = struct.Struct("<4sBBIIBBBBQIB")  # up to and including hint_len
+_FIXED = struct.Struct("<4sBBIIBBBBQIB")  # up to and including model_len
 _SECTION = struct.Struct("<4sIII")
 
 
@@ -44,7 +44,7 @@ class Header:
     value_param: int  # mode-specific byte (e.g. a quality level); 0 when unused
     seed: int  # 64-bit seed of the sampling PRNG
     count: int  # number of kept samples
-    model_hint: str = ""  # reconstructor the encoder intended, e.g. "xgan-natural@1"
+    model: str = ""  # the model the encoder intended, "name@version", e.g. "natural@8"
     flags: int = 0  # reserved, must be 0 in version 1
 
     @property
@@ -81,9 +81,9 @@ def _check_header(h: Header, limits: Limits) -> None:
 def pack(header: Header, sections: list[tuple[bytes, bytes]], level: int = ZSTD_LEVEL) -> bytes:
     """Serialise a header and (tag, raw payload) sections into .spx bytes."""
     _check_header(header, Limits(max_pixels=header.pixels))
-    hint = header.model_hint.encode("ascii")
-    if len(hint) > MAX_MODEL_HINT:
-        raise BitstreamError(f"model hint longer than {MAX_MODEL_HINT} bytes")
+    ref = header.model.encode("ascii")
+    if len(ref) > MAX_MODEL_REF:
+        raise BitstreamError(f"model reference longer than {MAX_MODEL_REF} bytes")
     if len(sections) > MAX_SECTIONS:
         raise BitstreamError(f"more than {MAX_SECTIONS} sections")
     head = (
@@ -99,9 +99,9 @@ def pack(header: Header, sections: list[tuple[bytes, bytes]], level: int = ZSTD_
             header.value_param,
             header.seed,
             header.count,
-            len(hint),
+            len(ref),
         )
-        + hint
+        + ref
         + bytes([len(sections)])
     )
     out = [head, struct.pack("<I", zlib.crc32(head))]
@@ -127,27 +127,27 @@ def parse_header(data: bytes, limits: Limits | None = None) -> tuple[Header, int
         raise BitstreamError("not a sparsepix file (bad magic bytes)")
     if len(data) < _FIXED.size:
         raise BitstreamError("truncated header")
-    (_, version, flags, width, height, channels, sampler, value_mode, value_param, seed, count, hint_len) = (
+    (_, version, flags, width, height, channels, sampler, value_mode, value_param, seed, count, model_len) = (
         _FIXED.unpack_from(data)
     )
     if version != VERSION:
         raise BitstreamError(f"unsupported format version {version} (this decoder reads {VERSION})")
-    if hint_len > MAX_MODEL_HINT:
-        raise BitstreamError(f"model hint length {hint_len} exceeds {MAX_MODEL_HINT}")
-    end = _FIXED.size + hint_len + 1
+    if model_len > MAX_MODEL_REF:
+        raise BitstreamError(f"model reference length {model_len} exceeds {MAX_MODEL_REF}")
+    end = _FIXED.size + model_len + 1
     if len(data) < end + 4:
         raise BitstreamError("truncated header")
     (crc,) = struct.unpack_from("<I", data, end)
     if zlib.crc32(data[:end]) != crc:
         raise BitstreamError("header checksum mismatch (file is corrupted)")
     try:
-        hint = data[_FIXED.size : end - 1].decode("ascii")
+        ref = data[_FIXED.size : end - 1].decode("ascii")
     except UnicodeDecodeError:
-        raise BitstreamError("model hint is not ASCII") from None
+        raise BitstreamError("model reference is not ASCII") from None
     n_sections = data[end - 1]
     if n_sections > MAX_SECTIONS:
         raise BitstreamError(f"{n_sections} sections exceed the limit of {MAX_SECTIONS}")
-    header = Header(width, height, channels, sampler, value_mode, value_param, seed, count, hint, flags)
+    header = Header(width, height, channels, sampler, value_mode, value_param, seed, count, ref, flags)
     _check_header(header, limits)
     return header, n_sections, end + 4
 
@@ -217,4 +217,4 @@ def _name(tag: bytes) -> str:
 
 
 def _header_size(header: Header) -> int:
-    return _FIXED.size + len(header.model_hint) + 1 + 4
+    return _FIXED.size + len(header.model) + 1 + 4

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 # 300 MB of RGB, large but survivable; anything bigger must be asked for explicitly.
 DEFAULT_MAX_PIXELS = 100_000_000
 MAX_SIDE = 1 << 20  # no real photo is a million pixels on one side
-MAX_MODEL_HINT = 64  # bytes of ASCII
+MAX_MODEL_REF = 64  # bytes of ASCII
 MAX_SECTIONS = 16
 
 

@@ -1,14 +1,16 @@
-"""One registry for every reconstructor, classical or learned.
+"""Reconstructors: what rebuilds a whole image from its kept samples.
 
 A reconstructor maps (canvas, mask, device) to a full image; learned ones also take `ensemble`,
-how many symmetries of the image their network averages over (models/inference.py). Learned
-ones register themselves from `sparsepix.models.registry` when it is imported; the classical
-ones live in `codec.classical`. Whatever the function returns, `reconstruct` pastes the kept
-pixels back, so every reconstruction keeps them exactly.
+how many symmetries of the image their network averages over (models/inference.py). This module
+holds the interface, the model reference that files carry, and the classical reconstructors.
+Shipped learned models are built by `sparsepix.models.registry`, and `sparsepix.catalog` joins
+the two; nothing registers itself on import. Whatever a reconstructor returns, `reconstruct`
+pastes the kept pixels back, so every reconstruction keeps them exactly.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Callable
 
@@ -18,7 +20,27 @@ from sparsepix.codec import classical
 from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.errors import InputError, ModelError
 
-ReconstructFn = Callable[[np.ndarray, np.ndarray, str], np.ndarray]
+ReconstructFn = Callable[..., np.ndarray]
+
+_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
+
+
+@dataclass(frozen=True)
+class ModelRef:
+    """A model as files and callers name it: "natural" or "natural@8" (version 1..255)."""
+
+    name: str
+    version: int | None = None
+
+    @classmethod
+    def parse(cls, text: str) -> ModelRef:
+        name, at, version = text.partition("@")
+        if not _NAME.fullmatch(name) or (at and not (version.isdigit() and 1 <= int(version) <= 255)):
+            raise InputError(f"bad model reference {text!r}: expected NAME or NAME@VERSION")
+        return cls(name, int(version) if at else None)
+
+    def __str__(self) -> str:
+        return self.name if self.version is None else f"{self.name}@{self.version}"
 
 
 @dataclass(frozen=True)
@@ -27,96 +49,37 @@ class Reconstructor:
     fn: ReconstructFn  # (canvas (H,W,C) uint8, mask (H,W) bool, device[, ensemble]) -> (H,W,C) uint8
     description: str
     learned: bool = False
-    hint: str = ""  # "name@version" written into files meant for this reconstructor
+    version: int | None = None  # learned: the shipped weights' version, written into files
     ensemble: int = 1  # learned: image symmetries averaged by default (codec/ensemble.py)
     # Tonal optimisation hook for learned models: (image, mask, steps, **fixed) -> values.
     tune: Callable[..., np.ndarray] | None = None
+
+    @property
+    def ref(self) -> ModelRef:
+        return ModelRef(self.name, self.version)
 
     def passes(self, ensemble: int | None = None) -> int:
         """The symmetries a decode averages: `ensemble` if asked for, else this one's own."""
         return check_ensemble(self.ensemble if ensemble is None else ensemble)
 
 
-_REGISTRY: dict[str, Reconstructor] = {}
-_LEARNED_LOADED = False
+def _classical(name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], doc: str) -> Reconstructor:
+    return Reconstructor(name, lambda canvas, mask, device: fn(canvas, mask), doc)
 
-# Best classical choice when the file names no model (or the named model is not installed
-# and the user asked for "auto"): Delaunay-linear is the most accurate classical method here.
+
+CLASSICAL: dict[str, Reconstructor] = {
+    r.name: r
+    for r in (
+        _classical("nearest", classical.nearest, "colour of the closest kept pixel"),
+        _classical("linear", classical.linear, "Delaunay piecewise-linear interpolation"),
+        _classical("telea", classical.telea, "OpenCV fast-marching inpainting (Telea)"),
+        _classical("ns", classical.navier_stokes, "OpenCV Navier-Stokes inpainting"),
+        _classical("pushpull", classical.pushpull, "pyramid push-pull fill, the fastest"),
+    )
+}
+
+# What decodes a file that names no model: the most accurate classical reconstructor.
 DEFAULT_CLASSICAL = "linear"
-
-
-# The shipped models that encoders name by default (`model="auto"`), measured best on Kodak
-# from the same bits: `natural` for plain sample values, `natural-opt` for values tuned by least
-# squares (`optimize` > 0). Their figures live in their cards (docs/models/), not restated here,
-# where each new version left them stale. An installation without them falls back to `linear`.
-DEFAULT_LEARNED = "natural"
-DEFAULT_TUNED = "natural-opt"
-
-
-def default_hint(tuned: bool = False) -> str:
-    """What `encode(model="auto")` writes: the default learned model's hint, if installed."""
-    rec = available().get(DEFAULT_TUNED if tuned else DEFAULT_LEARNED)
-    return rec.hint if rec is not None else ""
-
-
-def register(rec: Reconstructor) -> Reconstructor:
-    if rec.name in _REGISTRY:
-        raise ValueError(f"reconstructor {rec.name!r} registered twice")
-    _REGISTRY[rec.name] = rec
-    return rec
-
-
-def _classical(name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], doc: str) -> None:
-    register(Reconstructor(name, lambda canvas, mask, device: fn(canvas, mask), doc))
-
-
-_classical("nearest", classical.nearest, "colour of the closest kept pixel")
-_classical("linear", classical.linear, "Delaunay piecewise-linear interpolation")
-_classical("telea", classical.telea, "OpenCV fast-marching inpainting (Telea)")
-_classical("ns", classical.navier_stokes, "OpenCV Navier-Stokes inpainting")
-_classical("pushpull", classical.pushpull, "pyramid push-pull fill, the fastest")
-
-
-def _load_learned() -> None:
-    """Import the shipped-model registry once; it registers learned reconstructors."""
-    global _LEARNED_LOADED
-    if _LEARNED_LOADED:
-        return
-    _LEARNED_LOADED = True
-    try:
-        import sparsepix.models.registry  # noqa: F401  (registers on import)
-    except ModuleNotFoundError as exc:
-        # No torch, or no shipped models yet: the classical reconstructors still work.
-        if exc.name not in ("torch", "sparsepix.models.registry"):
-            raise
-
-
-def available() -> dict[str, Reconstructor]:
-    _load_learned()
-    return dict(_REGISTRY)
-
-
-def get(name: str) -> Reconstructor:
-    registry = available()
-    if name not in registry:
-        raise ModelError(f"unknown reconstructor {name!r}; available: {', '.join(sorted(registry))}")
-    return registry[name]
-
-
-def resolve(name: str, model_hint: str) -> Reconstructor:
-    """The reconstructor to use: `name`, or for "auto" the file's hint, else the classical default."""
-    if name != "auto":
-        return get(name)
-    if model_hint:
-        hinted = available().get(model_hint.split("@")[0])
-        if hinted is None or (hinted.hint and hinted.hint != model_hint):
-            have = f" (this installation has {hinted.hint})" if hinted is not None else ""
-            raise ModelError(
-                f"the file asks for model {model_hint!r}, which this installation lacks{have}; "
-                "pass --reconstructor to choose another"
-            )
-        return hinted
-    return get(DEFAULT_CLASSICAL)
 
 
 def reconstruct(

@@ -44,7 +44,7 @@ def linear_operator(mask: np.ndarray) -> sparse.csr_matrix:
     )
 
 
-def optimise_linear(
+def optimize_linear(
     image: np.ndarray,
     mask: np.ndarray,
     iterations: int = 50,

@@ -1,9 +1,8 @@
 """Shipped model weights: one JSON card + one fp16 weights file each, in models/weights/.
 
-On import, every shipped model registers itself as a reconstructor named after it (e.g.
-`natural`), so `sparsepix decode --reconstructor natural` and files whose header names
-`natural@1` find it. Weights are read only when first used, after a SHA-256 check, with
-`torch.load(..., weights_only=True)`. Nothing is ever downloaded.
+`learned()` turns each card into a reconstructor named after the model (e.g. `natural`);
+`sparsepix.catalog` offers them beside the classical ones. Weights are read only when first
+used, after a SHA-256 check, with `torch.load(..., weights_only=True)`. Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -18,8 +17,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sparsepix.codec import reconstructors
 from sparsepix.codec.ensemble import check_ensemble
+from sparsepix.codec.reconstructors import ModelRef, Reconstructor
 from sparsepix.errors import InputError, ModelError
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.generator import Generator
@@ -40,8 +39,8 @@ class ShippedModel:
     ensemble: int = 1  # image symmetries averaged when decoding (the card's measured choice)
 
     @property
-    def hint(self) -> str:
-        return f"{self.name}@{self.version}"
+    def ref(self) -> ModelRef:
+        return ModelRef(self.name, self.version)
 
 
 def read_card(card_path: Path) -> ShippedModel:
@@ -70,9 +69,9 @@ def load_generator(model: ShippedModel, device: torch.device) -> Generator:
     try:
         blob = model.path.read_bytes()
     except OSError as exc:
-        raise ModelError(f"model {model.hint}: cannot read {model.path.name}: {exc}") from None
+        raise ModelError(f"model {model.ref}: cannot read {model.path.name}: {exc}") from None
     if hashlib.sha256(blob).hexdigest() != model.sha256:
-        raise ModelError(f"model {model.hint}: {model.path.name} fails its SHA-256 check")
+        raise ModelError(f"model {model.ref}: {model.path.name} fails its SHA-256 check")
     payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
     generator = Generator(model.config)
     generator.load_state_dict(
@@ -102,12 +101,12 @@ def reconstruct_with(
 def tune_values(
     model: ShippedModel, image: np.ndarray, mask: np.ndarray, steps: int, device: str = "cpu", **fixed
 ) -> np.ndarray:
-    """Tonal optimisation of the sample values for this model (see models/tonal.py)."""
-    from sparsepix.models.tonal import optimise_through
+    """Tonal optimisation of the sample values for this model (see models/tuning.py)."""
+    from sparsepix.models.tuning import optimize_through
 
     generator = load_generator(model, pick_device(device))  # a private copy: gradients flow
     generator.requires_grad_(False)
-    return optimise_through(generator, image, mask, steps, **fixed)
+    return optimize_through(generator, image, mask, steps, **fixed)
 
 
 def tuner(model: ShippedModel):
@@ -115,31 +114,29 @@ def tuner(model: ShippedModel):
 
     A model trained on values tuned for its Delaunay fill (`train --optimize`) expects exactly
     the least-squares values `linear` gets: N LSQR iterations, as cheap as for `linear`. Any
-    other model: N Adam steps on the values through the network itself (models/tonal.py), each
+    other model: N Adam steps on the values through the network itself (models/tuning.py), each
     a forward and backward pass over the whole image.
     """
     if model.config.coarse == "linear" and model.trained_on_tuned:
-        from sparsepix.codec.tonal import optimise_linear
+        from sparsepix.codec.tonal import optimize_linear
 
-        return lambda image, mask, steps, **fixed: optimise_linear(image, mask, iterations=steps, **fixed)
+        return lambda image, mask, steps, **fixed: optimize_linear(image, mask, iterations=steps, **fixed)
     return lambda image, mask, steps, **fixed: tune_values(model, image, mask, steps, **fixed)
 
 
-def _register_all() -> None:
-    for model in shipped().values():
-        reconstructors.register(
-            reconstructors.Reconstructor(
-                name=model.name,
-                fn=lambda canvas, mask, device, ensemble, m=model: reconstruct_with(
-                    m, canvas, mask, device, ensemble
-                ),
-                description=model.description,
-                learned=True,
-                hint=model.hint,
-                ensemble=model.ensemble,
-                tune=tuner(model),
-            )
-        )
+def as_reconstructor(model: ShippedModel) -> Reconstructor:
+    return Reconstructor(
+        name=model.name,
+        fn=lambda canvas, mask, device, ensemble: reconstruct_with(model, canvas, mask, device, ensemble),
+        description=model.description,
+        learned=True,
+        version=model.version,
+        ensemble=model.ensemble,
+        tune=tuner(model),
+    )
 
 
-_register_all()
+@lru_cache(maxsize=1)
+def learned() -> dict[str, Reconstructor]:
+    """The installed models as reconstructors, by name (cards read once)."""
+    return {name: as_reconstructor(m) for name, m in shipped().items()}

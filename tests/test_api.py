@@ -3,7 +3,7 @@ import pytest
 from PIL import Image
 
 import sparsepix
-from sparsepix.codec.api import decode_samples
+from sparsepix.api import decode_samples
 from sparsepix.errors import InputError
 
 
@@ -14,7 +14,7 @@ def test_round_trip_keeps_samples_exactly(small_rgb, sampler):
     assert (header.width, header.height, header.channels) == (101, 67, 3)
     assert mask.sum() == round(0.1 * 101 * 67)
     assert np.array_equal(canvas[mask], small_rgb[mask])
-    out = sparsepix.decode(data, reconstructor="pushpull")
+    out = sparsepix.decode(data, model="pushpull")
     assert out.shape == small_rgb.shape and np.array_equal(out[mask], small_rgb[mask])
 
 
@@ -29,7 +29,7 @@ def test_encoding_is_deterministic_and_seed_defaults_to_content(small_rgb):
 
 def test_grayscale_pil_and_odd_shapes(astronaut):
     gray = np.asarray(Image.fromarray(astronaut).convert("L"))[:51, :1]
-    out = sparsepix.decode(sparsepix.encode(gray, density=0.2), reconstructor="linear")
+    out = sparsepix.decode(sparsepix.encode(gray, density=0.2), model="linear")
     assert out.shape == (51, 1)
     pil = Image.fromarray(astronaut[:33, :70])
     assert sparsepix.decode(sparsepix.encode(pil)).shape == (33, 70, 3)
@@ -69,7 +69,7 @@ def test_bad_arguments_raise_clear_errors(small_rgb):
         sparsepix.encode(small_rgb, quality=0)
     with pytest.raises(InputError, match="value mode"):
         sparsepix.encode(small_rgb, values="jpeg")
-    with pytest.raises(sparsepix.SparsepixError, match="reconstructor"):
+    with pytest.raises(sparsepix.SparsepixError, match="unknown model"):
         sparsepix.encode(small_rgb, model="nope")
 
 
@@ -94,7 +94,7 @@ def test_random_file_positions_cost_nothing(small_rgb):
 def test_kodak_sobel_linear_quality(kodak_dir):
     img = np.asarray(Image.open(kodak_dir / "kodim23.png"))
     data = sparsepix.encode(img, density=0.05, sampler="sobel", values="raw8")
-    out = sparsepix.decode(data, reconstructor="linear")
+    out = sparsepix.decode(data, model="linear")
     mse = np.mean((out.astype(float) - img) ** 2)
     assert 10 * np.log10(255**2 / mse) > 28  # measured 30.3 dB
 

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from sparsepix.benchmarks.bdrate import bd_psnr, bd_rate, quality_at
-from sparsepix.benchmarks.metrics import haarpsi, ms_ssim, psnr
+from sparsepix.metrics import haarpsi, ms_ssim, psnr
 
 RATES = [0.1, 0.2, 0.4, 0.8]
 PSNRS = [25.0, 28.0, 31.0, 34.0]
@@ -99,17 +99,15 @@ def test_ms_ssim_matches_the_library_on_large_images(astronaut):
 
 def test_learned_curves_are_cached_per_model_version_and_ensemble():
     from sparsepix.benchmarks.codecs import CurveSpec
-    from sparsepix.codec.reconstructors import available
+    from sparsepix.catalog import available
 
     natural = available()["natural"]
-    version = natural.hint.split("@")[1]
-    single = CurveSpec("sparsepix", reconstructor="natural", ensemble=1)
+    version = natural.version
+    single = CurveSpec("sparsepix", model="natural", ensemble=1)
     assert single.cache_key == f"{single.name}@{version}"  # new weights, new cache folder
-    assert (
-        CurveSpec("sparsepix", reconstructor="natural", ensemble=4).cache_key == f"{single.name}@{version}-x4"
-    )
+    assert CurveSpec("sparsepix", model="natural", ensemble=4).cache_key == f"{single.name}@{version}-x4"
     own = f"-x{natural.ensemble}" if natural.ensemble != 1 else ""  # the model's own count
-    assert CurveSpec("sparsepix", reconstructor="natural").cache_key == f"{single.name}@{version}{own}"
+    assert CurveSpec("sparsepix", model="natural").cache_key == f"{single.name}@{version}{own}"
     assert CurveSpec("sparsepix").cache_key == CurveSpec("sparsepix").name
     assert CurveSpec("jpeg").cache_key == "jpeg"
 
@@ -130,25 +128,6 @@ def test_sparsepix_curve_specs_parse_values_and_quality():
     for bad in ("random:linear:pred0", "random:linear:jpeg", "random:linear:pred:x", "random"):
         with pytest.raises(click.BadParameter):
             _sparsepix_specs(bad)
-
-
-def test_gappy_ppca_fills_in_a_low_rank_set_from_a_third_of_its_entries():
-    from sparsepix.benchmarks.face_prior import fit_ppca, posterior_means
-
-    g = torch.Generator().manual_seed(0)
-    dim, rank = 300, 5
-    mixing = torch.randn(rank, dim, generator=g)
-    noise = 1e-3 * torch.randn(2000, dim, generator=g)
-    faces = 0.5 + torch.randn(2000, rank, generator=g) @ mixing / 10 + noise
-    held_out = 0.5 + torch.randn(rank, generator=g) @ mixing / 10
-    known = torch.rand(dim, generator=g) < 1 / 3
-    prior = fit_ppca(faces, rank)
-    means = posterior_means(prior, known, held_out[known], [1, rank])
-    assert torch.equal(means[rank][known], held_out[known])
-    hidden_error = (means[rank] - held_out)[~known].abs().max()
-    assert hidden_error < 0.01  # entries are spread about 0.2 around 0.5
-    # A prior too small for the data cannot fill it in.
-    assert (means[1] - held_out)[~known].abs().max() > 10 * hidden_error
 
 
 def test_benchmark_folders_without_images_exit_with_one_line(tmp_path):

@@ -19,7 +19,7 @@ HEADER = Header(
     value_param=0,
     seed=123456789,
     count=40,
-    model_hint="xgan-natural@1",
+    model="xgan-natural@1",
 )
 
 
@@ -123,7 +123,7 @@ def test_real_file_mutations_fail_cleanly(small_rgb):
         broken = bytearray(data)
         broken[pos] ^= 0x40
         with pytest.raises(BitstreamError):
-            sparsepix.decode(bytes(broken), reconstructor="nearest")
+            sparsepix.decode(bytes(broken), model="nearest")
 
 
 @pytest.mark.parametrize("sampler", ["random", "sobel", "adaptive"])
@@ -147,7 +147,7 @@ def test_garbage_inside_valid_checksums_fails_cleanly(small_rgb, sampler):
             sections.append((tag, bytes(raw)))
         data = pack(spx.header, sections)
         try:
-            out = sparsepix.decode(data, reconstructor="nearest")
+            out = sparsepix.decode(data, model="nearest")
             assert out.shape == small_rgb.shape
         except BitstreamError:
             pass

@@ -146,11 +146,11 @@ def test_decode_ensemble_option(tmp_path, photo):
         r = run("decode", str(spx), str(png), "--ensemble", n)
         assert r.returncode == 0, r.stderr
         outs[n] = np.asarray(Image.open(png)).astype(int)
-    from sparsepix.codec.api import decode_samples
+    from sparsepix.api import decode_samples
 
     mask = decode_samples(spx.read_bytes())[2]
     assert np.array_equal(outs["1"][mask], outs["auto"][mask])
-    if sparsepix.inspect(spx.read_bytes()).model_hint:  # a shipped model: its own passes differ
+    if sparsepix.inspect(spx.read_bytes()).model:  # a shipped model: its own passes differ
         assert np.abs(outs["1"] - outs["auto"]).mean() > 0
     r = run("decode", str(spx), str(tmp_path / "bad.png"), "--ensemble", "3")
     assert r.returncode == 2 and not (tmp_path / "bad.png").exists()

@@ -5,8 +5,8 @@ import pytest
 import torch
 from skimage import data as samples
 
-from sparsepix.benchmarks.metrics import psnr
-from sparsepix.codec import api
+from sparsepix import api
+from sparsepix.metrics import psnr
 from sparsepix.train.config import LOSS_PROFILES, TrainConfig
 from sparsepix.train.loop import Trainer
 

@@ -37,7 +37,7 @@ def tiny_model(tmp_path_factory):
 
 
 def test_card_and_load(tiny_model):
-    assert tiny_model.hint == "toy@1"
+    assert str(tiny_model.ref) == "toy@1"
     g = load_generator(tiny_model, torch.device("cpu"))
     assert not g.training and all(p.dtype == torch.float32 for p in g.parameters())
 
@@ -204,18 +204,18 @@ def test_each_model_decodes_with_its_cards_ensemble(tiny_model, tmp_path):
 def test_shipped_models_decode_through_the_codec(astronaut):
     """Every model in the package loads, verifies and rebuilds a photo better than zero-fill."""
     import sparsepix
-    from sparsepix.codec import reconstructors
+    from sparsepix import catalog
 
     models = shipped()
     if not models:
         pytest.skip("no shipped models in this checkout")
     for name, model in models.items():
         data = sparsepix.encode(astronaut, density=0.05, model=name)
-        assert sparsepix.inspect(data).model_hint == model.hint
+        assert sparsepix.inspect(data).model == str(model.ref)
         out = sparsepix.decode(data)  # auto: the file's model
         assert out.shape == astronaut.shape
-        rec = reconstructors.get(name)
-        assert rec.learned and rec.hint == model.hint
+        rec = catalog.get(name)
+        assert rec.learned and rec.ref == model.ref
 
 
 def test_shipped_weights_fit_the_package_budget():
@@ -239,7 +239,7 @@ def _decoded(g: Generator, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
 
 
 def test_tonal_optimisation_through_a_generator_lowers_its_error(tiny_model, astronaut):
-    from sparsepix.benchmarks.metrics import psnr
+    from sparsepix.metrics import psnr
     from sparsepix.models.registry import tune_values
 
     img = astronaut[:64, :80]
@@ -258,7 +258,7 @@ def test_tuning_rule_per_model_kind(tiny_model, astronaut):
     """Least squares for a Delaunay-coarse model trained on such values; else gradient steps."""
     import dataclasses
 
-    from sparsepix.codec.tonal import optimise_linear
+    from sparsepix.codec.tonal import optimize_linear
     from sparsepix.models.registry import tune_values, tuner
 
     refine = dataclasses.replace(
@@ -267,7 +267,7 @@ def test_tuning_rule_per_model_kind(tiny_model, astronaut):
     tuned_model = dataclasses.replace(refine, trained_on_tuned=True)
     img = astronaut[:48, :64]
     mask = np.random.default_rng(3).random((48, 64)) < 0.1
-    least_squares = optimise_linear(img, mask, iterations=20)
+    least_squares = optimize_linear(img, mask, iterations=20)
     assert np.array_equal(tuner(tuned_model)(img, mask, 20), least_squares)
     for gradient in (tiny_model, refine):  # not trained on tuned values: Adam through the network
         through = tuner(gradient)(img, mask, 20)
@@ -276,8 +276,8 @@ def test_tuning_rule_per_model_kind(tiny_model, astronaut):
 
 
 def test_gradient_tuning_sees_through_the_delaunay_fill(astronaut):
-    from sparsepix.benchmarks.metrics import psnr
-    from sparsepix.models.tonal import _differentiable_fill, optimise_through
+    from sparsepix.metrics import psnr
+    from sparsepix.models.tuning import _differentiable_fill, optimize_through
 
     torch.manual_seed(0)
     g = Generator(
@@ -296,16 +296,49 @@ def test_gradient_tuning_sees_through_the_delaunay_fill(astronaut):
     fill = _differentiable_fill(g, mask, torch.device("cpu"))
     assert torch.allclose(fill(values), g.coarse_fill(canvas, m), atol=1e-5)
 
-    tuned = optimise_through(g, img, mask, steps=30)
+    tuned = optimize_through(g, img, mask, steps=30)
     assert psnr(img, _decoded(g, mask, tuned)) > psnr(img, _decoded(g, mask, img[mask])) + 0.3
 
 
 def test_auto_names_the_shipped_default_for_plain_and_tuned_values(astronaut):
-    from sparsepix.codec.reconstructors import available
+    from sparsepix.catalog import available
 
     img = astronaut[:64, :64]
-    plain = sparsepix.inspect(sparsepix.encode(img, density=0.05)).model_hint
-    tuned = sparsepix.inspect(sparsepix.encode(img, density=0.05, optimize=5)).model_hint
-    assert plain == available()["natural"].hint and plain.startswith("natural@")
-    assert tuned == available()["natural-opt"].hint and tuned.startswith("natural-opt@")
-    assert sparsepix.inspect(sparsepix.encode(img, density=0.05, model="")).model_hint == ""
+    plain = sparsepix.inspect(sparsepix.encode(img, density=0.05)).model
+    tuned = sparsepix.inspect(sparsepix.encode(img, density=0.05, optimize=5)).model
+    assert plain == str(available()["natural"].ref) and plain.startswith("natural@")
+    assert tuned == str(available()["natural-opt"].ref) and tuned.startswith("natural-opt@")
+    assert sparsepix.inspect(sparsepix.encode(img, density=0.05, model="")).model == ""
+
+
+def test_files_for_an_older_version_decode_with_the_installed_one(astronaut, tmp_path):
+    """A file names the exact version it was written for; a retrain must not orphan it."""
+    from dataclasses import replace
+
+    from sparsepix.bitstream import pack, parse
+    from sparsepix.catalog import available
+    from sparsepix.cli import cli
+
+    natural = available().get("natural")
+    if natural is None:
+        pytest.skip("no shipped natural model in this checkout")
+    img = astronaut[:48, :64]
+    spx = parse(sparsepix.encode(img, density=0.05, model="natural"))
+    old = pack(replace(spx.header, model="natural@1"), list(spx.sections.items()))
+    assert natural.version != 1
+    assert np.array_equal(
+        sparsepix.decode(old, ensemble=1), sparsepix.decode(old, model="natural", ensemble=1)
+    )
+    info = sparsepix.inspect(old)
+    assert (info.model, info.decodes_with) == ("natural@1", str(natural.ref))
+    with pytest.raises(ModelError, match="strict"):
+        sparsepix.decode(old, strict=True)
+    with pytest.raises(ModelError, match="not installed"):
+        sparsepix.decode(old, model="natural@1")
+
+    from click.testing import CliRunner
+
+    path = tmp_path / "old.spx"
+    path.write_bytes(old)
+    result = CliRunner().invoke(cli, ["info", str(path)])
+    assert f"model natural@1 (decodes with {natural.ref})" in result.output

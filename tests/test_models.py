@@ -95,7 +95,7 @@ def test_l1_and_classification():
 
 
 def test_neg_psnr_is_minus_the_mean_of_per_image_psnrs():
-    from sparsepix.benchmarks.metrics import psnr
+    from sparsepix.metrics import psnr
 
     rng = np.random.default_rng(0)
     real8 = rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)

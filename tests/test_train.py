@@ -100,13 +100,13 @@ def test_lossy_values_match_the_codec_quantiser():
 
 
 def test_tuned_values_are_what_an_optimising_encoder_stores(image_dir, tmp_path):
-    from sparsepix.codec.tonal import optimise_linear
+    from sparsepix.codec.tonal import optimize_linear
 
     img = np.asarray(Image.open(sorted(image_dir.iterdir())[0]))
     canvas, known = corruptions.sparse_random(img, np.random.default_rng(0), density=(0.1, 0.1))
     tuned = corruptions.linear_tuned_values(img, known, 30)
     assert (tuned[~known] == 0).all()
-    assert np.array_equal(tuned[known], optimise_linear(img, known, iterations=30))
+    assert np.array_equal(tuned[known], optimize_linear(img, known, iterations=30))
     assert not np.array_equal(tuned, canvas)
     plain = CorruptedImages(list_images((str(image_dir),)), _config(image_dir, tmp_path), train=True)
     opt = CorruptedImages(

@@ -81,11 +81,11 @@ def lossy_values(canvas: np.ndarray, known: np.ndarray, rng: np.random.Generator
 def linear_tuned_values(image: np.ndarray, known: np.ndarray, iterations: int) -> np.ndarray:
     """The canvas an encoder with `--optimize` stores for a Delaunay-coarse model: kept values
     solved by least squares so that the linear fill is closest to the image (codec/tonal.py)."""
-    from sparsepix.codec.tonal import optimise_linear
+    from sparsepix.codec.tonal import optimize_linear
 
     out = np.zeros_like(image)
     if known.any():
-        out[known] = optimise_linear(image, known, iterations=iterations)
+        out[known] = optimize_linear(image, known, iterations=iterations)
     return out
 
 

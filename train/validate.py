@@ -8,8 +8,8 @@ import numpy as np
 import torch
 from skimage.metrics import structural_similarity
 
-from sparsepix.benchmarks.metrics import psnr
 from sparsepix.codec.classical import pushpull
+from sparsepix.metrics import psnr
 
 
 def to_uint8(t: torch.Tensor) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 For each candidate quality, a bisection on the density finds the largest file within the target
 (bytes grow monotonically with density at fixed quality; the search works on the real encoded
-bytes). The candidate whose reconstruction is best (PSNR, with the chosen reconstructor) wins.
+bytes). The candidate whose reconstruction is best (PSNR, with the scorer model) wins.
 """
 
 from __future__ import annotations
@@ -52,13 +52,17 @@ def _fit_density(encode_at, target: int, iterations: int = 18) -> tuple[bytes, f
 def encode_to_size(
     image: np.ndarray,
     target_bytes: int,
-    reconstructor: str = "pushpull",
+    scorer: str = "pushpull",
     qualities: tuple[int, ...] = QUALITIES,
     **encode_args,
 ) -> RateChoice:
-    """The best-reconstructing file of at most `target_bytes` over the candidate qualities."""
-    from sparsepix.benchmarks.metrics import psnr
-    from sparsepix.codec.api import decode, encode
+    """The best-reconstructing file of at most `target_bytes` over the candidate qualities.
+
+    scorer: the model whose reconstructions rank the candidates (the fastest by default);
+    `encode_args` go to `encode` (sampler, model, ...).
+    """
+    from sparsepix.api import decode, encode
+    from sparsepix.metrics import psnr
 
     if target_bytes < 1:
         raise InputError("the size target must be positive")
@@ -70,7 +74,7 @@ def encode_to_size(
         if fit is None:
             continue
         data, density = fit
-        out = decode(data, reconstructor=reconstructor)
+        out = decode(data, model=scorer)
         choices.append(RateChoice(data, density, quality, psnr(image, out)))
     if not choices:
         raise InputError(

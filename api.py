@@ -8,6 +8,7 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from sparsepix import catalog
 from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
 from sparsepix.codec import adaptive, predictive, reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
@@ -16,7 +17,7 @@ from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
-from sparsepix.errors import BitstreamError, InputError
+from sparsepix.errors import BitstreamError, InputError, SparsepixError
 
 MASK_TAG, VALUES_TAG, VALUES2_TAG = b"MASK", b"VALS", b"VAL2"
 
@@ -53,9 +54,9 @@ def encode(
         level luma-only) is the better rate-distortion trade: coarser samples, more of them.
     chroma_skip: for "pred", how many of the finest levels carry luma only; None: 1 below
         quality 70, else 0.
-    model: reconstructor the decoder should use: "auto" names the default shipped model when
-        installed (`natural`; `natural-opt` with `optimize`), "" names none (decoders then use
-        their classical default, `linear`).
+    model: the model the decoder should use, written into the file with its version: "auto"
+        names the default shipped model when installed (`natural`; `natural-opt` with
+        `optimize`), "" names none (decoders then use `linear`).
     optimize: tonal optimisation effort (0 = off): store the values that make the intended
         reconstructor's output closest to the image (least squares for "linear"; gradient
         steps through a learned generator), then quantise them.
@@ -69,15 +70,14 @@ def encode(
         seed = content_seed(img)
     if not 0 <= seed < 1 << 64:
         raise InputError("seed must be an integer in [0, 2**64)")
-    hint = ""
     if model == "auto":
-        hint = reconstructors.default_hint(tuned=optimize > 0)
-    elif model:
-        named = reconstructors.get(model.split("@")[0])  # fail now, not at decode time
-        hint = named.hint or named.name
+        ref = catalog.default_ref(tuned=optimize > 0)
+        written = str(ref) if ref is not None else ""
+    else:
+        written = str(catalog.get(model).ref) if model else ""  # fail now, not at decode time
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
-    rec = reconstructors.resolve("auto", hint) if optimize > 0 else None
+    rec = catalog.for_file(written) if optimize > 0 else None
     sections = []
     if spec.make_mask is None:  # adaptive
         if mode != PRED:
@@ -87,7 +87,7 @@ def encode(
         mask = spec.make_mask(img, seed, count)
         samples = img[mask].reshape(count, -1)
         if rec is not None:
-            samples = _optimise(img, mask, rec, optimize)
+            samples = _optimize(img, mask, rec, optimize)
         if spec.stores_positions:
             sections.append((MASK_TAG, encode_positions(mask)))
         if mode == PRED:
@@ -106,7 +106,7 @@ def encode(
         value_param=quality if mode == PRED else 0,
         seed=seed,
         count=count,
-        model_hint=hint,
+        model=written,
     )
     return pack(header, sections)
 
@@ -118,13 +118,13 @@ def _encode_adaptive(
     h, w = img.shape[:2]
     first = adaptive.first_stage(seed, h, w, count)
     idx1 = np.flatnonzero(first)
-    values1 = _optimise(img, first, rec, effort) if rec is not None else img[first].reshape(idx1.size, -1)
+    values1 = _optimize(img, first, rec, effort) if rec is not None else img[first].reshape(idx1.size, -1)
     raw1 = encode_pred(values1, idx1, w, seed, params)
     decoded1 = decode_pred(raw1, idx1, w, seed, values1.shape[1])  # exactly what the decoder sees
     second = adaptive.second_stage(seed, first, decoded1, count)
     idx2 = np.flatnonzero(second)
     if rec is not None:
-        values2 = _optimise(img, first | second, rec, effort, fixed=first, fixed_values=decoded1)
+        values2 = _optimize(img, first | second, rec, effort, fixed=first, fixed_values=decoded1)
     else:
         values2 = img[second].reshape(idx2.size, -1)
     prior = (predictive.positions_of(idx1, w), predictive.to_coding_domain(decoded1))
@@ -146,14 +146,14 @@ def _decode_adaptive(spx, h: Header) -> tuple[np.ndarray, np.ndarray]:
     return canvas, first | second
 
 
-def _optimise(
+def _optimize(
     image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstructor, effort: int, **fixed
 ) -> np.ndarray:
     """Sample values tuned for `rec` (see codec/tonal.py); effort = solver iterations."""
     if rec.name == "linear":
-        from sparsepix.codec.tonal import optimise_linear
+        from sparsepix.codec.tonal import optimize_linear
 
-        return optimise_linear(image, mask, iterations=effort, **fixed)
+        return optimize_linear(image, mask, iterations=effort, **fixed)
     if rec.tune is not None:
         return rec.tune(image, mask, effort, **fixed)
     raise InputError(
@@ -199,21 +199,23 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
 
 def decode(
     data: bytes,
-    reconstructor: str = "auto",
+    model: str = "auto",
     device: str = "auto",
     limits: Limits | None = None,
     ensemble: int | None = None,
+    strict: bool = False,
 ) -> np.ndarray:
     """Decode .spx bytes to a uint8 image: (H, W, 3) for colour files, (H, W) for grayscale.
 
-    reconstructor: a registered name (see `sparsepix.codec.reconstructors.available()`), or
-    "auto" for the model the file names, else the best classical reconstructor.
-    device: "auto" (CUDA when available), "cpu" or "cuda"; classical reconstructors use the CPU.
-    ensemble: learned reconstructors run their network on this many symmetries of the image (1,
-    2, 4 or 8) and average; None: the model's own (its card's `ensemble`). 1 decodes fastest.
+    model: a model name (see `sparsepix.catalog.available()`), or "auto" for the model the
+    file names (the installed version of it), else `linear`.
+    device: "auto" (CUDA when available), "cpu" or "cuda"; classical models use the CPU.
+    ensemble: learned models run their network on this many symmetries of the image (1, 2, 4
+    or 8) and average; None: the model's own (its card's `ensemble`). 1 decodes fastest.
+    strict: refuse a file written for another version of the model than the installed one.
     """
     header, canvas, mask = decode_samples(data, limits)
-    rec = reconstructors.resolve(reconstructor, header.model_hint)
+    rec = catalog.for_file(header.model, model, strict)
     out = reconstructors.reconstruct(rec, canvas, mask, device, ensemble)
     return out[..., 0] if header.channels == 1 else out
 
@@ -228,7 +230,8 @@ class FileInfo:
     seed: int
     samples: int
     density: float
-    model_hint: str
+    model: str  # as the file names it
+    decodes_with: str  # what decodes it here by default ("" when not installed)
     total_bytes: int
     header_bytes: int
     section_bytes: dict[str, int]
@@ -254,13 +257,21 @@ def inspect(data: bytes, limits: Limits | None = None) -> FileInfo:
         seed=h.seed,
         samples=h.count,
         density=h.count / h.pixels,
-        model_hint=h.model_hint,
+        model=h.model,
+        decodes_with=_decodes_with(h.model),
         total_bytes=len(data),
         header_bytes=spx.header_size,
         section_bytes={tag.decode("ascii", "replace"): n for tag, n in spx.section_sizes.items()},
         bpp=8 * len(data) / h.pixels,
         bits_per_sample=8 * len(data) / h.count,
     )
+
+
+def _decodes_with(file_model: str) -> str:
+    try:
+        return str(catalog.for_file(file_model).ref)
+    except SparsepixError:
+        return ""
 
 
 def read_header(data: bytes, limits: Limits | None = None) -> Header:
@@ -278,28 +289,12 @@ def _read_bytes(path: str | os.PathLike) -> bytes:
         raise InputError(f"{path}: is a directory") from None
 
 
-def encode_file(
-    src: str | os.PathLike,
-    dst: str | os.PathLike,
-    target_bpp: float | None = None,
-    target_bytes: int | None = None,
-    **kwargs,
-) -> int:
+def encode_file(src: str | os.PathLike, dst: str | os.PathLike, **kwargs) -> int:
     """Encode an image file to a .spx file (written atomically). Returns the bytes written.
 
-    With `target_bpp` or `target_bytes`, rate control picks density and quality (the
-    `density` and `quality` arguments are then ignored).
+    For a size target instead of a density, see `sparsepix.encode_to_size`.
     """
-    image = load_image(src)
-    if target_bpp is not None or target_bytes is not None:
-        from sparsepix.codec.ratecontrol import encode_to_size
-
-        if target_bytes is None:
-            target_bytes = int(target_bpp * image.shape[0] * image.shape[1] / 8)
-        kwargs = {k: v for k, v in kwargs.items() if k not in ("density", "quality")}
-        data = encode_to_size(image, target_bytes, **kwargs).data
-    else:
-        data = encode(image, **kwargs)
+    data = encode(load_image(src), **kwargs)
     atomic_write(dst, data)
     return len(data)
 

@@ -17,7 +17,7 @@ import torch
 from sparsepix.models.generator import Generator
 
 
-def optimise_through(
+def optimize_through(
     generator: Generator,
     image: np.ndarray,
     mask: np.ndarray,

@@ -1,4 +1,6 @@
-"""The `sparsepix` command line: encode, decode, info (and the commands other packages add).
+"""The `sparsepix` command line: encode, decode, info, models, demo.
+
+`sparsepix.main` adds the commands of the packages above this one (train, bench).
 
 Every error the codec raises on purpose becomes one line on stderr and exit status 1; usage
 errors exit 2 (click's convention). Outputs are written atomically, so a failure never leaves a
@@ -10,7 +12,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Callable, Iterable
+from typing import Callable
 
 import click
 
@@ -123,8 +125,8 @@ def cli() -> None:
     show_default=True,
     type=click.IntRange(1, 100),
     help="pred only: 75 quantises luma with step 8, chroma 16; +12.5 halves the steps. "
-    f"{DEFAULT_QUALITY} keeps the samples within 0.3 dB of exact ones (Kodak, 5 %); 65 is the "
-    "better rate-distortion trade. --bpp/--size try several.",
+    f"{DEFAULT_QUALITY} keeps chroma on every level; 65 is the better rate-distortion trade "
+    "(docs/DECISIONS.md). --bpp/--size try several.",
 )
 @click.option(
     "--chroma-skip",
@@ -138,7 +140,7 @@ def cli() -> None:
     default=0,
     show_default=True,
     type=click.IntRange(0, 1000),
-    help="Tonal optimisation: tune the stored values for the decoder's reconstructor. linear "
+    help="Tonal optimisation: tune the stored values for the decoder's model. linear "
     "and natural-opt: N least-squares iterations (~50 is plenty, about a second); other learned "
     "models: N gradient steps through the network (slow on a CPU). 0 = off.",
 )
@@ -161,9 +163,9 @@ def cli() -> None:
     "--model",
     default="auto",
     show_default=True,
-    help="Reconstructor the file asks decoders to use: auto (the shipped learned model: "
-    "natural, or natural-opt with --optimize; linear if not installed), a reconstructor name, "
-    "or '' for none (decoders use linear).",
+    help="Model the file asks decoders to use: auto (the shipped learned model: "
+    "natural, or natural-opt with --optimize; linear if not installed), a model name "
+    "(see `sparsepix models`), or '' for none (decoders use linear).",
 )
 def encode(
     inputs: tuple[str, ...],
@@ -181,28 +183,25 @@ def encode(
 ) -> None:
     """Encode INPUTS (image files or folders) to OUTPUT: a .spx file, or a folder (needed for
     several inputs; files land in it as STEM.spx)."""
-    from sparsepix.codec.api import encode_file
-    from sparsepix.codec.imageio import IMAGE_SUFFIXES
+    from sparsepix.api import encode_file
+    from sparsepix.codec.imageio import IMAGE_SUFFIXES, atomic_write, load_image
+    from sparsepix.ratecontrol import encode_to_size
 
     if target_bpp is not None and target_size is not None:
         raise click.UsageError("give --bpp or --size, not both")
+    options = dict(
+        sampler=sampler, seed=seed, values=values, chroma_skip=chroma_skip, model=model, optimize=optimize
+    )
 
     def job(src: Path, dst: Path) -> str:
-        size = encode_file(
-            src,
-            dst,
-            density=density,
-            sampler=sampler,
-            seed=seed,
-            values=values,
-            quality=quality,
-            chroma_skip=chroma_skip,
-            model=model,
-            optimize=optimize,
-            target_bpp=target_bpp,
-            target_bytes=target_size,
-        )
-        return f"{dst}: {size} bytes"
+        if target_bpp is None and target_size is None:
+            size = encode_file(src, dst, density=density, quality=quality, **options)
+            return f"{dst}: {size} bytes"
+        image = load_image(src)
+        target = target_size or int(target_bpp * image.shape[0] * image.shape[1] / 8)
+        data = encode_to_size(image, target, **options).data
+        atomic_write(dst, data)
+        return f"{dst}: {len(data)} bytes"
 
     _run_batch(_pairs(inputs, output, IMAGE_SUFFIXES, ".spx"), job, "encoding")
 
@@ -211,12 +210,19 @@ def encode(
 @click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
 @click.argument("output", type=click.Path())
 @click.option(
+    "--model",
     "--reconstructor",
     "-r",
+    "model",
     default="auto",
     show_default=True,
-    help="auto (the file's model, else Delaunay-linear), nearest, linear, telea, ns, "
-    "pushpull, or a shipped model name.",
+    help="auto (the file's model, in the installed version; else linear), or a model name "
+    "(see `sparsepix models`). --reconstructor is an older spelling.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Refuse files written for another version of their model than the installed one.",
 )
 @click.option(
     "--device",
@@ -232,13 +238,15 @@ def encode(
     type=click.Choice(ENSEMBLE_CHOICES),
     help=ENSEMBLE_HELP,
 )
-def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str, ensemble: str) -> None:
+def decode(
+    inputs: tuple[str, ...], output: str, model: str, strict: bool, device: str, ensemble: str
+) -> None:
     """Decode INPUTS (.spx files or folders) to OUTPUT: an image file (format from its
     extension), or a folder (needed for several inputs; files land in it as STEM.png)."""
-    from sparsepix.codec.api import decode_file
+    from sparsepix.api import decode_file
 
     def job(src: Path, dst: Path) -> str:
-        decode_file(src, dst, reconstructor=reconstructor, device=device, ensemble=from_choice(ensemble))
+        decode_file(src, dst, model=model, strict=strict, device=device, ensemble=from_choice(ensemble))
         return ""
 
     _run_batch(_pairs(inputs, output, frozenset({".spx"}), ".png"), job, "decoding")
@@ -249,7 +257,7 @@ def decode(inputs: tuple[str, ...], output: str, reconstructor: str, device: str
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object, or a list for several).")
 def info(files: tuple[str, ...], as_json: bool) -> None:
     """Describe .spx FILES: size, sampler, density, bytes per section, bpp."""
-    from sparsepix.codec.api import _read_bytes, inspect
+    from sparsepix.api import _read_bytes, inspect
 
     infos, failed = [], False
     for name in files:
@@ -267,11 +275,29 @@ def info(files: tuple[str, ...], as_json: bool) -> None:
             click.echo(
                 f"{name}: {i.width}x{i.height}x{i.channels}, {i.sampler} sampler, {i.samples} "
                 f"samples ({100 * i.density:.2f} %), values {i.value_mode}, "
-                f"model {i.model_hint or '-'}\n  {i.total_bytes} bytes = header {i.header_bytes} B"
+                f"model {_model_line(i.model, i.decodes_with)}\n"
+                f"  {i.total_bytes} bytes = header {i.header_bytes} B"
                 f" + {sections}; {i.bpp:.4f} bpp, {i.bits_per_sample:.2f} bits/sample"
             )
     if failed:
         sys.exit(1)
+
+
+def _model_line(named: str, used: str) -> str:
+    if not named:
+        return "- (decodes with linear)"
+    if not used:
+        return f"{named} (not installed)"
+    return named if used == named else f"{named} (decodes with {used})"
+
+
+@cli.command()
+def models() -> None:
+    """List the models this installation decodes with."""
+    from sparsepix import catalog
+
+    for name, rec in sorted(catalog.available().items()):
+        click.echo(f"{str(rec.ref):<16} {'learned' if rec.learned else 'classical':<10} {rec.description}")
 
 
 @cli.command()
@@ -290,10 +316,11 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
 
     from skimage import data as skdata
 
-    from sparsepix.benchmarks.metrics import psnr
+    from sparsepix import catalog
+    from sparsepix.api import decode_samples, encode
     from sparsepix.codec import reconstructors
-    from sparsepix.codec.api import decode_samples, encode
     from sparsepix.codec.imageio import atomic_write, save_image
+    from sparsepix.metrics import psnr
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
@@ -308,7 +335,7 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
         f"astronaut 512x512, {sampler} sampler, {100 * density:g} % kept: "
         f"{len(data)} bytes, {bpp:.3f} bpp  ->  {out}/"
     )
-    for name, rec in sorted(reconstructors.available().items()):
+    for name, rec in sorted(catalog.available().items()):
         t0 = time.perf_counter()
         image_out = reconstructors.reconstruct(rec, canvas, mask, "auto")
         seconds = time.perf_counter() - t0
@@ -316,23 +343,10 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
         click.echo(f"  {name:<12} {psnr(image, image_out):6.2f} dB  {seconds:6.3f} s  {rec.description}")
 
 
-def _register_optional_commands(group: click.Group, modules: Iterable[str]) -> None:
-    """Add commands that live in other sub-packages (train, bench) when they import."""
-    import importlib
-
-    for name in modules:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError:
-            continue
-        for command in getattr(module, "COMMANDS", []):
-            group.add_command(command)
-
-
-def main() -> None:
-    _register_optional_commands(cli, ["sparsepix.train.cli", "sparsepix.benchmarks.cli"])
+def run(group: click.Group = cli) -> None:
+    """Run a command group with the codec's error conventions (see the module docstring)."""
     try:
-        cli.main(prog_name="sparsepix", standalone_mode=True)
+        group.main(prog_name="sparsepix", standalone_mode=True)
     except SparsepixError as exc:  # raised outside a batch (e.g. while listing inputs)
         _fail(str(exc))
         sys.exit(1)
