@@ -1,6 +1,6 @@
 """Time training steps and full-image generator passes per preset on this machine.
 
-    python -m sparsepix.benchmarks.network_speed --presets xgan-16,resgan-16,xgan-32,xgan
+    python -m sparsepix.benchmarks.network_speed --presets refine-16,refine-32-deep,xgan
     python -m sparsepix.benchmarks.network_speed --presets refine-16 --compile
     python -m sparsepix.benchmarks.network_speed --presets refine-16 --losses l2 --no-amp
 
@@ -110,7 +110,7 @@ def compiled_seconds(preset: str, device: str, repeats: int = 3) -> tuple[float,
 
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    p.add_argument("--presets", default="xgan-16,resgan-16,xgan-32")
+    p.add_argument("--presets", default="refine-16,refine-32-deep")
     p.add_argument("--losses", default="xgan,l1")
     p.add_argument("--batch", type=int, default=8)
     p.add_argument("--crop", type=int, default=128)

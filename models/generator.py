@@ -27,31 +27,6 @@ def linear_fill(canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
     return torch.from_numpy(filled.transpose(0, 3, 1, 2)).to(canvas.device, canvas.dtype)
 
 
-def position_map(h: int, w: int, frame: tuple[int, int, int, int] | None, like: torch.Tensor) -> torch.Tensor:
-    """(1, 2, h, w): each pixel's row and column in the whole image, scaled to [-1, 1].
-
-    `frame` = (top, left, image height, image width) places a tile in its image; None means the
-    input is the whole image. Pixel centres: (i + 0.5) / size * 2 - 1.
-    """
-    top, left, full_h, full_w = frame if frame is not None else (0, 0, h, w)
-    ys = (torch.arange(h, device=like.device, dtype=torch.float32) + top + 0.5) / full_h * 2 - 1
-    xs = (torch.arange(w, device=like.device, dtype=torch.float32) + left + 0.5) / full_w * 2 - 1
-    grid = torch.stack([ys[:, None].expand(h, w), xs[None, :].expand(h, w)])
-    return grid[None].to(like.dtype)
-
-
-@torch.no_grad()
-def distance_map(mask: torch.Tensor) -> torch.Tensor:
-    """log(1 + Euclidean distance in pixels to the nearest kept sample), (N, 1, H, W) (scipy, on
-    the CPU; a constant input, no gradient). The log spans 1-20 % densities in a similar range."""
-    from scipy.ndimage import distance_transform_edt
-
-    known = mask.detach().cpu().numpy()[:, 0] > 0.5
-    far = float(max(known.shape[1:]))  # no sample at all: as far as the image is wide
-    d = np.stack([distance_transform_edt(~k) if k.any() else np.full(k.shape, far) for k in known])
-    return torch.from_numpy(np.log1p(d)[:, None]).to(mask.device, mask.dtype)
-
-
 def _norm(kind: str, channels: int) -> nn.Module:
     if kind == "batch":
         return nn.BatchNorm2d(channels)
@@ -117,29 +92,13 @@ class Generator(nn.Module):
         self.head = nn.Sequential(
             nn.ReflectionPad2d(3), head_conv, nn.Identity() if c.residual else nn.Tanh()
         )
-        if c.fusion:
-            # Beside the head's one linear conv: a small non-linear branch over the same features at
-            # full resolution, added before the activation. Its last conv starts at zero.
-            branch_out = nn.Conv2d(c.fusion, c.image_channels, 3)
-            branch_out.starts_at_zero = True
-            self.fusion = nn.Sequential(
-                nn.ReflectionPad2d(1),
-                nn.Conv2d(sum(self.head_inputs), c.fusion, 3),
-                nn.ReLU(True),
-                nn.ReflectionPad2d(1),
-                nn.Conv2d(c.fusion, c.fusion, 3),
-                nn.ReLU(True),
-                nn.ReflectionPad2d(1),
-                branch_out,
-            )
 
     @property
     def stem_inputs(self) -> list[int]:
         """Channels of the pieces concatenated into the stem, in order (0 where absent): the
-        canvas, the mask, the coarse image, the distance map, the position."""
+        canvas, the mask, the coarse image."""
         c = self.config
-        coarse = c.image_channels if c.coarse_input else 0
-        return [c.image_channels, 1, coarse, int(c.distance_input), 2 * int(c.coord_input)]
+        return [c.image_channels, 1, c.image_channels if c.coarse_input else 0]
 
     @property
     def head_inputs(self) -> list[int]:
@@ -172,11 +131,9 @@ class Generator(nn.Module):
         canvas: torch.Tensor,
         mask: torch.Tensor,
         coarse: torch.Tensor | None = None,
-        frame: tuple[int, int, int, int] | None = None,
     ) -> torch.Tensor:
         """`coarse`, when given, must be `self.coarse_fill(canvas, mask)` computed elsewhere (the
-        training data workers do so: the Delaunay fill is CPU work that would starve a GPU).
-        `frame` places a tile in its image for `coord_input` (see `position_map`)."""
+        training data workers do so: the Delaunay fill is CPU work that would starve a GPU)."""
         c = self.config
         h, w = canvas.shape[-2:]
         ph, pw = self._padding(h), self._padding(w)
@@ -188,10 +145,6 @@ class Generator(nn.Module):
             coarse = self.coarse_fill(x[:, :-1], x[:, -1:])
         if c.coarse_input:
             x = torch.cat([x, coarse], dim=1)
-        if c.distance_input:
-            x = torch.cat([x, distance_map(mask)], dim=1)
-        if c.coord_input:
-            x = torch.cat([x, position_map(h, w, frame, x).expand(x.shape[0], -1, -1, -1)], dim=1)
         if ph or pw:
             # Reflect padding needs pad < size; replicate covers tiny inputs.
             mode = "reflect" if ph < h and pw < w else "replicate"
@@ -204,10 +157,7 @@ class Generator(nn.Module):
         if coarse is not None:
             features.append(coarse)  # concatenated, as ResGAN
         features = torch.cat(features, dim=1)
-        out = self.head[1](self.head[0](features))
-        if c.fusion:
-            out = out + self.fusion(features)
-        out = self.head[2](out)
+        out = self.head(features)
         if c.residual:
             out = torch.clamp(coarse + out, -1.0, 1.0)
         return out[..., :h, :w]

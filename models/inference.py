@@ -103,7 +103,6 @@ def _run(
     canvas: np.ndarray,
     mask: np.ndarray,
     device: torch.device,
-    frame: tuple[int, int, int, int] | None = None,
     ensemble: int = 1,
 ) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))[None].float().div(127.5).sub(1)
@@ -111,8 +110,6 @@ def _run(
     # channels_last pays on both: ~30 % faster on AVX2 CPUs (DESIGN.md), and tensor cores on CUDA.
     x = x.to(device).contiguous(memory_format=torch.channels_last)
     m = m.to(device).contiguous(memory_format=torch.channels_last)
-    if model.config.coord_input:
-        ensemble = 1  # its position input belongs to the image as it stands, not to a flipped copy
     # The classical fill is computed once and carried through each symmetry with the canvas.
     coarse = model.coarse_fill(x * m, m) if model.needs_coarse else None
     total = None
@@ -120,7 +117,7 @@ def _run(
         xs, ms = apply_symmetry(x, symmetry), apply_symmetry(m, symmetry)
         cs = None if coarse is None else apply_symmetry(coarse, symmetry)
         with reduced_precision(device):
-            y = model(xs, ms, coarse=cs, frame=frame)
+            y = model(xs, ms, coarse=cs)
         y = _undo(y.float().clamp(-1, 1), symmetry)
         total = y if total is None else total + y
     return total.div(ensemble).add(1).mul(127.5)[0].permute(1, 2, 0).cpu().numpy()
@@ -151,7 +148,7 @@ def generate(
         for y in ys:
             for x in xs:
                 sl = (slice(y, y + tile), slice(x, x + tile))
-                part = _run(model, canvas[sl], mask[sl], device, frame=(y, x, h, w), ensemble=ensemble)
+                part = _run(model, canvas[sl], mask[sl], device, ensemble=ensemble)
                 wy = _ramp(part.shape[0], overlap, y == 0, y + tile >= h)
                 wx = _ramp(part.shape[1], overlap, x == 0, x + tile >= w)
                 wt = (wy[:, None] * wx[None, :])[..., None]

@@ -134,19 +134,23 @@ def test_vgg_loads_torchvision_layout_and_perceptual_loss(tmp_path):
         VGG19Features.from_file(bad)
 
 
-@pytest.mark.parametrize("preset", ["tiny-residual", "tiny-linres", "tiny-refine"])
-def test_residual_generator_starts_as_its_coarse_fill(preset):
+@pytest.mark.parametrize("fill", ["pushpull", "linear"])
+def test_residual_generator_starts_as_its_coarse_fill(fill):
+    from dataclasses import replace
+
     from sparsepix.codec.classical import linear_float
     from sparsepix.train.warmstart import init_weights
 
-    g = Generator(PRESETS[preset][0])
+    # A residual ResGAN over push-pull, and the shipped refiner over the Delaunay-linear fill.
+    config = replace(PRESETS["tiny-resgan"][0], residual=True) if fill == "pushpull" else None
+    g = Generator(config or PRESETS["tiny-refine"][0])
     g.apply(init_weights)
     g.eval()
     for hw in [(40, 52), (37, 50), (1, 3)]:
         canvas = torch.rand(2, 3, *hw) * 2 - 1
         mask = (torch.rand(2, 1, *hw) < 0.3).float()
         mask[..., 0, 0] = 1
-        if preset == "tiny-residual":
+        if fill == "pushpull":
             coarse = pushpull_fill(canvas * mask, mask)
         else:
             arrays = [

@@ -236,13 +236,6 @@ def test_resume_inside_an_echoed_batch_is_exact(image_dir, tmp_path):
         }
 
 
-def test_echo_refuses_position_inputs(image_dir, tmp_path):
-    from sparsepix.errors import InputError
-
-    with pytest.raises(InputError, match="--echo"):
-        Trainer(_config(image_dir, tmp_path, preset="refine-16-coord", echo=2), quiet=True)
-
-
 def test_cli_resume_needs_no_data(image_dir, tmp_path):
     from click.testing import CliRunner
 
@@ -570,8 +563,6 @@ def _grown_pair(old, new, grow, mode: str, atol: float = 1e-5):
     small = Generator(old)
     small.apply(init_weights)
     torch.nn.init.normal_(small.head[1].weight, 0, 0.05)  # not the zero head of a fresh network
-    if old.fusion:
-        torch.nn.init.normal_(small.fusion[-1].weight, 0, 0.05)
     big = Generator(new)
     big.load_state_dict(grow(small.state_dict(), old, new))
     assert sum(p.numel() for p in big.parameters()) > sum(p.numel() for p in small.parameters())
@@ -595,13 +586,13 @@ def test_grown_generator_computes_what_the_shallow_one_did(mode):
         grow_blocks(shallow.state_dict(), old, replace(new, ngf=16))
 
 
-@pytest.mark.parametrize("norm, fusion", [("batch", 0), ("instance", 0), ("batch", 6)])
+@pytest.mark.parametrize("norm", ["batch", "instance"])
 @pytest.mark.parametrize("mode", ["eval", "train"])
-def test_widened_generator_computes_what_the_narrow_one_did(mode, norm, fusion):
+def test_widened_generator_computes_what_the_narrow_one_did(mode, norm):
     from sparsepix.models.config import PRESETS
     from sparsepix.train.warmstart import widen
 
-    old = replace(PRESETS["tiny-refine"][0], norm=norm, fusion=fusion)
+    old = replace(PRESETS["tiny-refine"][0], norm=norm)
     new = replace(old, ngf=12)
     narrow, wide, canvas, mask = _grown_pair(old, new, widen, mode)
     assert sum(p.numel() for p in wide.parameters()) > 2 * sum(p.numel() for p in narrow.parameters())
@@ -630,84 +621,13 @@ def test_init_grows_width_and_depth_at_once(mode, tmp_path):
     _grown_pair(old, replace(old, ngf=2 * old.ngf, n_blocks=2 * old.n_blocks), through_exported_file, mode)
 
 
-@pytest.mark.parametrize(
-    "part",
-    [
-        {"distance_input": True},
-        {"coord_input": True},
-        {"fusion": 6},
-        {"distance_input": True, "coord_input": True, "fusion": 6},
-    ],
-)
-@pytest.mark.parametrize("mode", ["eval", "train"])
-def test_added_parts_change_nothing_until_trained(mode, part):
-    from sparsepix.models.config import PRESETS
-    from sparsepix.train.warmstart import add_parts
-
-    old = PRESETS["tiny-refine"][0]
-    new = replace(old, **part)
-    plain, grown, canvas, mask = _grown_pair(old, new, add_parts, mode)
-    grown.train()
-    ((grown(canvas, mask) - canvas) ** 2).mean().backward()
-    # The new parts learn at once: the stem's weights on the new inputs (the last channels), the
-    # branch's last conv.
-    added = sum(grown.stem_inputs) - sum(plain.stem_inputs)
-    if added:
-        assert grown.body[1].weight.grad[:, -added:].abs().sum() > 0
-    if new.fusion:
-        assert grown.fusion[-1].weight.grad.abs().sum() > 0
-    with pytest.raises(Exception, match="cannot add"):
-        add_parts(plain.state_dict(), old, replace(new, ngf=12))
-    with pytest.raises(Exception, match="cannot add"):
-        add_parts(grown.state_dict(), new, old)  # parts are added, never taken away
-    with pytest.raises(Exception, match="does not fit"):
-        add_parts(grown.state_dict(), old, new)
-
-
-@pytest.mark.parametrize("mode", ["eval", "train"])
-def test_added_input_goes_where_the_stem_reads_it(mode):
-    """The distance map sits before the position in the stem's input: adding it to a network that
-    already reads the position must not shift the position's weights."""
-    from sparsepix.models.config import PRESETS
-    from sparsepix.train.warmstart import add_parts
-
-    old = replace(PRESETS["tiny-refine"][0], coord_input=True)
-    _grown_pair(old, replace(old, distance_input=True), add_parts, mode)
-
-
-def test_position_map_places_tiles_in_their_image():
-    from sparsepix.models.generator import position_map
-
-    like = torch.zeros(1)
-    whole = position_map(12, 20, None, like)
-    assert whole.shape == (1, 2, 12, 20)
-    assert torch.allclose(whole[0, :, 0, 0], torch.tensor([-11 / 12, -19 / 20]))
-    assert torch.allclose(whole[0, :, -1, -1], torch.tensor([11 / 12, 19 / 20]))  # symmetric
-    tile = position_map(5, 8, (3, 10, 12, 20), like)
-    assert torch.equal(tile, whole[..., 3:8, 10:18])
-
-
-def test_distance_map_is_log_distance_to_the_nearest_sample():
-    from sparsepix.models.generator import distance_map
-
-    mask = torch.zeros(2, 1, 5, 7)
-    mask[0, 0, 1, 2] = mask[0, 0, 4, 6] = 1  # the second image has no sample at all
-    d = distance_map(mask)
-    assert d.shape == mask.shape
-    assert d[0, 0, 1, 2] == 0 and d[0, 0, 4, 6] == 0
-    assert torch.isclose(d[0, 0, 4, 2], torch.tensor(3.0).log1p())  # straight down from (1, 2)
-    assert torch.isclose(d[0, 0, 0, 0], torch.tensor(5.0).sqrt().log1p())
-    assert torch.isclose(d[0, 0, 3, 5], torch.tensor(2.0).sqrt().log1p())  # nearer (4, 6)
-    assert torch.all(d[1] == torch.tensor(7.0).log1p())
-
-
 def test_init_grows_shallower_narrower_weights_to_the_preset(image_dir, tmp_path, monkeypatch):
     from sparsepix.models import config as model_config
 
     Trainer(_config(image_dir, tmp_path / "a", steps=2, preset="tiny-refine"), quiet=True).train()
     weights, _ = export(tmp_path / "a" / "latest.pt", "toy", tmp_path / "w")
     gen, disc = model_config.PRESETS["tiny-refine"]
-    bigger = replace(gen, n_blocks=4, ngf=12, distance_input=True, fusion=6)
+    bigger = replace(gen, n_blocks=4, ngf=12)
     monkeypatch.setitem(model_config.PRESETS, "tiny-refine-grown", (bigger, disc))
     grown = Trainer(
         _config(image_dir, tmp_path / "b", preset="tiny-refine-grown", init=str(weights)), quiet=True

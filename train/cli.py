@@ -37,10 +37,11 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DENSITY_LAWS, LOSS_PROF
 )
 @click.option(
     "--preset",
-    default="xgan-16",
+    default="refine-16",
     show_default=True,
     type=click.Choice(sorted(PRESETS)),
-    help="Network size; xgan is the paper's, resgan-* adds the pass-through channel.",
+    help="Network: refine-16 and refine-32-deep are the shipped decoders' (scripts/ holds "
+    "each model's recipe); xgan is the paper's, resgan adds the pass-through channel.",
 )
 @click.option(
     "--crop", default=128, show_default=True, type=click.IntRange(*CROP_RANGE), help="Training crop side."

@@ -46,7 +46,7 @@ class TrainConfig:
     data: tuple[str, ...]
     out: str
     task: str = "sparse"
-    preset: str = "xgan-16"
+    preset: str = "refine-16"
     crop: int = 128
     batch: int = 8
     steps: int = 1000

@@ -102,9 +102,6 @@ class Trainer:
 
         torch.manual_seed(config.seed)
         self.gen_config, self.disc_config = network_configs(config, len(classes))
-        if config.echo > 1 and self.gen_config.coord_input:
-            # Its position input belongs to the crop as cut: a flipped copy would contradict it.
-            raise InputError(f"--echo needs a preset without position inputs ({config.preset} has them)")
         self.G = Generator(self.gen_config).to(self.device)
         if self.G.needs_coarse and self.gen_config.coarse == "linear":
             self.train_set = data.WithCoarseFill(self.train_set)

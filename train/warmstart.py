@@ -1,5 +1,5 @@
 """Where a generator's weights start: the pix2pix initialisation, or trained weights (`--init`),
-optionally grown deeper, wider or given more parts without changing what the network computes."""
+optionally grown deeper or wider without changing what the network computes."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from sparsepix.train import checkpoint
 def init_weights(module: torch.nn.Module) -> None:
     """N(0, 0.02) convolutions, N(1, 0.02) norm scales: the pix2pix initialisation."""
     if getattr(module, "starts_at_zero", False):
-        torch.nn.init.zeros_(module.weight)  # a residual head (or the fusion branch) adds nothing yet
+        torch.nn.init.zeros_(module.weight)  # a residual head adds nothing yet
         torch.nn.init.zeros_(module.bias)
     elif isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
         torch.nn.init.normal_(module.weight, 0.0, 0.02)
@@ -30,9 +30,8 @@ def init_weights(module: torch.nn.Module) -> None:
 def initial_generator(path: str, expected: GeneratorConfig) -> dict:
     """Generator weights to start from: an exported model (fp16) or a checkpoint (its EMA).
 
-    Weights of a shallower or narrower generator, or one without the distance input, the position
-    input or the fusion branch, that is otherwise `expected` are grown to its depth
-    (`grow_blocks`), width (`widen`) and parts (`add_parts`); any other difference is an error.
+    Weights of a shallower or narrower generator that is otherwise `expected` are grown to its
+    depth (`grow_blocks`) and width (`widen`); any other difference is an error.
     """
     state = checkpoint.load(path)
     if state.get("format") == "sparsepix-generator-1":
@@ -49,22 +48,15 @@ def initial_generator(path: str, expected: GeneratorConfig) -> dict:
         deeper = replace(saved, n_blocks=expected.n_blocks)
         if deeper != saved:
             weights = grow_blocks(weights, saved, deeper)
-        wider = replace(deeper, ngf=expected.ngf)
-        if wider != deeper:
-            weights = widen(weights, deeper, wider)
-        return add_parts(weights, wider, expected) if wider != expected else weights
+        return widen(weights, deeper, expected) if expected != deeper else weights
     raise InputError(f"{path} is a {config} generator; --preset builds {expected.to_dict()}")
 
 
 def _grows_into(old: GeneratorConfig, new: GeneratorConfig) -> bool:
-    """`new` is `old` with at least as many residual blocks, at least its width, perhaps the
-    distance input, the position input or the fusion branch added, and otherwise the same."""
-    return (
-        replace(_with_parts(old, new), n_blocks=new.n_blocks, ngf=new.ngf) == new
-        and old.n_blocks <= new.n_blocks
-        and old.ngf <= new.ngf
-        and _adds_parts(old, new)
-    )
+    """`new` is `old` with at least as many residual blocks, at least its width, and otherwise
+    the same."""
+    same_otherwise = replace(old, n_blocks=new.n_blocks, ngf=new.ngf) == new
+    return same_otherwise and old.n_blocks <= new.n_blocks and old.ngf <= new.ngf
 
 
 def grow_blocks(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
@@ -118,8 +110,8 @@ def widen(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
         if isinstance(module, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
             out_dim, in_dim = (1, 0) if isinstance(module, torch.nn.ConvTranspose2d) else (0, 1)
             old_weight = weights[f"{name}.weight"]
-            if module is wide.head[1] or (new.fusion and module is wide.fusion[1]):
-                # They read concatenated pieces, each widened at its own end.
+            if module is wide.head[1]:
+                # It reads concatenated pieces, each widened at its own end.
                 ins = _positions(narrow.head_inputs, wide.head_inputs)
             else:
                 ins = torch.arange(old_weight.shape[in_dim])
@@ -139,47 +131,6 @@ def widen(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
                 else:
                     state[f"{name}.{key}"][: len(old_value)] = old_value
     return state
-
-
-def add_parts(weights: dict, old: GeneratorConfig, new: GeneratorConfig) -> dict:
-    """`old`'s weights for `new`, which is `old` plus the distance input, the position input and/or
-    the fusion branch.
-
-    The stem reads the new input maps as more channels, in the places the stem orders them, with
-    zero weights, and the fusion branch's last conv starts at zero, so the output is unchanged
-    until training moves them.
-    """
-    if _with_parts(old, new) != new or not _adds_parts(old, new):
-        raise InputError(f"cannot add parts to a {old.to_dict()} generator to make {new.to_dict()}")
-    _check_fits(weights, old)
-    grown = Generator(new)
-    grown.apply(init_weights)
-    state = grown.state_dict()
-    stem = _positions(Generator(old).stem_inputs, grown.stem_inputs)
-    for key, value in weights.items():
-        if state[key].shape != value.shape:  # the stem conv: more input channels
-            value = value.new_zeros(state[key].shape).index_copy_(1, stem, value)
-        state[key] = value
-    return state
-
-
-# The optional parts `add_parts` can add; each starts out adding nothing to the output.
-_PARTS = ("distance_input", "coord_input", "fusion")
-
-
-def _with_parts(old: GeneratorConfig, new: GeneratorConfig) -> GeneratorConfig:
-    """`old` with `new`'s choice of optional parts."""
-    return replace(old, **{name: getattr(new, name) for name in _PARTS})
-
-
-def _adds_parts(old: GeneratorConfig, new: GeneratorConfig) -> bool:
-    """`new` has the distance and position inputs if `old` has, and the fusion branch of `old`
-    or, where `old` has none, any."""
-    return (
-        old.distance_input <= new.distance_input
-        and old.coord_input <= new.coord_input
-        and old.fusion in (0, new.fusion)
-    )
 
 
 def _check_fits(weights: dict, config: GeneratorConfig) -> None:
