@@ -50,7 +50,7 @@ def encode(
         (exact 8-bit samples).
     quality: 1..100 for "pred": 75 quantises luma with step 8 and chroma with step 16, each
         12.5 points less doubles the steps. The default, 70 (steps 11 and 22, chroma on every
-        level), keeps the samples within 0.3 dB of exact ones; 65 (steps 14 and 28, finest
+        level), is a fidelity point (docs/DECISIONS.md); 65 (steps 14 and 28, finest
         level luma-only) is the better rate-distortion trade: coarser samples, more of them.
     chroma_skip: for "pred", how many of the finest levels carry luma only; None: 1 below
         quality 70, else 0.

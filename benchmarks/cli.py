@@ -13,13 +13,13 @@ from sparsepix.codec.ensemble import from_choice
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
 # Quality 65 (finest level luma-only) is the rate-distortion setting; the encoder's default
-# (70, the plain `random:linear` curve) spends more bits to stay within 0.3 dB of exact samples.
+# (70, the plain `random:linear` curve) spends more bits for fidelity to the exact samples.
 DEFAULT_SPARSEPIX = (
     "random:linear,random:linear:pred65,random:linear:pred65:50,adaptive:linear:pred65:50,"
     "sobel:linear:pred65,random:linear:raw8"
 )
-# --quick leaves out the adaptive sampler's curve: its two-stage tonal optimisation costs ~5 s an
-# image, 40 % of a quick Kodak run on its own.
+# --quick leaves out the adaptive sampler's curve: its two-stage tonal optimisation is the slowest
+# part of a run.
 QUICK_SPARSEPIX = "random:linear:pred65,random:linear:pred65:50,sobel:linear:pred65,random:linear:raw8"
 ANCHOR = "jpeg-optimized"
 

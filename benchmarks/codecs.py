@@ -153,8 +153,8 @@ class Jpeg2000(PillowCodec):
         )
 
     def save_options(self, setting: float) -> dict:
-        # mct=1: the colour transform every JPEG 2000 encoder applies to RGB by default; Pillow
-        # leaves it off unless asked, which costs about 1-2 dB at low rates.
+        # mct=1: the colour transform every JPEG 2000 encoder applies to RGB by default, which
+        # Pillow leaves off unless asked (docs/DECISIONS.md, "JPEG 2000 as its users run it").
         return {"quality_mode": "rates", "quality_layers": [24.0 / setting], "irreversible": True, "mct": 1}
 
 

@@ -6,7 +6,7 @@ On a GPU the workers, not the network, set the training pace for Delaunay-coarse
 crop is cut, sampled, its values coded at `--quality` and its Delaunay fill computed on the CPU
 (`train/data.py`). This runs exactly that for one worker with one thread, as the trainer spawns
 them, so the rate times the worker count predicts the crops a second a lease can feed
-(docs/DECISIONS.md, "On a lent GPU").
+(docs/DECISIONS.md, "Training on leases").
 """
 
 from __future__ import annotations

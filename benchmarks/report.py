@@ -198,5 +198,6 @@ def _inline(text: str, out: Path) -> str:
         if m:
             rendered.append(image(m))
         else:
-            rendered.append(re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(piece)))
+            escaped = re.sub(r"`([^`]*)`", r"<code>\1</code>", html.escape(piece))
+            rendered.append(re.sub(r"\*\*([^*]+)\*\*", r"<strong>\1</strong>", escaped))
     return "".join(rendered)

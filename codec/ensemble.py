@@ -12,7 +12,7 @@ from sparsepix.errors import InputError
 # Each model decodes with its own count by default (its card's `ensemble`, measured per model:
 # the aligned faces never saw themselves upside down, and a larger network affords fewer passes
 # in the CPU budget), so callers pass None for "the model's own" (docs/DECISIONS.md,
-# "Self-ensemble at decode time"). The counts live in the cards alone, not restated here.
+# "Self-ensemble"). The counts live in the cards alone, not restated here.
 ENSEMBLES = (1, 2, 4, 8)
 CHOICES = ("auto",) + tuple(str(n) for n in ENSEMBLES)  # command-line spelling; auto = None
 # One help text for every tool that offers the choice (decode, bench, recon_table).

@@ -10,9 +10,9 @@ from dataclasses import dataclass
 
 from sparsepix.errors import InputError
 
-# The default keeps samples within 0.3 dB of exact ones at under 5 bits a sample (5 % random,
-# Kodak); 65, with the finest level luma-only, is cheaper at equal PSNR and is what the
-# benchmark curves and the shipped models use (docs/DECISIONS.md, "Value coding defaults").
+# The default is a fidelity point (the limits it must meet: tests/test_predictive.py); 65, with
+# the finest level luma-only, is cheaper at equal PSNR and is what the benchmark curves and the
+# shipped models use (docs/DECISIONS.md, "Quality 70 by default, 65 for rate-distortion").
 DEFAULT_QUALITY = 70
 CHROMA_KEPT_FROM = 70  # below this quality the finest level drops chroma (chroma_skip None)
 

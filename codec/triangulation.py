@@ -7,7 +7,7 @@ the caller (the nearest sample). One function for both keeps the encoder's least
 exactly what the decoder computes.
 
 The triangulation is OpenCV's incremental Delaunay (`cv2.Subdiv2D`), 4-6 times faster than
-scipy's Qhull on these point sets, checks included (docs/DECISIONS.md, "Delaunay fill"). Its
+scipy's Qhull on these point sets, checks included (docs/DECISIONS.md, "Delaunay fill: OpenCV"). Its
 in-circle test is computed in doubles, exact for integer pixel coordinates only while their
 fourth powers fit in 53 bits, so larger images go to Qhull, as does any point set OpenCV fails
 on or triangulates with a gap. Pixel grids hold many co-circular quadruples (every

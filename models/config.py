@@ -57,7 +57,7 @@ class DiscriminatorConfig:
 
 # The shipped models' network (refine-*): a residual refiner of the Delaunay-linear fill, which
 # enters at the stem as well as at the head, with the stem's full-resolution features skipping
-# the bottleneck (docs/DECISIONS.md, "The decoder network"). It starts as `linear`.
+# the bottleneck (docs/DECISIONS.md, "The codec's decoders refine the Delaunay fill"). It starts as `linear`.
 _REFINE_16 = GeneratorConfig(
     ngf=16, n_blocks=6, passthrough=True, residual=True, coarse="linear", coarse_input=True, skip=True
 )

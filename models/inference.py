@@ -15,7 +15,7 @@ MAX_PIXELS_ONE_PASS = 1536 * 1536
 TILE, OVERLAP = 768, 64
 
 # Geometric self-ensemble: the image's symmetries the network is run on, each answer mapped
-# back and averaged (docs/DECISIONS.md, "Self-ensemble at decode time"). Each entry: transpose
+# back and averaged (docs/DECISIONS.md, "Self-ensemble"). Each entry: transpose
 # first?, then the axes to flip (of an NCHW tensor). The first 2 are the image as it is and
 # mirrored left-right, as every model saw in training; 4 adds the upside-down ones, 8 the
 # transposes.
@@ -43,7 +43,8 @@ def pick_device(name: str) -> torch.device:
 
 def cpu_has_native_bf16() -> bool:
     """Whether this CPU computes bf16 in hardware (AVX512-BF16 or AMX), where bf16 autocast runs
-    the network faster (docs/DECISIONS.md, "bf16 on the CPU"); elsewhere it is emulated and slower."""
+    the network faster (docs/DECISIONS.md, "Eager, bf16 where native"); elsewhere it is
+    emulated and slower."""
     try:
         return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported()) and (
             torch.cpu._is_avx512_bf16_supported() or torch.cpu._is_amx_tile_supported()
@@ -107,7 +108,7 @@ def _run(
 ) -> np.ndarray:
     x = torch.from_numpy(np.ascontiguousarray(canvas.transpose(2, 0, 1)))[None].float().div(127.5).sub(1)
     m = torch.from_numpy(mask.astype(np.float32))[None, None]
-    # channels_last pays on both: ~30 % faster on AVX2 CPUs (DESIGN.md), and tensor cores on CUDA.
+    # channels_last pays on both: oneDNN on CPUs, tensor cores on CUDA.
     x = x.to(device).contiguous(memory_format=torch.channels_last)
     m = m.to(device).contiguous(memory_format=torch.channels_last)
     # The classical fill is computed once and carried through each symmetry with the canvas.

@@ -139,7 +139,7 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DENSITY_LAWS, LOSS_PROF
     type=click.IntRange(0, 1000),
     help="Sparse tasks: train on kept values tuned for the Delaunay-linear fill with this many "
     "least-squares iterations, as `sparsepix encode --optimize N` stores them for a model trained "
-    "so; 0 = the plain samples. For Delaunay-coarse presets (refine-*, linres-*).",
+    "so; 0 = the plain samples. For Delaunay-coarse presets (refine-*).",
 )
 @click.option(
     "--val-count",
