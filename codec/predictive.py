@@ -101,11 +101,17 @@ def _neighbours(coarse: np.ndarray, fine: np.ndarray, k: int) -> tuple[np.ndarra
 
 
 def _predict(values: np.ndarray, idx: np.ndarray, d2: np.ndarray) -> np.ndarray:
-    """Integer inverse-squared-distance weighted mean of neighbour values, rounded half up."""
+    """Integer inverse-squared-distance weighted mean of neighbour values, rounded half up.
+
+    Where every neighbour is over 256 px away all weights are 0, and the prediction is 0
+    (docs/FORMAT.md), as numpy's integer division by zero gave before the spec said so.
+    """
     w = WEIGHT_ONE // np.maximum(d2, 1)
     num = (w[..., None] * values[idx]).sum(1)
     den = w.sum(1)[:, None]
-    return np.floor_divide(2 * num + den, 2 * den)
+    empty = den == 0
+    pred = np.floor_divide(2 * num + den, 2 * np.where(empty, 1, den))
+    return np.where(empty, 0, pred)
 
 
 # -- the level loop, shared by encoder and decoder ----------------------------------------------

@@ -185,3 +185,29 @@ def test_adaptive_stage2_is_exact_integer_rule():
     assert m.sum() == 20 and not (m & first).any()
     assert m[:, 5:].sum() >= 18
     assert np.array_equal(m, stage2_mask(3, weights, first, 20))
+
+
+def test_prediction_with_every_neighbour_far_away_is_zero_without_warnings():
+    """FORMAT.md: W = 0 (all four neighbours over 256 px away) predicts 0; no division by zero."""
+    import warnings
+
+    from sparsepix.codec.predictive import _predict
+
+    values = np.array([[100, 5, -5], [200, 0, 0]], dtype=np.int64)
+    idx = np.array([[0, 1], [1, 0]])
+    far = np.full((2, 2), 65537 * 4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert not _predict(values, idx, far).any()
+        near = _predict(values, idx, np.array([[1, 4], [1, 1]]))
+    assert near[0, 0] == 120 and near[1, 0] == 150  # (4*100 + 1*200) / 5; (200 + 100) / 2
+
+    # 16,384 samples make a first level of 64 (FORMAT.md), about 360 px apart at 2900x2900.
+    yy, xx = np.mgrid[0:2900, 0:2900]
+    image = np.stack([(xx // 10) % 256, (yy // 10) % 256, (xx + yy) // 20 % 256], -1).astype(np.uint8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        data = sparsepix.encode(image, density=16384.5 / 2900**2, model="", seed=3)
+        _, canvas, mask = sparsepix.api.decode_samples(data)
+    assert mask.sum() == 16384
+    assert np.abs(canvas[mask].astype(int) - image[mask]).max() <= 16  # quantised, not garbage
