@@ -175,7 +175,7 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
     expected = ({VALUES_TAG, VALUES2_TAG} if two_stage else {VALUES_TAG}) | (
         {MASK_TAG} if sampler.stores_positions else set()
     )
-    critical = {tag for tag in spx.sections if tag[:1].isupper()}  # lowercase = skippable extra
+    critical = set(spx.sections)  # the parser inflates critical sections only
     if critical != expected:
         names = ", ".join(sorted(t.decode("ascii", "replace") for t in critical))
         raise BitstreamError(f"sections [{names}] do not match sampler {sampler.name!r}")

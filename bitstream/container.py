@@ -55,7 +55,7 @@ class Header:
 @dataclass(frozen=True)
 class SpxFile:
     header: Header
-    sections: dict[bytes, bytes] = field(default_factory=dict)  # tag -> inflated payload
+    sections: dict[bytes, bytes] = field(default_factory=dict)  # critical tag -> inflated payload
     section_sizes: dict[bytes, int] = field(default_factory=dict)  # tag -> bytes on disk
     header_size: int = 0
 
@@ -187,7 +187,8 @@ def parse(data: bytes, limits: Limits | None = None) -> SpxFile:
         pos += stored_len
         if _section_crc(tag, stored_len, raw_len, stored) != crc:
             raise BitstreamError(f"checksum mismatch in section {_name(tag)} (file is corrupted)")
-        sections[tag] = _inflate(decompressor, stored, raw_len, tag)
+        if _critical(tag):  # skippable sections are checked, never inflated
+            sections[tag] = _inflate(decompressor, stored, raw_len, tag)
         sizes[tag] = _SECTION.size + stored_len
     if pos != len(data):
         raise BitstreamError(f"{len(data) - pos} bytes of trailing garbage after the last section")
@@ -201,13 +202,21 @@ def _inflate(decompressor: zstandard.ZstdDecompressor, stored: bytes, raw_len: i
         raise BitstreamError(f"section {_name(tag)} is not a valid zstd frame") from None
     if params.content_size != raw_len:
         raise BitstreamError(f"section {_name(tag)} size does not match its frame")
+    inflater = decompressor.decompressobj()  # the frame's content size is raw_len, bounded above
     try:
-        raw = decompressor.decompress(stored, max_output_size=raw_len)
+        raw = inflater.decompress(stored)
     except zstandard.ZstdError as exc:
         raise BitstreamError(f"section {_name(tag)} does not decompress: {exc}") from None
+    if not inflater.eof or inflater.unused_data:
+        raise BitstreamError(f"section {_name(tag)} is not exactly one zstd frame")
     if len(raw) != raw_len:
         raise BitstreamError(f"section {_name(tag)} inflated to {len(raw)} bytes, expected {raw_len}")
     return raw
+
+
+def _critical(tag: bytes) -> bool:
+    """An upper-case first letter marks a section every decoder must understand (FORMAT.md)."""
+    return tag[:1].isupper()
 
 
 def _name(tag: bytes) -> str:

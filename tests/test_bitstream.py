@@ -27,7 +27,8 @@ def test_pack_parse_round_trip():
     data = pack(HEADER, [(b"VALS", b"abc" * 40), (b"meta", b"")])
     spx = parse(data)
     assert spx.header == HEADER
-    assert spx.sections == {b"VALS": b"abc" * 40, b"meta": b""}
+    assert spx.sections == {b"VALS": b"abc" * 40}  # the skippable one is checked, not inflated
+    assert set(spx.section_sizes) == {b"VALS", b"meta"}
     assert spx.header_size + sum(spx.section_sizes.values()) == len(data)
 
 
@@ -151,3 +152,55 @@ def test_garbage_inside_valid_checksums_fails_cleanly(small_rgb, sampler):
             assert out.shape == small_rgb.shape
         except BitstreamError:
             pass
+
+
+def _with_sections(sections):
+    from sparsepix.bitstream import Header, pack
+
+    header = Header(
+        width=10_000,
+        height=10_000,
+        channels=3,
+        sampler=0,
+        value_mode=0,
+        value_param=0,
+        seed=1,
+        count=100_000_000,
+    )
+    return pack(header, sections, level=19)
+
+
+def test_skippable_sections_are_never_inflated():
+    """A zstd bomb in a skippable section: a small file must not make the parser allocate it."""
+    import tracemalloc
+
+    from sparsepix.bitstream import parse
+
+    bomb = bytes(200_000_000)  # 200 MB of zeros: a few KB once compressed
+    data = _with_sections([(b"xtra", bomb)])
+    assert len(data) < 100_000
+    tracemalloc.start()
+    spx = parse(data)
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert spx.sections == {} and b"xtra" in spx.section_sizes
+    assert peak < 10 * len(data)
+
+
+def test_bytes_after_a_sections_zstd_frame_are_refused():
+    import struct
+    import zlib
+
+    import zstandard
+
+    from sparsepix.bitstream import parse
+
+    good = _with_sections([(b"VALS", b"abc")])
+    frame = zstandard.ZstdCompressor(write_content_size=True).compress(b"abc")
+    payload = frame + b"junk"
+    section = struct.pack("<4sII", b"VALS", len(payload), 3)
+    crc = zlib.crc32(payload, zlib.crc32(section))
+    start = good.index(b"VALS")
+    forged = good[:start] + section + struct.pack("<I", crc) + payload
+    with pytest.raises(BitstreamError, match="one zstd frame"):
+        parse(forged)
