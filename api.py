@@ -61,6 +61,7 @@ def encode(
         reconstructor's output closest to the image (least squares for "linear"; gradient
         steps through a learned generator), then quantise them.
     """
+    _check_encode_args(density, sampler, seed, values, quality, chroma_skip, model, optimize)
     img = as_image_array(image)
     h, w = img.shape[:2]
     spec = get_sampler(sampler)
@@ -109,6 +110,33 @@ def encode(
         model=written,
     )
     return pack(header, sections)
+
+
+def _is_int(value: object) -> bool:
+    return isinstance(value, (int, np.integer)) and not isinstance(value, bool)
+
+
+def _check_encode_args(density, sampler, seed, values, quality, chroma_skip, model, optimize) -> None:
+    """Wrong types are InputErrors here, not struct or numpy errors deep in the coder."""
+    if (
+        not isinstance(density, (int, float, np.floating))
+        or isinstance(density, bool)
+        or not np.isfinite(density)
+    ):
+        raise InputError(f"density must be a finite number, not {density!r}")
+    for name, value in (("sampler", sampler), ("values", values), ("model", model)):
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a string, not {value!r}")
+    for name, value, optional in (
+        ("seed", seed, True),
+        ("quality", quality, False),
+        ("chroma_skip", chroma_skip, True),
+        ("optimize", optimize, False),
+    ):
+        if not (_is_int(value) or (optional and value is None)):
+            raise InputError(f"{name} must be a whole number, not {value!r}")
+    if optimize < 0:
+        raise InputError(f"optimize must be 0 or more, not {optimize}")
 
 
 def _encode_adaptive(
@@ -214,6 +242,8 @@ def decode(
     or 8) and average; None: the model's own (its card's `ensemble`). 1 decodes fastest.
     strict: refuse a file written for another version of the model than the installed one.
     """
+    if not isinstance(model, str) or not isinstance(device, str):
+        raise InputError("model and device must be strings")
     header, canvas, mask = decode_samples(data, limits)
     rec = catalog.for_file(header.model, model, strict)
     out = reconstructors.reconstruct(rec, canvas, mask, device, ensemble)

@@ -26,6 +26,12 @@ def _learned() -> dict[str, Reconstructor]:
     return learned()
 
 
+def _broken(name: str) -> str | None:
+    from sparsepix.models.registry import broken
+
+    return broken().get(name)
+
+
 def available() -> dict[str, Reconstructor]:
     return {**CLASSICAL, **_learned()}
 
@@ -35,7 +41,9 @@ def get(text: str) -> Reconstructor:
     ref = ModelRef.parse(text)
     rec = CLASSICAL.get(ref.name) or _learned().get(ref.name)
     if rec is None:
-        raise ModelError(f"unknown model {ref.name!r}; available: {', '.join(sorted(available()))}")
+        raise ModelError(
+            _broken(ref.name) or f"unknown model {ref.name!r}; available: {', '.join(sorted(available()))}"
+        )
     if ref.version is not None and ref.version != rec.version:
         raise ModelError(f"model {ref} is not installed (this installation has {rec.ref})")
     return rec
@@ -61,7 +69,8 @@ def for_file(file_model: str, asked: str = "auto", strict: bool = False) -> Reco
     rec = CLASSICAL.get(ref.name) or _learned().get(ref.name)
     if rec is None:
         raise ModelError(
-            f"the file asks for model {file_model!r}, which this installation lacks; "
+            _broken(ref.name)
+            or f"the file asks for model {file_model!r}, which this installation lacks; "
             "pass --model to choose another"
         )
     if strict and ref.version is not None and ref.version != rec.version:

@@ -10,6 +10,7 @@ half-written file behind.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from pathlib import Path
 from typing import Callable
@@ -26,6 +27,13 @@ from sparsepix.errors import SparsepixError
 
 def _fail(message: str) -> None:
     click.echo(f"sparsepix: error: {message}", err=True)
+
+
+def _finite(value: float | None) -> float | None:
+    """click's ranges let nan through."""
+    if value is not None and not math.isfinite(value):
+        raise click.BadParameter(f"{value} is not a finite number")
+    return value
 
 
 def _pairs(
@@ -148,7 +156,8 @@ def cli() -> None:
     "--bpp",
     "target_bpp",
     default=None,
-    type=click.FloatRange(min=0, min_open=True),
+    type=click.FloatRange(min=0, max=64, min_open=True),
+    callback=lambda ctx, param, value: _finite(value),
     help="Rate control: choose density and quality for this many bits per pixel "
     "(within 5 % below; --density and --quality are then ignored).",
 )

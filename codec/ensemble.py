@@ -24,7 +24,7 @@ HELP = (
 
 
 def check_ensemble(ensemble: int) -> int:
-    if ensemble not in ENSEMBLES:
+    if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble not in ENSEMBLES:
         raise InputError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))}, not {ensemble}")
     return ensemble
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import glob
 import os
 import tempfile
+import time
 from pathlib import Path
 
 import numpy as np
@@ -54,9 +56,12 @@ def as_image_array(image: object) -> np.ndarray:
 def pil_to_array(img: Image.Image) -> np.ndarray:
     if img.mode in _DEEP_MODES:
         raise InputError(f"{img.mode} images (16-bit or float) are not supported; save as 8-bit")
-    if img.mode in _GRAY_MODES:
-        return np.asarray(img.convert("L"))
-    return np.asarray(img.convert("RGB"))
+    if img.width < 1 or img.height < 1:
+        raise InputError(f"image has no pixels: {img.width}x{img.height}")
+    try:
+        return as_image_array(np.asarray(img.convert("L" if img.mode in _GRAY_MODES else "RGB")))
+    except ValueError as exc:  # modes Pillow cannot convert (e.g. "La")
+        raise InputError(f"{img.mode} images cannot be read: {exc}") from None
 
 
 def load_image(path: str | os.PathLike) -> np.ndarray:
@@ -79,6 +84,7 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
     A destination that cannot be written (no such folder, no permission, a full disk) is an
     `InputError` naming it, and leaves nothing behind."""
     path = Path(path)
+    _remove_stale_temps(path)
     try:
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
     except OSError as exc:
@@ -93,6 +99,20 @@ def atomic_write(path: str | os.PathLike, data: bytes) -> None:
         if isinstance(exc, OSError):
             raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
         raise
+
+
+STALE_AFTER_S = 60  # a temp file lives for the milliseconds of one write; older ones were orphaned
+
+
+def _remove_stale_temps(path: Path) -> None:
+    """Temp files that a killed run left beside `path` (a concurrent writer's are younger)."""
+    now = time.time()
+    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
+        try:
+            if now - tmp.stat().st_mtime > STALE_AFTER_S:
+                tmp.unlink()
+        except OSError:
+            pass  # gone already, or not ours to remove
 
 
 def _umask() -> int:

@@ -60,8 +60,22 @@ def read_card(card_path: Path) -> ShippedModel:
         raise ModelError(f"broken model card {card_path}: {exc}") from None
 
 
+def read_cards(folder: Path = WEIGHTS_DIR) -> tuple[dict[str, ShippedModel], dict[str, str]]:
+    """The models whose cards read, and for each card that does not, its error: a broken card
+    disables its own model only."""
+    models, broken = {}, {}
+    for path in sorted(folder.glob("*.json")):
+        try:
+            model = read_card(path)
+        except ModelError as exc:
+            broken[path.stem] = str(exc)
+            continue
+        models[model.name] = model
+    return models, broken
+
+
 def shipped(folder: Path = WEIGHTS_DIR) -> dict[str, ShippedModel]:
-    return {m.name: m for m in (read_card(p) for p in sorted(folder.glob("*.json")))}
+    return read_cards(folder)[0]
 
 
 def load_generator(model: ShippedModel, device: torch.device) -> Generator:
@@ -72,11 +86,15 @@ def load_generator(model: ShippedModel, device: torch.device) -> Generator:
         raise ModelError(f"model {model.ref}: cannot read {model.path.name}: {exc}") from None
     if hashlib.sha256(blob).hexdigest() != model.sha256:
         raise ModelError(f"model {model.ref}: {model.path.name} fails its SHA-256 check")
-    payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
-    generator = Generator(model.config)
-    generator.load_state_dict(
-        {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
-    )
+    try:
+        payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+        generator = Generator(model.config)
+        generator.load_state_dict(
+            {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
+        )
+    except Exception as exc:  # a blocked pickle, other tensors than the card says, ...
+        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise ModelError(f"model {model.ref}: {model.path.name} does not load: {reason[:200]}") from None
     generator.eval().requires_grad_(False)
     return generator.to(device, memory_format=torch.channels_last)
 
@@ -140,3 +158,9 @@ def as_reconstructor(model: ShippedModel) -> Reconstructor:
 def learned() -> dict[str, Reconstructor]:
     """The installed models as reconstructors, by name (cards read once)."""
     return {name: as_reconstructor(m) for name, m in shipped().items()}
+
+
+@lru_cache(maxsize=1)
+def broken() -> dict[str, str]:
+    """Installed cards that do not read, by file stem: why."""
+    return read_cards()[1]

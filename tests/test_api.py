@@ -125,3 +125,36 @@ def test_unreadable_and_refused_files_name_themselves(tmp_path):
         load_image(junk)
     with pytest.raises(InputError, match=r"deep\.png: I;16 images .* save as 8-bit"):
         load_image(deep)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        {"quality": 70.5},
+        {"seed": 1.5},
+        {"density": float("nan")},
+        {"density": "0.05"},
+        {"model": None},
+        {"sampler": 3},
+        {"optimize": -1},
+        {"chroma_skip": "1"},
+    ],
+)
+def test_wrong_argument_types_are_input_errors(small_rgb, options):
+    with pytest.raises(InputError):
+        sparsepix.encode(small_rgb, **options)
+
+
+@pytest.mark.parametrize("options", [{"ensemble": 2.0}, {"ensemble": "2"}, {"model": None}, {"device": 1}])
+def test_wrong_decode_arguments_are_input_errors(small_rgb, options):
+    data = sparsepix.encode(small_rgb, model="")
+    with pytest.raises(InputError):
+        sparsepix.decode(data, **options)
+
+
+def test_pil_images_pillow_cannot_convert_are_input_errors():
+    from PIL import Image
+
+    for image in (Image.new("La", (4, 4)), Image.new("RGB", (0, 0))):
+        with pytest.raises(InputError):
+            sparsepix.encode(image)

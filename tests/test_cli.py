@@ -154,3 +154,23 @@ def test_decode_ensemble_option(tmp_path, photo):
         assert np.abs(outs["1"] - outs["auto"]).mean() > 0
     r = run("decode", str(spx), str(tmp_path / "bad.png"), "--ensemble", "3")
     assert r.returncode == 2 and not (tmp_path / "bad.png").exists()
+
+
+def test_non_finite_rates_are_usage_errors(tmp_path, photo):
+    for value in ("nan", "inf"):
+        r = run("encode", str(photo), str(tmp_path / "x.spx"), "--bpp", value)
+        assert r.returncode == 2 and "Traceback" not in r.stderr and "--bpp" in r.stderr
+    assert not (tmp_path / "x.spx").exists()
+
+
+def test_a_killed_runs_temp_file_is_removed_by_the_next_run(tmp_path, photo):
+    import os
+    import time
+
+    stale = tmp_path / ".out.spx.abc123.tmp"  # what atomic_write leaves if killed mid-write
+    stale.write_bytes(b"partial")
+    os.utime(stale, (time.time() - 3600, time.time() - 3600))
+    fresh = tmp_path / ".out.spx.def456.tmp"  # a concurrent writer's: left alone
+    fresh.write_bytes(b"writing")
+    assert run("encode", str(photo), str(tmp_path / "out.spx")).returncode == 0
+    assert not stale.exists() and fresh.exists()

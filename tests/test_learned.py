@@ -11,7 +11,7 @@ from sparsepix.errors import InputError, ModelError
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.generator import Generator
 from sparsepix.models.inference import generate
-from sparsepix.models.registry import load_generator, read_card, reconstruct_with, shipped
+from sparsepix.models.registry import load_generator, read_card, read_cards, reconstruct_with, shipped
 from sparsepix.train.export import export
 
 
@@ -52,8 +52,47 @@ def test_tampered_weights_are_refused(tiny_model, tmp_path):
     with pytest.raises(ModelError, match="SHA-256"):
         load_generator(read_card(tmp_path / "toy.json"), torch.device("cpu"))
     (tmp_path / "broken.json").write_text("{")
+    models, broken = read_cards(tmp_path)
+    assert "toy" in models and "broken model card" in broken["broken"]  # one card, one model
+
+
+def test_weights_that_do_not_load_are_a_model_error(tiny_model, tmp_path):
+    """A file whose SHA-256 matches its card can still be the wrong thing: typed, one line."""
+    import hashlib
+    import pickle
+
+    card = json.loads((tiny_model.path.parent / "toy.json").read_text())
+    for name, blob in {
+        "pickle": pickle.dumps({"state_dict": print}),  # refused by weights_only loading
+        "tensors": _saved({"state_dict": {"head.1.weight": torch.zeros(2)}, "config": {}}),
+    }.items():
+        (tmp_path / f"{name}.pt").write_bytes(blob)
+        card.update(name=name, file=f"{name}.pt", sha256=hashlib.sha256(blob).hexdigest())
+        (tmp_path / f"{name}.json").write_text(json.dumps(card))
+        with pytest.raises(ModelError, match="does not load"):
+            load_generator(read_card(tmp_path / f"{name}.json"), torch.device("cpu"))
+
+
+def _saved(obj) -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    return buffer.getvalue()
+
+
+def test_a_broken_card_disables_only_its_model(monkeypatch, astronaut):
+    from sparsepix import catalog
+    from sparsepix.models import registry
+
+    monkeypatch.setattr(registry, "learned", lambda: {})
+    monkeypatch.setattr(registry, "broken", lambda: {"natural": "broken model card natural.json: x"})
     with pytest.raises(ModelError, match="broken model card"):
-        shipped(tmp_path)
+        catalog.get("natural")
+    with pytest.raises(ModelError, match="broken model card"):
+        catalog.for_file("natural@8")
+    data = sparsepix.encode(astronaut[:32, :32], density=0.1, model="linear")
+    assert sparsepix.decode(data).shape == (32, 32, 3)
 
 
 def test_reconstruct_rgb_and_gray(tiny_model):
@@ -353,3 +392,22 @@ def test_each_shipped_model_beats_linear_from_the_same_file(model, name, image, 
         pytest.skip(f"no shipped {model} in this checkout")
     blob = sparsepix.encode(image, density=0.05, quality=65, seed=1, model=model, optimize=optimize)
     assert psnr(image, sparsepix.decode(blob)) > psnr(image, sparsepix.decode(blob, model="linear")) + 0.3
+
+
+def test_first_use_from_several_threads_names_the_model_every_time():
+    """Learned models are read on first use; threads racing to it must all see them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import numpy as np, sparsepix\n"
+        "from concurrent.futures import ThreadPoolExecutor\n"
+        "img = np.full((16, 16, 3), 99, np.uint8)\n"
+        "with ThreadPoolExecutor(4) as pool:\n"
+        "    files = list(pool.map(lambda _: sparsepix.encode(img, density=0.1), range(4)))\n"
+        "print(sorted({sparsepix.inspect(f).model for f in files}))\n"
+    )
+    if "natural" not in shipped():
+        pytest.skip("no shipped natural model in this checkout")
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == f"['{shipped()['natural'].ref}']", out.stderr
