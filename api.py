@@ -20,6 +20,7 @@ from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encod
 from sparsepix.errors import BitstreamError, InputError, SparsepixError
 
 MASK_TAG, VALUES_TAG, VALUES2_TAG = b"MASK", b"VALS", b"VAL2"
+PAD_TAG = b"pads"  # skippable filler (FORMAT.md)
 
 
 def content_seed(image: np.ndarray) -> int:
@@ -109,7 +110,20 @@ def encode(
         count=count,
         model=written,
     )
-    return pack(header, sections)
+    return _padded(header, sections, seed)
+
+
+def _padded(header: Header, sections: list[tuple[bytes, bytes]], seed: int) -> bytes:
+    """The file, with a skippable filler section where it would otherwise be too small for
+    decoders to accept its claimed size (a flat image whose values compress to almost nothing;
+    bitstream/limits.py). Decoders never inflate the filler."""
+    data = pack(header, sections)
+    limits = Limits()
+    while not limits.allows_work(header.pixels, len(data)):
+        short = -(-header.pixels // limits.max_pixels_per_byte) - len(data)
+        filler = np.random.default_rng(seed).integers(0, 256, short + 64, dtype=np.uint8).tobytes()
+        data = pack(header, sections + [(PAD_TAG, filler)])
+    return data
 
 
 def _is_int(value: object) -> bool:

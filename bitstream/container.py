@@ -167,7 +167,14 @@ def parse(data: bytes, limits: Limits | None = None) -> SpxFile:
     if not isinstance(data, (bytes, bytearray, memoryview)):
         raise BitstreamError(f"expected bytes, got {type(data).__name__}")
     data = bytes(data)
+    limits = limits or Limits.from_env()
     header, n_sections, pos = parse_header(data, limits)
+    if not limits.allows_work(header.pixels, len(data)):
+        raise BitstreamError(
+            f"a {len(data)}-byte file claiming {header.width}x{header.height} pixels is out of "
+            "proportion (raise SPARSEPIX_MAX_PIXELS_PER_BYTE or Limits(max_pixels_per_byte=...) "
+            "to decode it anyway)"
+        )
     bound = raw_size_bound(header)
     sections: dict[bytes, bytes] = {}
     sizes: dict[bytes, int] = {}

@@ -11,6 +11,11 @@ DEFAULT_MAX_PIXELS = 100_000_000
 MAX_SIDE = 1 << 20  # no real photo is a million pixels on one side
 MAX_MODEL_REF = 64  # bytes of ASCII
 MAX_SECTIONS = 16
+# Work per byte: decoding costs time and memory per claimed pixel, so a tiny file must not claim
+# a huge image. Real files carry far more than a byte per 4,096 pixels (about 0.002 bpp); up to
+# 4 MP any size is allowed, so a flat image encoded at low density still decodes.
+DEFAULT_MAX_PIXELS_PER_BYTE = 4096
+FREE_PIXELS = 4_000_000
 
 
 @dataclass(frozen=True)
@@ -18,9 +23,21 @@ class Limits:
     """What a decoder accepts. Override `max_pixels` for very large images."""
 
     max_pixels: int = DEFAULT_MAX_PIXELS
+    max_pixels_per_byte: int = DEFAULT_MAX_PIXELS_PER_BYTE  # above FREE_PIXELS
 
     @staticmethod
     def from_env() -> "Limits":
-        """Default limits, with `SPARSEPIX_MAX_PIXELS` honoured when set."""
-        raw = os.environ.get("SPARSEPIX_MAX_PIXELS")
-        return Limits(int(raw)) if raw and raw.isdigit() else Limits()
+        """Default limits, with `SPARSEPIX_MAX_PIXELS` and `SPARSEPIX_MAX_PIXELS_PER_BYTE`
+        honoured when set."""
+        values = {}
+        for field, name in (
+            ("max_pixels", "SPARSEPIX_MAX_PIXELS"),
+            ("max_pixels_per_byte", "SPARSEPIX_MAX_PIXELS_PER_BYTE"),
+        ):
+            raw = os.environ.get(name)
+            if raw and raw.isdigit():
+                values[field] = int(raw)
+        return Limits(**values)
+
+    def allows_work(self, pixels: int, file_bytes: int) -> bool:
+        return pixels <= max(FREE_PIXELS, self.max_pixels_per_byte * file_bytes)

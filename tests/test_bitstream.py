@@ -204,3 +204,34 @@ def test_bytes_after_a_sections_zstd_frame_are_refused():
     forged = good[:start] + section + struct.pack("<I", crc) + payload
     with pytest.raises(BitstreamError, match="one zstd frame"):
         parse(forged)
+
+
+def test_tiny_files_claiming_huge_images_are_refused_before_any_work():
+    """A 65-byte raw8 file claiming 10,000 x 10,000 pixels took 22 s and 3.3 GB to decode."""
+    import time
+
+    import sparsepix
+    from sparsepix.bitstream import Header, Limits, pack
+
+    header = Header(
+        width=10_000, height=10_000, channels=3, sampler=0, value_mode=0, value_param=0, seed=1, count=1
+    )
+    data = pack(header, [(b"VALS", bytes(4))])
+    start = time.perf_counter()
+    with pytest.raises(BitstreamError, match="out of proportion"):
+        sparsepix.decode(data)
+    with pytest.raises(BitstreamError, match="out of proportion"):
+        sparsepix.inspect(data)
+    assert time.perf_counter() - start < 1.0
+    assert parse(data, Limits(max_pixels_per_byte=10**9)).header.count == 1  # the explicit override
+
+
+def test_flat_images_are_padded_to_what_decoders_accept():
+    import numpy as np
+
+    import sparsepix
+
+    flat = np.full((2100, 2000, 3), 90, np.uint8)  # just over the 4 MP that any file may claim
+    data = sparsepix.encode(flat, density=0.001, model="")
+    assert "pads" in sparsepix.inspect(data).section_bytes
+    assert sparsepix.decode(data).shape == flat.shape
