@@ -8,13 +8,14 @@ zstd bitstream; the decoder rebuilds the image with a classical or learned recon
     >>> restored = sparsepix.decode(data)
 """
 
-from sparsepix.errors import BitstreamError, InputError, SparsepixError
+from sparsepix.errors import BitstreamError, InputError, ModelError, SparsepixError
 
 __version__ = "0.1.0"
 
 __all__ = [
     "BitstreamError",
     "InputError",
+    "ModelError",
     "SparsepixError",
     "decode",
     "decode_file",

@@ -158,3 +158,10 @@ def test_pil_images_pillow_cannot_convert_are_input_errors():
     for image in (Image.new("La", (4, 4)), Image.new("RGB", (0, 0))):
         with pytest.raises(InputError):
             sparsepix.encode(image)
+
+
+def test_every_error_type_the_readme_names_is_exported():
+    from sparsepix import errors
+
+    for name in ("SparsepixError", "BitstreamError", "InputError", "ModelError"):
+        assert getattr(sparsepix, name) is getattr(errors, name)
