@@ -157,15 +157,16 @@ def test_garbage_inside_valid_checksums_fails_cleanly(small_rgb, sampler):
 def _with_sections(sections):
     from sparsepix.bitstream import Header, pack
 
+    # 4 MP: as large as a file of any size may claim (bitstream/limits.py); sections up to ~60 MB.
     header = Header(
-        width=10_000,
-        height=10_000,
+        width=2000,
+        height=2000,
         channels=3,
         sampler=0,
         value_mode=0,
         value_param=0,
         seed=1,
-        count=100_000_000,
+        count=4_000_000,
     )
     return pack(header, sections, level=19)
 
@@ -176,7 +177,7 @@ def test_skippable_sections_are_never_inflated():
 
     from sparsepix.bitstream import parse
 
-    bomb = bytes(200_000_000)  # 200 MB of zeros: a few KB once compressed
+    bomb = bytes(50_000_000)  # 50 MB of zeros: a few KB once compressed
     data = _with_sections([(b"xtra", bomb)])
     assert len(data) < 100_000
     tracemalloc.start()
