@@ -24,6 +24,11 @@ from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.quality import CHROMA_KEPT_FROM, DEFAULT_QUALITY
 from sparsepix.errors import SparsepixError
 
+# One --ensemble for every command that decodes (decode, bench).
+ENSEMBLE_OPTION = click.option(
+    "--ensemble", default="auto", show_default=True, type=click.Choice(ENSEMBLE_CHOICES), help=ENSEMBLE_HELP
+)
+
 
 def _fail(message: str) -> None:
     click.echo(f"sparsepix: error: {message}", err=True)
@@ -238,15 +243,9 @@ def encode(
     default="auto",
     show_default=True,
     type=click.Choice(["auto", "cpu", "cuda"]),
-    help="Where learned reconstructors run.",
+    help="Where learned models run.",
 )
-@click.option(
-    "--ensemble",
-    default="auto",
-    show_default=True,
-    type=click.Choice(ENSEMBLE_CHOICES),
-    help=ENSEMBLE_HELP,
-)
+@ENSEMBLE_OPTION
 def decode(
     inputs: tuple[str, ...], output: str, model: str, strict: bool, device: str, ensemble: str
 ) -> None:

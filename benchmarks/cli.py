@@ -7,8 +7,7 @@ from pathlib import Path
 
 import click
 
-from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
-from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
+from sparsepix.cli import ENSEMBLE_OPTION
 from sparsepix.codec.ensemble import from_choice
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
@@ -134,13 +133,7 @@ def _standing(curve_map: dict[str, dict]) -> str:
     help="Folder for per-image results [default: OUT/cache]; share it between runs.",
 )
 @click.option("--crop-bpp", default=0.25, show_default=True, type=float, help="Rate the crops are shown at.")
-@click.option(
-    "--ensemble",
-    default="auto",
-    show_default=True,
-    type=click.Choice(ENSEMBLE_CHOICES),
-    help=ENSEMBLE_HELP,
-)
+@ENSEMBLE_OPTION
 def bench(
     dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, cache_dir, crop_bpp, ensemble
 ) -> None:

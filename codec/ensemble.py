@@ -17,7 +17,7 @@ ENSEMBLES = (1, 2, 4, 8)
 CHOICES = ("auto",) + tuple(str(n) for n in ENSEMBLES)  # command-line spelling; auto = None
 # One help text for every tool that offers the choice (decode, bench, recon_table).
 HELP = (
-    "Learned reconstructors: average the network over this many flips and transposes of the "
+    "Learned models: average the network over this many flips and transposes of the "
     "image, each one more pass (auto: each model's own count, from its card in docs/models; "
     "1 is fastest)."
 )
