@@ -276,8 +276,9 @@ def campaign(cases: int, workers: int, seed: int, memory_mb: int = 2048, seconds
                 worst["s_per_mp"] = taken / (charged / 1e6)
                 worst["slowest"] = f"{kind}, {pixels} px, {size} B, {outcome}"
             worst["bytes_per_pixel"] = max(worst["bytes_per_pixel"], grown / charged)
-        if size < 1024:
-            worst["small_file_s"] = max(worst["small_file_s"], taken)
+        if size < 1024 and taken > worst["small_file_s"]:
+            worst["small_file_s"] = taken
+            worst["slowest_small"] = f"{kind}, {pixels} px, {size} B, {outcome}"
     for proc in procs:
         proc.terminate()
     return {"cases": done, "counts": dict(sorted(counts.items())), "worst": worst, "findings": findings[:50]}
