@@ -16,17 +16,12 @@ from sparsepix.benchmarks.results import (
     bd_table,
     bits_per_sample_table,
     equal_rate_table,
+    md_table,
     speed_table,
 )
 from sparsepix.benchmarks.sweep import as_rgb
 from sparsepix.codec.imageio import load_image
 from sparsepix.metrics import psnr
-
-
-def _md_table(header: list[str], rows: list[list[str]]) -> str:
-    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
-    lines += ["| " + " | ".join(r) + " |" for r in rows]
-    return "\n".join(lines)
 
 
 def crops(
@@ -85,30 +80,26 @@ def write_report(
         "",
         "## Quality at equal rate (PSNR dB / MS-SSIM)",
         "",
-        _md_table(["curve", *rates, "lowest mean bpp"], equal_rate_table(curve_map)),
+        md_table(["curve", *rates, "lowest mean bpp"], equal_rate_table(curve_map)),
         "",
         f"## Bjøntegaard deltas against `{anchor}`",
         "",
         "Negative BD-rate: fewer bits for the same quality, over the range both curves cover.",
         "",
-        _md_table(
-            ["curve", "BD-rate (PSNR)", "BD-rate (MS-SSIM dB)", "BD-PSNR"], bd_table(curve_map, anchor)
-        ),
+        md_table(["curve", "BD-rate (PSNR)", "BD-rate (MS-SSIM dB)", "BD-PSNR"], bd_table(curve_map, anchor)),
         "",
         "## Bits per kept sample (sparsepix)",
         "",
         "Whole files, headers included, divided by the number of kept pixels.",
         "",
-        _md_table(["curve", *density_header], density_rows),
+        md_table(["curve", *density_header], density_rows),
         "",
         "## Speed",
         "",
         f"Seconds per image, mean over each curve's settings, and as multiples of `{anchor}` "
         "measured in the same run (worker processes with one thread each).",
         "",
-        _md_table(
-            ["curve", "encode s", "vs anchor", "decode s", "vs anchor"], speed_table(curve_map, anchor)
-        ),
+        md_table(["curve", "encode s", "vs anchor", "decode s", "vs anchor"], speed_table(curve_map, anchor)),
         "",
         "## Curves",
         "",
@@ -119,7 +110,7 @@ def write_report(
             "",
             "## The same crop from every codec",
             "",
-            _md_table(
+            md_table(
                 ["curve", "bpp (whole image)", "PSNR (whole image)", "crop"],
                 [
                     [
@@ -136,7 +127,7 @@ def write_report(
         "",
         "## Versions",
         "",
-        _md_table(["curve", "library"], [[k, v] for k, v in versions.items()]),
+        md_table(["curve", "library"], [[k, v] for k, v in versions.items()]),
         "",
     ]
     md = "\n".join(parts)

@@ -65,6 +65,12 @@ def msssim_db(values: list[float]) -> list[float]:
     return [-10 * np.log10(max(1 - v, 1e-10)) for v in values]
 
 
+def md_table(header: list[str], rows: list[list[str]]) -> str:
+    lines = ["| " + " | ".join(header) + " |", "|" + " --- |" * len(header)]
+    lines += ["| " + " | ".join(r) + " |" for r in rows]
+    return "\n".join(lines)
+
+
 def equal_rate_table(curve_map: dict[str, dict], rates=FIXED_RATES) -> list[list[str]]:
     """Rows: curve, then 'PSNR / MS-SSIM' at each fixed rate ('–' outside the curve), lowest bpp."""
     rows = []
