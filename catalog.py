@@ -26,10 +26,15 @@ def _learned() -> dict[str, Reconstructor]:
     return learned()
 
 
-def _broken(name: str) -> str | None:
-    from sparsepix.models.registry import broken
+def _find(ref: ModelRef, missing: str) -> Reconstructor:
+    """The installed model of that name (any version), or a ModelError: why its card is broken
+    if it is, else `missing`."""
+    rec = CLASSICAL.get(ref.name) or _learned().get(ref.name)
+    if rec is None:
+        from sparsepix.models.registry import broken
 
-    return broken().get(name)
+        raise ModelError(broken().get(ref.name) or missing)
+    return rec
 
 
 def available() -> dict[str, Reconstructor]:
@@ -39,11 +44,7 @@ def available() -> dict[str, Reconstructor]:
 def get(text: str) -> Reconstructor:
     """The model a caller names: "linear", "natural", or "natural@8" (that version exactly)."""
     ref = ModelRef.parse(text)
-    rec = CLASSICAL.get(ref.name) or _learned().get(ref.name)
-    if rec is None:
-        raise ModelError(
-            _broken(ref.name) or f"unknown model {ref.name!r}; available: {', '.join(sorted(available()))}"
-        )
+    rec = _find(ref, f"unknown model {ref.name!r}; available: {', '.join(sorted(available()))}")
     if ref.version is not None and ref.version != rec.version:
         raise ModelError(f"model {ref} is not installed (this installation has {rec.ref})")
     return rec
@@ -66,13 +67,11 @@ def for_file(file_model: str, asked: str = "auto", strict: bool = False) -> Reco
     if not file_model:
         return CLASSICAL[DEFAULT_CLASSICAL]
     ref = ModelRef.parse(file_model)
-    rec = CLASSICAL.get(ref.name) or _learned().get(ref.name)
-    if rec is None:
-        raise ModelError(
-            _broken(ref.name)
-            or f"the file asks for model {file_model!r}, which this installation lacks; "
-            "pass --model to choose another"
-        )
+    rec = _find(
+        ref,
+        f"the file asks for model {file_model!r}, which this installation lacks; "
+        "pass --model to choose another",
+    )
     if strict and ref.version is not None and ref.version != rec.version:
         raise ModelError(
             f"the file asks for model {file_model!r} and this installation has {rec.ref} "

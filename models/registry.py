@@ -155,12 +155,17 @@ def as_reconstructor(model: ShippedModel) -> Reconstructor:
 
 
 @lru_cache(maxsize=1)
+def _installed() -> tuple[dict[str, Reconstructor], dict[str, str]]:
+    """The installed cards, read once: models as reconstructors, and broken cards' errors."""
+    models, broken_cards = read_cards()
+    return {name: as_reconstructor(m) for name, m in models.items()}, broken_cards
+
+
 def learned() -> dict[str, Reconstructor]:
-    """The installed models as reconstructors, by name (cards read once)."""
-    return {name: as_reconstructor(m) for name, m in shipped().items()}
+    """The installed models as reconstructors, by name."""
+    return _installed()[0]
 
 
-@lru_cache(maxsize=1)
 def broken() -> dict[str, str]:
     """Installed cards that do not read, by file stem: why."""
-    return read_cards()[1]
+    return _installed()[1]
