@@ -29,8 +29,11 @@ from pathlib import Path
 
 import numpy as np
 
-HEADER = struct.Struct("<4sBBIIBBBBQIB")
-SECTION = struct.Struct("<4sIII")
+# The container's own layout and section checksum, so the mutations track the format.
+from sparsepix.bitstream.container import _FIXED as HEADER
+from sparsepix.bitstream.container import _SECTION as SECTION
+from sparsepix.bitstream.container import _section_crc
+
 KINDS = ("bitflip", "truncate", "header", "length", "bomb", "swap", "rename", "splice")
 MIN_PIXELS = 250_000
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden"
@@ -65,8 +68,7 @@ def fix_crcs(data: bytes) -> bytes:
     for pos, tag, stored, raw in sections:
         body = bytes(out[pos + SECTION.size : pos + SECTION.size + stored])
         if len(body) == stored:
-            crc = zlib.crc32(body, zlib.crc32(struct.pack("<4sII", tag, stored, raw)))
-            out[pos + 12 : pos + 16] = struct.pack("<I", crc)
+            out[pos + 12 : pos + 16] = struct.pack("<I", _section_crc(tag, stored, raw, body))
     return bytes(out)
 
 
