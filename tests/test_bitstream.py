@@ -155,20 +155,10 @@ def test_garbage_inside_valid_checksums_fails_cleanly(small_rgb, sampler):
 
 
 def _with_sections(sections):
-    from sparsepix.bitstream import Header, pack
+    from dataclasses import replace
 
     # 4 MP: as large as a file of any size may claim (bitstream/limits.py); sections up to ~60 MB.
-    header = Header(
-        width=2000,
-        height=2000,
-        channels=3,
-        sampler=0,
-        value_mode=0,
-        value_param=0,
-        seed=1,
-        count=4_000_000,
-    )
-    return pack(header, sections, level=19)
+    return pack(replace(HEADER, width=2000, height=2000, count=4_000_000), sections, level=19)
 
 
 def test_skippable_sections_are_never_inflated():
