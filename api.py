@@ -10,6 +10,7 @@ import numpy as np
 
 from sparsepix import catalog
 from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
+from sparsepix.bitstream.limits import MAX_SIDE
 from sparsepix.codec import adaptive, predictive, reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
 from sparsepix.codec.positions import decode_positions, encode_positions
@@ -65,6 +66,7 @@ def encode(
     _check_encode_args(density, sampler, seed, values, quality, chroma_skip, model, optimize)
     img = as_image_array(image)
     h, w = img.shape[:2]
+    _check_decodable(h, w)
     spec = get_sampler(sampler)
     if values not in VALUE_MODES:
         raise InputError(f"unknown value mode {values!r}; choose one of {', '.join(VALUE_MODES)}")
@@ -125,6 +127,16 @@ def _padded(header: Header, sections: list[tuple[bytes, bytes]], seed: int) -> b
     short = -(-header.pixels // limits.max_pixels_per_byte) - len(data) + 64
     filler = np.random.default_rng(seed).integers(0, 256, short, dtype=np.uint8).tobytes()
     return pack(header, sections + [(PAD_TAG, filler)])
+
+
+def _check_decodable(h: int, w: int) -> None:
+    """Refuse now what decoders would refuse later (bitstream/limits.py)."""
+    limits = Limits.from_env()
+    if h * w > limits.max_pixels or max(h, w) > MAX_SIDE:
+        raise InputError(
+            f"a {w}x{h} image is over the {limits.max_pixels:,} pixels (or {MAX_SIDE} per side) that "
+            "decoders accept; raise SPARSEPIX_MAX_PIXELS to encode and decode it"
+        )
 
 
 def _is_int(value: object) -> bool:

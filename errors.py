@@ -15,3 +15,8 @@ class InputError(SparsepixError):
 
 class ModelError(SparsepixError):
     """A model or reconstructor is unknown, missing or failed its integrity check."""
+
+
+class SparsepixWarning(UserWarning):
+    """Something was dropped or changed on the way in (alpha, extra frames, 16-bit depth).
+    The CLI prints it as one line; `warnings.simplefilter("error", SparsepixWarning)` refuses."""

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from sparsepix.codec.imageio import as_image_array
 from sparsepix.codec.samplers import MAX_DENSITY, MIN_DENSITY
 from sparsepix.errors import InputError
 
@@ -50,7 +51,7 @@ def _fit_density(encode_at, target: int, iterations: int = 18) -> tuple[bytes, f
 
 
 def encode_to_size(
-    image: np.ndarray,
+    image: object,
     target_bytes: int,
     scorer: str = "pushpull",
     qualities: tuple[int, ...] = QUALITIES,
@@ -58,12 +59,14 @@ def encode_to_size(
 ) -> RateChoice:
     """The best-reconstructing file of at most `target_bytes` over the candidate qualities.
 
-    scorer: the model whose reconstructions rank the candidates (the fastest by default);
-    `encode_args` go to `encode` (sampler, model, ...).
+    image: as `encode` takes it (uint8 array or PIL image). scorer: the model whose
+    reconstructions rank the candidates (the fastest by default). `encode_args` go to `encode`
+    (sampler, model, ...).
     """
     from sparsepix.api import decode, encode
     from sparsepix.metrics import psnr
 
+    image = as_image_array(image)
     if target_bytes < 1:
         raise InputError("the size target must be positive")
     choices = []

@@ -118,12 +118,12 @@ def test_unreadable_and_refused_files_name_themselves(tmp_path):
     """A batch reports each failing file by name, whether Pillow cannot read it or we refuse it."""
     from sparsepix.codec.imageio import load_image
 
-    junk, deep = tmp_path / "junk.png", tmp_path / "deep.png"
+    junk, deep = tmp_path / "junk.png", tmp_path / "deep.tif"
     junk.write_bytes(b"not an image")
-    Image.fromarray(np.zeros((4, 4), np.uint16)).save(deep)  # 16-bit grey
+    Image.fromarray(np.zeros((4, 4), np.float32)).save(deep)  # float samples
     with pytest.raises(InputError, match=r"junk\.png: cannot read image"):
         load_image(junk)
-    with pytest.raises(InputError, match=r"deep\.png: I;16 images .* save as 8-bit"):
+    with pytest.raises(InputError, match=r"deep\.tif: F images .* not supported"):
         load_image(deep)
 
 
@@ -165,3 +165,15 @@ def test_every_error_type_the_readme_names_is_exported():
 
     for name in ("SparsepixError", "BitstreamError", "InputError", "ModelError"):
         assert getattr(sparsepix, name) is getattr(errors, name)
+
+
+def test_lazy_exports_are_listed_for_completion():
+    lazy = {"encode", "decode", "inspect", "encode_file", "decode_file", "encode_to_size"}
+    assert lazy <= set(dir(sparsepix))
+
+
+def test_encode_to_size_takes_a_pil_image(small_rgb):
+    from PIL import Image
+
+    choice = sparsepix.encode_to_size(Image.fromarray(small_rgb), 600)
+    assert len(choice.data) <= 600 and sparsepix.decode(choice.data).shape == small_rgb.shape
