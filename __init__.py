@@ -6,9 +6,12 @@ zstd bitstream; the decoder rebuilds the image with a classical or learned recon
     >>> import sparsepix
     >>> data = sparsepix.encode(image, density=0.05)
     >>> restored = sparsepix.decode(data)
+
+Importing it also teaches Pillow to open and save .spx files (sparsepix/pil_plugin.py).
 """
 
-from sparsepix.errors import BitstreamError, InputError, ModelError, SparsepixError
+from sparsepix import pil_plugin as _pil_plugin  # noqa: F401  (opens and saves .spx in Pillow)
+from sparsepix.errors import BitstreamError, InputError, ModelError, SparsepixError, SparsepixWarning
 
 __version__ = "0.1.0"
 
@@ -17,6 +20,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "SparsepixError",
+    "SparsepixWarning",
     "decode",
     "decode_file",
     "encode",
@@ -37,3 +41,7 @@ def __getattr__(name: str):
 
         return encode_to_size
     raise AttributeError(f"module 'sparsepix' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

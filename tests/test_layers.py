@@ -1,5 +1,5 @@
 """Imports run one way: errors/metrics <- bitstream <- codec <- models <- catalog <- api <-
-ratecontrol <- cli <- train/benchmarks <- main.
+ratecontrol <- cli, pil_plugin <- train/benchmarks <- main.
 
 Walks every module of the package (imports inside functions too) and fails on an import of a
 higher layer, or on a cycle between packages. Stdlib-only: runs anywhere.
@@ -19,6 +19,7 @@ LAYERS = {
     "api": 5,
     "ratecontrol": 6,
     "cli": 7,
+    "pil_plugin": 7,
     "train": 8,
     "benchmarks": 8,
     "main": 9,
