@@ -12,22 +12,30 @@ from __future__ import annotations
 import json
 import math
 import sys
+import time
+import warnings
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
 import click
+from click.core import ParameterSource
 
 from sparsepix import __version__
+from sparsepix.bitstream import VERSION as FORMAT_VERSION
 from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
 from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.quality import CHROMA_KEPT_FROM, DEFAULT_QUALITY
-from sparsepix.errors import SparsepixError
+from sparsepix.errors import InputError, SparsepixError, SparsepixWarning
 
 # One --ensemble for every command that decodes (decode, bench).
 ENSEMBLE_OPTION = click.option(
     "--ensemble", default="auto", show_default=True, type=click.Choice(ENSEMBLE_CHOICES), help=ENSEMBLE_HELP
 )
+
+
+STDIO = "-"  # standard input as an input, standard output as the output
 
 
 def _fail(message: str) -> None:
@@ -41,73 +49,166 @@ def _finite(value: float | None) -> float | None:
     return value
 
 
+def _given(ctx: click.Context, *names: str) -> list[str]:
+    """The options among `names` the user set (on the command line or by environment)."""
+    return [n for n in names if ctx.get_parameter_source(n) not in (None, ParameterSource.DEFAULT)]
+
+
+def _split(paths: tuple[str, ...], output: str | None) -> tuple[list[str], str]:
+    """INPUTS... OUTPUT, or INPUTS... with -o OUTPUT."""
+    if output is None:
+        if len(paths) < 2:
+            raise click.UsageError("missing OUTPUT (a file, a folder, or - for standard output)")
+        return list(paths[:-1]), paths[-1]
+    if not paths:
+        raise click.UsageError("missing INPUTS")
+    return list(paths), output
+
+
 def _pairs(
-    inputs: tuple[str, ...],
-    output: str,
+    paths: tuple[str, ...],
+    output: str | None,
     suffixes: frozenset[str],
     out_suffix: str,
-) -> list[tuple[Path, Path]]:
-    """Map inputs to outputs: one file to one file, or files/folders into an output folder (as
-    `cp` does, one file into an existing folder lands there under its own stem)."""
+    file_suffixes: frozenset[str],
+) -> list[tuple[str, str]]:
+    """Map inputs to outputs: one file (or -) to one file (or -), or files and folders into an
+    output folder (as `cp` does, one file into an existing folder lands there under its stem).
+    A folder that does not exist yet is made, unless its name ends in one of `file_suffixes`
+    (`encode a.png b.png one.spx` is a mistake, not a folder named one.spx)."""
     from sparsepix.codec.imageio import image_files
 
-    paths = [Path(p) for p in inputs]
-    if len(paths) == 1 and not paths[0].is_dir() and not Path(output).is_dir():
-        return [(paths[0], Path(output))]
-    sources: list[Path] = []
-    for p in paths:
-        if p.is_dir():
-            sources += image_files(p, suffixes=suffixes)
-        else:
-            sources.append(p)
+    inputs, out = _split(paths, output)
+    for p in inputs:
+        if p != STDIO and not Path(p).exists():
+            raise click.UsageError(f"{p}: no such file or folder")
+    if len(inputs) == 1 and (inputs[0] == STDIO or not Path(inputs[0]).is_dir()):
+        src = inputs[0]
+        if out != STDIO and Path(out).is_dir():
+            stem = "stdin" if src == STDIO else Path(src).stem
+            return [(src, str(Path(out) / (stem + out_suffix)))]
+        return [(src, out)]
+    if out == STDIO:
+        raise click.UsageError("several inputs cannot all go to standard output; give a folder")
+    if STDIO in inputs:
+        raise click.UsageError("- (standard input) cannot be part of a batch")
+    sources = [
+        s for p in inputs for s in (image_files(p, suffixes=suffixes) if Path(p).is_dir() else [Path(p)])
+    ]
     if not sources:
         raise click.UsageError("no input files found")
-    out_dir = Path(output)
+    out_dir = Path(out)
     if out_dir.exists() and not out_dir.is_dir():
-        raise click.UsageError(f"{out_dir} must be a folder when there are several inputs")
+        raise click.UsageError(f"{out} must be a folder when there are several inputs")
+    if not out_dir.exists() and out_dir.suffix.lower() in file_suffixes:
+        raise click.UsageError(f"{out} names a file, but several inputs need a folder")
     out_dir.mkdir(parents=True, exist_ok=True)
-    return [(src, out_dir / (src.stem + out_suffix)) for src in sources]
+    return [(str(src), str(out_dir / (src.stem + out_suffix))) for src in sources]
 
 
-def _run_batch(pairs: list[tuple[Path, Path]], job: Callable[[Path, Path], str], label: str) -> None:
-    """Run `job` on every pair with a progress bar; report each failure, exit 1 if any failed."""
-    failures = 0
+def _read(src: str) -> bytes:
+    from sparsepix.api import _read_bytes
 
-    def run_one(src: Path, dst: Path) -> None:
-        nonlocal failures
-        try:
-            message = job(src, dst)
-            if len(pairs) == 1 and message:
-                click.echo(message)
-        except SparsepixError as exc:
-            failures += 1
-            _fail(str(exc))
+    return sys.stdin.buffer.read() if src == STDIO else _read_bytes(src)
 
-    if len(pairs) == 1:
-        run_one(*pairs[0])
+
+def _write(dst: str, data: bytes) -> None:
+    from sparsepix.codec.imageio import atomic_write
+
+    if dst == STDIO:
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
     else:
-        with click.progressbar(pairs, label=label, file=sys.stderr) as bar:
-            for src, dst in bar:
-                run_one(src, dst)
+        atomic_write(dst, data)
+
+
+def _show(path: str, stream: str = "<stdout>") -> str:
+    return stream if path == STDIO else path
+
+
+@dataclass(frozen=True)
+class Voice:
+    """What a command says on stderr: errors always; one line per file unless quiet; more when
+    verbose. stdout carries data only."""
+
+    level: int  # 0 quiet, 1 normal, 2 verbose
+
+    def say(self, message: str, level: int = 1) -> None:
+        if self.level >= level:
+            click.echo(message, err=True)
+
+
+def _voice(quiet: bool, verbose: bool) -> Voice:
+    if quiet and verbose:
+        raise click.UsageError("give --quiet or --verbose, not both")
+    return Voice(0 if quiet else 2 if verbose else 1)
+
+
+def _run_batch(pairs: list[tuple[str, str]], job: Callable[[str, str], str], voice: Voice) -> None:
+    """Run `job` on every pair, one line per file on stderr (a counter in batches), warnings
+    and failures as one line each; exit 1 if any failed."""
+    failures = 0
+    for i, (src, dst) in enumerate(pairs, 1):
+        counter = f"[{i}/{len(pairs)}] " if len(pairs) > 1 else ""
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", SparsepixWarning)
+            try:
+                message = job(src, dst)
+                voice.say(f"{counter}{_show(dst)}: {message}")
+            except SparsepixError as exc:
+                failures += 1
+                _fail(f"{counter}{exc}")
+        for w in caught:
+            if issubclass(w.category, SparsepixWarning):
+                voice.say(f"sparsepix: warning: {_show(src, '<stdin>')}: {w.message}")
+            else:
+                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+    if len(pairs) > 1:
+        voice.say(f"{len(pairs) - failures} of {len(pairs)} files done")
     if failures:
         sys.exit(1)
 
 
+def _io_options(command: Callable) -> Callable:
+    """-o, --quiet and --verbose, shared by the commands that write files."""
+    for option in reversed(
+        [
+            click.option(
+                "-o",
+                "--output",
+                default=None,
+                help="Output file, folder or - (stdout); then every argument is an input.",
+            ),
+            click.option("--quiet", is_flag=True, help="Print errors only."),
+            click.option("-v", "--verbose", is_flag=True, help="Print settings and timings too."),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(__version__, prog_name="sparsepix")
+@click.version_option(
+    __version__, prog_name="sparsepix", message=f"%(prog)s %(version)s (.spx format version {FORMAT_VERSION})"
+)
 def cli() -> None:
     """sparsepix: a sparse-sample image codec.
 
     It keeps a small share of an image's pixels (1-20 %), packs their positions and colours into
-    a compact .spx file, and rebuilds the image from them on decoding.
+    a compact .spx file, and rebuilds the image from them on decoding. `-` stands for standard
+    input or output; messages go to stderr. Exit status: 0 success, 1 failure, 2 usage error.
     """
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.argument("output", type=click.Path())
+@click.argument("paths", nargs=-1, required=True, metavar="INPUTS... OUTPUT")
 @click.option(
-    "--density", default=0.05, show_default=True, type=float, help="Share of pixels kept, in [0.001, 0.5]."
+    "-d",
+    "--density",
+    default=0.05,
+    show_default=True,
+    type=float,
+    help="Share of pixels kept, in [0.001, 0.5].",
 )
 @click.option(
     "--sampler",
@@ -133,6 +234,7 @@ def cli() -> None:
     "raw8: exact 8-bit samples (~20 bits a sample).",
 )
 @click.option(
+    "-q",
     "--quality",
     default=DEFAULT_QUALITY,
     show_default=True,
@@ -158,32 +260,44 @@ def cli() -> None:
     "models: N gradient steps through the network (slow on a CPU). 0 = off.",
 )
 @click.option(
+    "-b",
     "--bpp",
     "target_bpp",
     default=None,
     type=click.FloatRange(min=0, max=64, min_open=True),
     callback=lambda ctx, param, value: _finite(value),
-    help="Rate control: choose density and quality for this many bits per pixel "
-    "(within 5 % below; --density and --quality are then ignored).",
+    help="Rate control: choose density and quality for this many bits per pixel (within 5 % below).",
 )
 @click.option(
+    "-s",
     "--size",
     "target_size",
     default=None,
     type=click.IntRange(1),
-    help="Rate control: at most this many bytes per file.",
+    help="Rate control: at most this many bytes.",
 )
 @click.option(
+    "-r",
     "--model",
+    "--reconstructor",
+    "model",
     default="auto",
     show_default=True,
     help="Model the file asks decoders to use: auto (the shipped learned model: "
     "natural, or natural-opt with --optimize; linear if not installed), a model name "
     "(see `sparsepix models`), or '' for none (decoders use linear).",
 )
+@click.option(
+    "--background",
+    default="white",
+    show_default=True,
+    help="Colour that transparent pixels are composited over (a name or #rrggbb).",
+)
+@_io_options
+@click.pass_context
 def encode(
-    inputs: tuple[str, ...],
-    output: str,
+    ctx: click.Context,
+    paths: tuple[str, ...],
     density: float,
     sampler: str,
     seed: int | None,
@@ -194,39 +308,61 @@ def encode(
     target_bpp: float | None,
     target_size: int | None,
     model: str,
+    background: str,
+    output: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
-    """Encode INPUTS (image files or folders) to OUTPUT: a .spx file, or a folder (needed for
-    several inputs; files land in it as STEM.spx)."""
-    from sparsepix.api import encode_file
-    from sparsepix.codec.imageio import IMAGE_SUFFIXES, atomic_write, load_image
+    """Encode INPUTS (image files, folders or - for stdin) to OUTPUT: a .spx file, - for stdout,
+    or a folder (needed for several inputs; files land in it as STEM.spx)."""
+    from PIL import ImageColor
+
+    from sparsepix.api import encode as encode_image
+    from sparsepix.codec.imageio import IMAGE_SUFFIXES, image_from_bytes
     from sparsepix.ratecontrol import encode_to_size
 
+    voice = _voice(quiet, verbose)
     if target_bpp is not None and target_size is not None:
         raise click.UsageError("give --bpp or --size, not both")
+    rate_control = target_bpp is not None or target_size is not None
+    if rate_control and (fixed := _given(ctx, "density", "quality")):
+        raise click.UsageError(f"--bpp and --size choose density and quality; drop --{' --'.join(fixed)}")
+    if values == "raw8" and (lossy := _given(ctx, "quality", "chroma_skip")):
+        names = " and ".join("--" + n.replace("_", "-") for n in lossy)
+        verb = "applies" if len(lossy) == 1 else "apply"
+        raise click.UsageError(f"{names} {verb} to pred values; raw8 stores exact samples")
+    try:
+        rgb = ImageColor.getrgb(background)[:3]
+    except ValueError:
+        raise click.BadParameter(f"{background!r} is not a colour", param_hint="--background") from None
     options = dict(
         sampler=sampler, seed=seed, values=values, chroma_skip=chroma_skip, model=model, optimize=optimize
     )
 
-    def job(src: Path, dst: Path) -> str:
-        if target_bpp is None and target_size is None:
-            size = encode_file(src, dst, density=density, quality=quality, **options)
-            return f"{dst}: {size} bytes"
-        image = load_image(src)
-        target = target_size or int(target_bpp * image.shape[0] * image.shape[1] / 8)
-        data = encode_to_size(image, target, **options).data
-        atomic_write(dst, data)
-        return f"{dst}: {len(data)} bytes"
+    def job(src: str, dst: str) -> str:
+        image = image_from_bytes(_read(src), _show(src, "<stdin>"), rgb)
+        pixels = image.shape[0] * image.shape[1]
+        t0 = time.perf_counter()
+        if rate_control:
+            target = target_size or max(1, int(target_bpp * pixels / 8))
+            choice = encode_to_size(image, target, **options)
+            data, chosen = choice.data, f"density {choice.density:.4f}, quality {choice.quality}, "
+        else:
+            data, chosen = encode_image(image, density=density, quality=quality, **options), ""
+        seconds = time.perf_counter() - t0
+        _write(dst, data)
+        detail = f" ({chosen}{seconds:.2f} s)" if voice.level > 1 else ""
+        return f"{len(data)} bytes, {8 * len(data) / pixels:.4f} bpp{detail}"
 
-    _run_batch(_pairs(inputs, output, IMAGE_SUFFIXES, ".spx"), job, "encoding")
+    _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, ".spx", frozenset({".spx"})), job, voice)
 
 
 @cli.command()
-@click.argument("inputs", nargs=-1, required=True, type=click.Path(exists=True))
-@click.argument("output", type=click.Path())
+@click.argument("paths", nargs=-1, required=True, metavar="INPUTS... OUTPUT")
 @click.option(
+    "-r",
     "--model",
     "--reconstructor",
-    "-r",
     "model",
     default="auto",
     show_default=True,
@@ -246,31 +382,81 @@ def encode(
     help="Where learned models run.",
 )
 @ENSEMBLE_OPTION
+@click.option(
+    "-f",
+    "--format",
+    "fmt",
+    default=None,
+    help="Image format for - and folders (png, jpeg, webp, ...) [default: png]; a file OUTPUT's "
+    "extension sets its own.",
+)
+@_io_options
 def decode(
-    inputs: tuple[str, ...], output: str, model: str, strict: bool, device: str, ensemble: str
+    paths: tuple[str, ...],
+    model: str,
+    strict: bool,
+    device: str,
+    ensemble: str,
+    fmt: str | None,
+    output: str | None,
+    quiet: bool,
+    verbose: bool,
 ) -> None:
-    """Decode INPUTS (.spx files or folders) to OUTPUT: an image file (format from its
-    extension), or a folder (needed for several inputs; files land in it as STEM.png)."""
-    from sparsepix.api import decode_file
+    """Decode INPUTS (.spx files, folders or - for stdin) to OUTPUT: an image file (format from
+    its extension), - for stdout (PNG unless --format), or a folder (needed for several inputs;
+    files land in it as STEM.png)."""
+    from PIL import Image
 
-    def job(src: Path, dst: Path) -> str:
-        decode_file(src, dst, model=model, strict=strict, device=device, ensemble=from_choice(ensemble))
-        return ""
+    from sparsepix import catalog
+    from sparsepix.api import decode as decode_bytes
+    from sparsepix.api import read_header
+    from sparsepix.codec.imageio import format_for, image_bytes
+    from sparsepix.pil_plugin import FORMAT
 
-    _run_batch(_pairs(inputs, output, frozenset({".spx"}), ".png"), job, "decoding")
+    voice = _voice(quiet, verbose)
+    suffix = ".png"
+    if fmt is not None:
+        known = [s for s, f in Image.registered_extensions().items() if f == fmt.upper()]
+        if not known or fmt.upper() not in Image.SAVE:
+            raise click.BadParameter(f"{fmt!r} is not an image format Pillow writes", param_hint="--format")
+        suffix = f".{fmt.lower()}" if f".{fmt.lower()}" in known else known[0]
+
+    def job(src: str, dst: str) -> str:
+        out_fmt = "PNG" if dst == STDIO else format_for(dst)  # before decoding: fail fast
+        if fmt is not None:
+            if out_fmt != fmt.upper() and dst != STDIO:
+                raise InputError(f"{dst}: --format {fmt} does not match the file's extension")
+            out_fmt = fmt.upper()
+        if out_fmt == FORMAT:
+            raise InputError(f"{_show(dst)}: decode writes images, not .spx files")
+        data = _read(src)
+        t0 = time.perf_counter()
+        image = decode_bytes(data, model=model, strict=strict, device=device, ensemble=from_choice(ensemble))
+        seconds = time.perf_counter() - t0
+        _write(dst, image_bytes(image, out_fmt, _show(dst)))
+        line = f"{image.shape[1]}x{image.shape[0]}"
+        if voice.level > 1:
+            used = catalog.for_file(read_header(data).model, model, strict).ref
+            line += f", {used}, {seconds:.2f} s"
+        return line
+
+    image_suffixes = frozenset(Image.registered_extensions())
+    _run_batch(_pairs(paths, output, frozenset({".spx"}), suffix, image_suffixes), job, voice)
 
 
 @cli.command()
-@click.argument("files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False))
+@click.argument(
+    "files", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, allow_dash=True)
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object, or a list for several).")
 def info(files: tuple[str, ...], as_json: bool) -> None:
-    """Describe .spx FILES: size, sampler, density, bytes per section, bpp."""
-    from sparsepix.api import _read_bytes, inspect
+    """Describe .spx FILES (or - for stdin): size, sampler, density, bytes per section, bpp."""
+    from sparsepix.api import inspect
 
     infos, failed = [], False
     for name in files:
         try:
-            infos.append((name, inspect(_read_bytes(name))))
+            infos.append((name, inspect(_read(name))))
         except SparsepixError as exc:
             _fail(f"{name}: {exc}")
             failed = True

@@ -1,5 +1,6 @@
 """The CLI as a user meets it: real subprocesses, exit codes, one-line errors, no partial files."""
 
+import io
 import json
 import subprocess
 import sys
@@ -174,3 +175,82 @@ def test_a_killed_runs_temp_file_is_removed_by_the_next_run(tmp_path, photo):
     fresh.write_bytes(b"writing")
     assert run("encode", str(photo), str(tmp_path / "out.spx")).returncode == 0
     assert not stale.exists() and fresh.exists()
+
+
+def run_bytes(*args: str, stdin: bytes = b"") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "sparsepix", *args], input=stdin, capture_output=True, timeout=120
+    )
+
+
+def test_pipes_carry_data_only_on_stdout(tmp_path, photo):
+    r = run_bytes("encode", "-", "-", "-d", "0.1", "-r", "linear", stdin=photo.read_bytes())
+    assert r.returncode == 0, r.stderr
+    assert r.stdout == sparsepix.encode(np.asarray(Image.open(photo)), density=0.1, model="linear")
+    assert b"bytes" in r.stderr  # the report goes to stderr
+    png = run_bytes("decode", "-", "-", stdin=r.stdout)
+    assert png.returncode == 0 and Image.open(io.BytesIO(png.stdout)).format == "PNG"
+    jpeg = run_bytes("decode", "-", "-", "--format", "jpeg", "--quiet", stdin=r.stdout)
+    assert Image.open(io.BytesIO(jpeg.stdout)).format == "JPEG" and jpeg.stderr == b""
+    info = run_bytes("info", "-", "--json", stdin=r.stdout)
+    assert json.loads(info.stdout)["total_bytes"] == len(r.stdout)
+
+
+def test_a_batch_never_writes_to_stdout(tmp_path, photo):
+    r = run_bytes("encode", str(photo), str(photo), "-")
+    assert r.returncode == 2 and r.stdout == b""
+
+
+def test_short_options_and_dash_o(tmp_path, photo):
+    out = tmp_path / "out"
+    r = run("encode", str(photo), str(photo), "-o", str(out), "-d", "0.04", "-q", "60", "-r", "linear")
+    assert r.returncode == 0, r.stderr
+    assert (out / "photo.spx").is_file() and "[1/2]" in r.stderr and "2 of 2 files done" in r.stderr
+    info = sparsepix.inspect((out / "photo.spx").read_bytes())
+    assert info.density == pytest.approx(0.04, abs=1e-3) and info.model == "linear"
+    r = run("encode", str(photo), str(tmp_path / "b.spx"), "-b", "0.3", "-v")
+    assert r.returncode == 0 and "quality" in r.stderr  # verbose: what rate control chose
+    assert sparsepix.inspect((tmp_path / "b.spx").read_bytes()).bpp <= 0.3
+
+
+def test_version_names_the_format():
+    r = run("--version")
+    assert r.returncode == 0 and "format version 1" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, says",
+    [
+        (["encode", "PHOTO"], "missing OUTPUT"),
+        (["encode", "PHOTO", "PHOTO", "TMP/one.spx"], "names a file"),
+        (["encode", "PHOTO", "TMP/x.spx", "--values", "raw8", "-q", "50"], "--quality applies to pred"),
+        (["encode", "PHOTO", "TMP/x.spx", "--bpp", "0.2", "--density", "0.1"], "drop --density"),
+        (["encode", "PHOTO", "TMP/x.spx", "--quiet", "-v"], "not both"),
+        (["encode", "TMP/missing.png", "TMP/x.spx"], "no such file"),
+    ],
+)
+def test_usage_errors_exit_2_and_write_nothing(tmp_path, photo, args, says):
+    args = [a.replace("PHOTO", str(photo)).replace("TMP", str(tmp_path)) for a in args]
+    r = run(*args)
+    assert r.returncode == 2 and says in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "one.spx").exists() and not (tmp_path / "x.spx").exists()
+
+
+def test_decode_reports_each_file_and_quiet_silences_it(tmp_path, photo):
+    spx = tmp_path / "a.spx"
+    assert run("encode", str(photo), str(spx), "-r", "linear").returncode == 0
+    r = run("decode", str(spx), str(tmp_path / "a.png"))
+    assert r.returncode == 0 and "a.png:" in r.stderr and r.stdout == ""
+    r = run("decode", str(spx), str(tmp_path / "a.png"), "--quiet")
+    assert r.returncode == 0 and r.stderr == ""
+    r = run("decode", str(spx), str(tmp_path / "a.spx.png"), "-f", "jpeg")
+    assert_one_line_error(r)
+
+
+def test_transparent_input_warns_once(tmp_path, small_rgb):
+    rgba = np.dstack([small_rgb, np.full(small_rgb.shape[:2], 128, np.uint8)])
+    src = tmp_path / "t.png"
+    Image.fromarray(rgba, "RGBA").save(src)
+    r = run("encode", str(src), str(tmp_path / "t.spx"))
+    assert r.returncode == 0 and r.stderr.count("sparsepix: warning:") == 1 and "transparency" in r.stderr
+    assert run("encode", str(src), str(tmp_path / "t.spx"), "--quiet").stderr == ""
