@@ -39,3 +39,11 @@ def test_html_report_renders_bold_and_code(tmp_path):
     page = _html("**Where it stands** with `natural`.", tmp_path, "t")
     assert "<strong>Where it stands</strong>" in page and "<code>natural</code>" in page
     assert "**" not in page
+
+
+def test_readme_python_snippet_runs(tmp_path, monkeypatch):
+    readme = (ROOT / "README.md").read_text()
+    snippet = readme.split("```python\n", 1)[1].split("```", 1)[0]
+    monkeypatch.chdir(tmp_path)
+    exec(compile(snippet, "README.md", "exec"), {})
+    assert (tmp_path / "astronaut.spx").is_file() and (tmp_path / "astronaut.png").is_file()

@@ -1,0 +1,51 @@
+"""`pip install .` (not editable) gives a working package: the wheel holds the shipped weights
+and py.typed, and an installed copy finds its models away from the source tree."""
+
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def wheel(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("wheel")
+    build = tmp_path_factory.mktemp("build")  # keep build/ out of the source tree
+    cmd = [sys.executable, "-m", "pip", "wheel", str(ROOT), "--no-deps", "--no-build-isolation", "-q"]
+    r = subprocess.run([*cmd, "-w", str(out)], capture_output=True, text=True, cwd=build, timeout=300)
+    if r.returncode != 0:
+        pytest.skip(f"cannot build a wheel here: {r.stderr.strip().splitlines()[-1:]}")
+    return next(out.glob("sparsepix-*.whl"))
+
+
+def test_the_wheel_holds_the_package_its_weights_and_types(wheel):
+    names = set(zipfile.ZipFile(wheel).namelist())
+    shipped = {p.name for p in (ROOT / "models" / "weights").iterdir() if p.suffix in (".pt", ".json")}
+    assert shipped and {f"sparsepix/models/weights/{n}" for n in shipped} <= names
+    assert {"sparsepix/py.typed", "sparsepix/pil_plugin.py", "sparsepix/codec/predictive.py"} <= names
+    assert not any(n.startswith(("sparsepix/tests/", "sparsepix/runs/", "tests/")) for n in names)
+
+
+@pytest.mark.slow
+def test_an_installed_copy_decodes_with_its_shipped_models(wheel, tmp_path):
+    venv = tmp_path / "venv"
+    # System packages give torch & co. without a network; the wheel itself goes into the venv.
+    subprocess.run([sys.executable, "-m", "venv", "--system-site-packages", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    pip = [str(python), "-m", "pip", "install", "--no-deps", "-q", "--disable-pip-version-check"]
+    subprocess.run([*pip, str(wheel)], check=True, timeout=300)
+    probe = (
+        "import sparsepix, numpy as np; from sparsepix import catalog;"
+        "print(sparsepix.__file__); print(' '.join(n for n, r in catalog.available().items() if r.learned));"
+        "img = np.zeros((32, 32, 3), np.uint8); print(sparsepix.decode(sparsepix.encode(img)).shape)"
+    )
+    r = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, cwd=tmp_path, timeout=300)
+    assert r.returncode == 0, r.stderr
+    where, learned, shape = r.stdout.splitlines()
+    assert where.startswith(str(venv)) and "natural" in learned.split() and shape == "(32, 32, 3)"
+    version = subprocess.run([str(venv / "bin" / "sparsepix"), "--version"], capture_output=True, text=True)
+    assert "format version" in version.stdout
