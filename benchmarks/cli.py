@@ -21,6 +21,7 @@ DEFAULT_SPARSEPIX = (
 # part of a run.
 QUICK_SPARSEPIX = "random:linear:pred65,random:linear:pred65:50,sobel:linear:pred65,random:linear:raw8"
 ANCHOR = "jpeg-optimized"
+LOW_RATES = 0.3  # the zoomed plots: where sparsepix lives
 
 
 def _sparsepix_specs(text: str, ensemble: int | None = None):
@@ -177,6 +178,7 @@ def bench(
     ref = results.load_reference(Path(reference)) if reference else {}
     title = f"sparsepix rate-distortion on {Path(dataset).name} ({len(images)} images)"
     pngs = plots.plot_all(curve_map, ref, out_dir, title)
+    pngs += plots.plot_all(curve_map, ref, out_dir, f"{title}, low rates", max_bpp=LOW_RATES, suffix="_low")
     crop_path = next((p for p in images if p.name == crop_image), images[0])
     crop_rows = report.crops(specs, measured, crop_path, crop_bpp, out_dir)
     command = "sparsepix bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "sparsepix bench"

@@ -119,7 +119,7 @@ class JpegOptimized(Jpeg):
 
 class WebP(PillowCodec):
     name, format, feature = "webp", "WEBP", "webp"
-    description = "WebP lossy (libwebp, method 6)"
+    description = "WebP lossy (libwebp, method 6: its slowest and best)"
 
     def settings(self, quick: bool) -> list[float]:
         return [0, 5, 20, 50, 80] if quick else [0, 2, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90, 95]
@@ -130,13 +130,13 @@ class WebP(PillowCodec):
 
 class Avif(PillowCodec):
     name, format, feature = "avif", "AVIF", "avif"
-    description = "AVIF (libavif, speed 6)"
+    description = "AVIF (libavif, speed 6, 4:4:4 as avifenc encodes RGB input)"
 
     def settings(self, quick: bool) -> list[float]:
         return [5, 20, 40, 60, 80] if quick else [0, 5, 10, 20, 30, 40, 50, 60, 70, 80, 90]
 
     def save_options(self, setting: float) -> dict:
-        return {"quality": int(setting), "speed": 6}
+        return {"quality": int(setting), "speed": 6, "subsampling": "4:4:4"}
 
 
 class Jpeg2000(PillowCodec):

@@ -110,30 +110,38 @@ def write_report(
             "",
             "## The same crop from every codec",
             "",
-            md_table(
-                ["curve", "bpp (whole image)", "PSNR (whole image)", "crop"],
-                [
-                    [
-                        n,
-                        f"{b:.3f}" if n != "original" else "24",
-                        f"{q:.2f}" if np.isfinite(q) else "–",
-                        f"![{n}](crops/{p.name})",
-                    ]
-                    for n, p, b, q in crop_rows
-                ],
-            ),
+            "Each curve at its setting nearest the target rate; bpp and PSNR are the whole image's.",
+            "",
+            crop_grid(crop_rows),
         ]
     parts += [
         "",
-        "## Versions",
+        "## Settings and versions",
         "",
-        md_table(["curve", "library"], [[k, v] for k, v in versions.items()]),
+        "Each classical codec runs as its own command-line encoder does by default, or at its "
+        "strongest setting where that differs (docs/DECISIONS.md).",
+        "",
+        md_table(
+            ["curve", "settings", "library"],
+            [[k, curve_map[k].get("description", ""), v] for k, v in versions.items()],
+        ),
         "",
     ]
     md = "\n".join(parts)
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(_html(md, out, title))
     return out / "report.md"
+
+
+def crop_grid(crop_rows: list[tuple[str, Path, float, float]], per_row: int = 4) -> str:
+    """The crops as a table `per_row` wide, each cell the crop over its caption."""
+    cells = [
+        f"![{n}](crops/{p.name}) {n}" + ("" if n == "original" else f", {b:.3f} bpp, {q:.2f} dB")
+        for n, p, b, q in crop_rows
+    ]
+    cells += [""] * (-len(cells) % per_row)
+    rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
+    return md_table([""] * per_row, rows)
 
 
 def _html(markdown: str, out: Path, title: str) -> str:
@@ -166,6 +174,8 @@ def _html(markdown: str, out: Path, title: str) -> str:
     style = (
         "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
         "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}"
+        "td img{display:block;margin:0 auto 4px}td:has(img){text-align:center;vertical-align:top}"
+        "code{white-space:pre-wrap;overflow-wrap:anywhere}"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"

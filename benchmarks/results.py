@@ -145,14 +145,19 @@ def bits_per_sample_table(curve_map: dict[str, dict]) -> tuple[list[str], list[l
 
 
 def load_reference(folder: Path) -> dict[str, dict]:
-    """CompressAI-format JSON curves from a folder (e.g. its published Kodak results)."""
-    out = {}
+    """CompressAI-format JSON curves from a folder (e.g. its published Kodak results), labelled
+    by their name, or by their file's stem where names repeat (mbt2018 for MSE and MS-SSIM)."""
+    curves = {}
     for path in sorted(Path(folder).glob("*.json")):
         try:
             data = json.loads(path.read_text())
             res = data["results"]
             if res.get("bpp") and res.get("psnr-rgb"):
-                out[f"ref: {data.get('name', path.stem)}"] = data
+                curves[path] = data
         except (ValueError, KeyError, TypeError):
             continue
-    return out
+    names = [d.get("name", p.stem) for p, d in curves.items()]
+    return {
+        f"ref: {name if names.count(name) == 1 else path.stem}": data
+        for name, (path, data) in zip(names, curves.items())
+    }

@@ -163,3 +163,42 @@ def test_data_rate_times_one_worker_and_refuses_bad_input(tmp_path, astronaut, m
         with pytest.raises(SystemExit) as exit_:
             data_rate.main()
         assert message in capsys.readouterr().err + str(exit_.value.code)  # parser: stderr; ours: the code
+
+
+def test_references_sharing_a_name_are_told_apart(tmp_path):
+    import json
+
+    from sparsepix.benchmarks.results import load_reference
+
+    curve = {"bpp": [0.1, 0.2], "psnr-rgb": [25.0, 27.0]}
+    for stem in ("compressai-mbt2018_mse_cpu", "compressai-mbt2018_ms-ssim_cpu", "hm"):
+        name = "HM" if stem == "hm" else "mbt2018"
+        (tmp_path / f"{stem}.json").write_text(json.dumps({"name": name, "results": curve}))
+    assert sorted(load_reference(tmp_path)) == [
+        "ref: HM",
+        "ref: compressai-mbt2018_ms-ssim_cpu",
+        "ref: compressai-mbt2018_mse_cpu",
+    ]
+
+
+def test_crops_are_laid_out_as_a_grid(tmp_path):
+    from pathlib import Path
+
+    from sparsepix.benchmarks.report import crop_grid
+
+    rows = [("original", Path("original.png"), 24.0, float("inf"))]
+    rows += [(f"c{i}", Path(f"c{i}.png"), 0.1, 25.0) for i in range(5)]
+    lines = crop_grid(rows, per_row=4).splitlines()
+    assert len(lines) == 4 and lines[2].count("![") == 4 and lines[3].count("![") == 2
+    assert "c4, 0.100 bpp, 25.00 dB" in lines[3]
+
+
+def test_the_reports_curves_get_colours_of_their_own():
+    import json
+    from pathlib import Path
+
+    from sparsepix.benchmarks.plots import PALETTE
+
+    curves = list(Path(__file__).resolve().parents[1].glob("benchmarks/results/kodak/curves/*.json"))
+    assert len(set(PALETTE)) == len(PALETTE) >= len(curves)
+    assert all(json.loads(p.read_text())["description"] for p in curves)

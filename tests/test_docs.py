@@ -39,6 +39,7 @@ def test_html_report_renders_bold_and_code(tmp_path):
     page = _html("**Where it stands** with `natural`.", tmp_path, "t")
     assert "<strong>Where it stands</strong>" in page and "<code>natural</code>" in page
     assert "**" not in page
+    assert "pre-wrap" in page  # a long command wraps instead of scrolling the page sideways
 
 
 def test_readme_python_snippet_runs(tmp_path, monkeypatch):
