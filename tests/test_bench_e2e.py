@@ -69,8 +69,9 @@ def test_report_and_resume(bench_run):
     assert "Bjøntegaard" in report and "jpeg-optimized" in report and "crops/jpeg.png" in report
     html = (out / "report.html").read_text()
     assert "data:image/png;base64" in html
-    for stem in ("rd_psnr", "rd_msssim", "rd_haarpsi"):
+    for stem in ("rd_psnr", "rd_msssim", "rd_haarpsi", "rd_psnr_low"):  # _low: up to 0.3 bpp
         assert (out / f"{stem}.png").exists() and (out / f"{stem}.svg").exists()
+    assert "Settings and versions" in report and "optimize=True" in report
     assert (out / "summary.csv").read_text().startswith("curve,setting,images")
     # A second run finds everything cached and measures nothing again.
     before = {p: p.stat().st_mtime_ns for p in (out / "cache").rglob("*.json")}
