@@ -23,6 +23,7 @@ __all__ = [
     "SparsepixWarning",
     "decode",
     "decode_file",
+    "decode_many",
     "encode",
     "encode_file",
     "encode_to_size",
@@ -32,7 +33,7 @@ __all__ = [
 
 def __getattr__(name: str):
     # The API pulls in numpy/scipy/OpenCV; keep `import sparsepix.bitstream` light.
-    if name in {"encode", "decode", "inspect", "encode_file", "decode_file"}:
+    if name in {"encode", "decode", "decode_many", "inspect", "encode_file", "decode_file"}:
         from sparsepix import api
 
         return getattr(api, name)

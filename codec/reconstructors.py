@@ -53,6 +53,8 @@ class Reconstructor:
     ensemble: int = 1  # learned: image symmetries averaged by default (codec/ensemble.py)
     # Tonal optimisation hook for learned models: (image, mask, steps, **fixed) -> values.
     tune: Callable[..., np.ndarray] | None = None
+    # Learned: several images per network call (canvases, masks, device, ensemble, batch) -> list.
+    batch_fn: Callable[..., list[np.ndarray]] | None = None
 
     @property
     def ref(self) -> ModelRef:
@@ -90,13 +92,42 @@ def reconstruct(
     `ensemble`: for learned reconstructors, the number of image symmetries averaged
     (codec/ensemble.py; None: the reconstructor's own); classical ones ignore it.
     """
+    passes = rec.passes(ensemble)  # checked for every reconstructor, used by learned ones
+    _check_input(canvas, mask)
+    if rec.learned:
+        out = rec.fn(canvas, mask, device, ensemble=passes)
+    else:
+        out = rec.fn(canvas, mask, device)
+    return _pasted(rec, canvas, mask, out)
+
+
+def reconstruct_batch(
+    rec: Reconstructor,
+    canvases: list[np.ndarray],
+    masks: list[np.ndarray],
+    device: str = "cpu",
+    ensemble: int | None = None,
+    batch: int | None = None,
+) -> list[np.ndarray]:
+    """`reconstruct` for several images; learned models run up to `batch` of one size per
+    network call (None: the model's choice for the device), which is what keeps a GPU busy."""
+    if rec.batch_fn is None or len(canvases) < 2:
+        return [reconstruct(rec, c, m, device, ensemble) for c, m in zip(canvases, masks)]
+    passes = rec.passes(ensemble)
+    for canvas, mask in zip(canvases, masks):
+        _check_input(canvas, mask)
+    outs = rec.batch_fn(canvases, masks, device, passes, batch)
+    return [_pasted(rec, c, m, o) for c, m, o in zip(canvases, masks, outs)]
+
+
+def _check_input(canvas: np.ndarray, mask: np.ndarray) -> None:
     if canvas.ndim != 3 or canvas.shape[:2] != mask.shape:
         raise InputError(f"canvas {canvas.shape} does not match mask {mask.shape}")
-    passes = rec.passes(ensemble)  # checked for every reconstructor, used by learned ones
-    if rec.learned:
-        out = np.asarray(rec.fn(canvas, mask, device, ensemble=passes))
-    else:
-        out = np.asarray(rec.fn(canvas, mask, device))
+
+
+def _pasted(rec: Reconstructor, canvas: np.ndarray, mask: np.ndarray, out: object) -> np.ndarray:
+    """The reconstructor's output, checked, with the kept pixels pasted back exactly."""
+    out = np.asarray(out)
     if out.shape != canvas.shape or out.dtype != np.uint8:
         raise ModelError(
             f"reconstructor {rec.name!r} returned {out.dtype} {out.shape}, expected uint8 {canvas.shape}"

@@ -22,7 +22,7 @@ from sparsepix.codec.reconstructors import ModelRef, Reconstructor
 from sparsepix.errors import InputError, ModelError
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.generator import Generator
-from sparsepix.models.inference import generate, pick_device
+from sparsepix.models.inference import generate, generate_batch, pick_device
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -99,6 +99,9 @@ def load_generator(model: ShippedModel, device: torch.device) -> Generator:
     return generator.to(device, memory_format=torch.channels_last)
 
 
+GPU_BATCH = 8  # images per network call when decoding several on a GPU
+
+
 @lru_cache(maxsize=4)
 def _cached(model: ShippedModel, device: str) -> Generator:
     return load_generator(model, torch.device(device))
@@ -107,13 +110,34 @@ def _cached(model: ShippedModel, device: str) -> Generator:
 def reconstruct_with(
     model: ShippedModel, canvas: np.ndarray, mask: np.ndarray, device: str, ensemble: int = 1
 ) -> np.ndarray:
-    if canvas.shape[2] != model.config.image_channels:
-        # Grayscale files through an RGB model: replicate, then average back.
-        rgb = np.repeat(canvas, 3, axis=2)
-        out = reconstruct_with(model, rgb, mask, device, ensemble)
-        return np.rint(out.mean(axis=2, keepdims=True)).astype(np.uint8)
+    return reconstruct_batch_with(model, [canvas], [mask], device, ensemble)[0]
+
+
+def reconstruct_batch_with(
+    model: ShippedModel,
+    canvases: list[np.ndarray],
+    masks: list[np.ndarray],
+    device: str,
+    ensemble: int = 1,
+    batch: int | None = None,
+) -> list[np.ndarray]:
+    """None: GPU_BATCH images per network call on CUDA, one on a CPU (where batching measured
+    slower: benchmarks/speed.py)."""
+    channels = model.config.image_channels
+    # Grayscale files through an RGB model: replicate, then average back.
+    inputs = [np.repeat(c, 3, axis=2) if c.shape[2] != channels else c for c in canvases]
     dev = pick_device(device)
-    return generate(_cached(model, str(dev)), canvas, mask, dev, ensemble=ensemble)
+    generator = _cached(model, str(dev))
+    if batch is None:
+        batch = GPU_BATCH if dev.type == "cuda" else 1
+    if len(inputs) == 1 or batch == 1:
+        outs = [generate(generator, c, m, dev, ensemble=ensemble) for c, m in zip(inputs, masks)]
+    else:
+        outs = generate_batch(generator, inputs, masks, dev, ensemble=ensemble, batch=batch)
+    return [
+        np.rint(o.mean(axis=2, keepdims=True)).astype(np.uint8) if c.shape[2] != channels else o
+        for o, c in zip(outs, canvases)
+    ]
 
 
 def tune_values(
@@ -146,6 +170,9 @@ def as_reconstructor(model: ShippedModel) -> Reconstructor:
     return Reconstructor(
         name=model.name,
         fn=lambda canvas, mask, device, ensemble: reconstruct_with(model, canvas, mask, device, ensemble),
+        batch_fn=lambda canvases, masks, device, ensemble, batch: reconstruct_batch_with(
+            model, canvases, masks, device, ensemble, batch
+        ),
         description=model.description,
         learned=True,
         version=model.version,

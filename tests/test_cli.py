@@ -118,6 +118,10 @@ def test_folder_batch(tmp_path, small_rgb):
     r = run("decode", str(tmp_path / "spx"), str(tmp_path / "png"), "-r", "pushpull")
     assert r.returncode == 0, r.stderr
     assert len(list((tmp_path / "png").glob("*.png"))) == 3
+    (tmp_path / "spx" / "im1.spx").write_bytes(b"junk")  # one bad file among those decoded together
+    r = run("decode", str(tmp_path / "spx"), str(tmp_path / "png2"), "--batch", "3")
+    assert r.returncode == 1 and "im1.spx: not a sparsepix file" in r.stderr
+    assert sorted(p.name for p in (tmp_path / "png2").iterdir()) == ["im0.png", "im2.png"]
 
 
 def test_help_explains_every_command():

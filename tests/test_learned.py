@@ -11,7 +11,14 @@ from sparsepix.errors import InputError, ModelError
 from sparsepix.models.config import GeneratorConfig
 from sparsepix.models.generator import Generator
 from sparsepix.models.inference import generate
-from sparsepix.models.registry import load_generator, read_card, read_cards, reconstruct_with, shipped
+from sparsepix.models.registry import (
+    load_generator,
+    read_card,
+    read_cards,
+    reconstruct_batch_with,
+    reconstruct_with,
+    shipped,
+)
 from sparsepix.train.export import export
 
 
@@ -103,6 +110,39 @@ def test_reconstruct_rgb_and_gray(tiny_model):
     assert out.shape == (21, 35, 3) and out.dtype == np.uint8
     gray = reconstruct_with(tiny_model, canvas[..., :1] * mask[..., None], mask, "cpu")
     assert gray.shape == (21, 35, 1)
+
+
+def test_batched_reconstruction_equals_one_by_one(tiny_model):
+    """Same-sized images share network calls (two groups here), a larger one is tiled alone, a
+    grey one goes through the RGB model; each output equals its one-image decode."""
+    from sparsepix.models import inference
+
+    rng = np.random.default_rng(1)
+    shapes = [(21, 35, 3), (21, 35, 3), (40, 24, 3), (21, 35, 1), (21, 35, 3), (70, 90, 3)]
+    canvases = [rng.integers(0, 256, s, dtype=np.uint8) for s in shapes]
+    masks = [rng.random(s[:2]) < 0.2 for s in shapes]
+    canvases = [c * m[..., None] for c, m in zip(canvases, masks)]
+    one_by_one = [reconstruct_with(tiny_model, c, m, "cpu") for c, m in zip(canvases, masks)]
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(inference, "MAX_PIXELS_ONE_PASS", 70 * 90 - 1)  # the last image tiles
+        batched = reconstruct_batch_with(tiny_model, canvases, masks, "cpu", batch=2)
+    for a, b in zip(one_by_one, batched):
+        assert a.shape == b.shape and np.abs(a.astype(int) - b).max() <= 1
+
+
+def test_decode_many_matches_decode_and_reports_bad_files(astronaut):
+    import sparsepix
+
+    datas = [sparsepix.encode(astronaut[:64, :96], density=d) for d in (0.05, 0.1)]  # the default model
+    datas += [b"not a file", sparsepix.encode(astronaut[:64, :96, 0], density=0.05)]
+    out = sparsepix.decode_many(datas, errors="return", batch=2)
+    assert isinstance(out[2], sparsepix.BitstreamError)
+    for data, image in zip(datas[:2] + datas[3:], out[:2] + out[3:]):
+        assert np.array_equal(image, sparsepix.decode(data))
+    with pytest.raises(sparsepix.BitstreamError):
+        sparsepix.decode_many(datas)
+    with pytest.raises(sparsepix.InputError):
+        sparsepix.decode_many(datas, batch=0)
 
 
 def test_cpu_bf16_decode_stays_within_a_level_or_two_of_fp32(tiny_model, astronaut, monkeypatch):
