@@ -221,7 +221,9 @@ def test_ensemble_averages_the_network_over_the_image_symmetries(monkeypatch):
             answers.append(undo(y.clamp(-1, 1).add(1).mul(127.5)[0].permute(1, 2, 0).numpy()))
     for n in (1, 2, 4, 8):
         assert np.allclose(
-            _run(g, canvas, mask, torch.device("cpu"), ensemble=n), np.mean(answers[:n], 0), atol=1e-3
+            _run(g, canvas[None], mask[None], torch.device("cpu"), ensemble=n)[0],
+            np.mean(answers[:n], 0),
+            atol=1e-3,
         )
     assert np.abs(answers[0] - answers[4]).mean() > 0.1  # the views do differ: the test can fail
 
