@@ -10,6 +10,8 @@ a newer installation decodes it with the version it has, unless the caller asks 
 
 from __future__ import annotations
 
+from typing import Callable
+
 from sparsepix.codec.reconstructors import CLASSICAL, DEFAULT_CLASSICAL, ModelRef, Reconstructor
 from sparsepix.errors import ModelError
 
@@ -26,14 +28,14 @@ def _learned() -> dict[str, Reconstructor]:
     return learned()
 
 
-def _find(ref: ModelRef, missing: str) -> Reconstructor:
+def _find(ref: ModelRef, missing: Callable[[], str]) -> Reconstructor:
     """The installed model of that name (any version), or a ModelError: why its card is broken
-    if it is, else `missing`."""
+    if it is, else `missing()`."""
     rec = CLASSICAL.get(ref.name) or _learned().get(ref.name)
     if rec is None:
         from sparsepix.models.registry import broken
 
-        raise ModelError(broken().get(ref.name) or missing)
+        raise ModelError(broken().get(ref.name) or missing())
     return rec
 
 
@@ -44,7 +46,7 @@ def available() -> dict[str, Reconstructor]:
 def get(text: str) -> Reconstructor:
     """The model a caller names: "linear", "natural", or "natural@8" (that version exactly)."""
     ref = ModelRef.parse(text)
-    rec = _find(ref, f"unknown model {ref.name!r}; available: {', '.join(sorted(available()))}")
+    rec = _find(ref, lambda: f"unknown model {ref.name!r}; available: {', '.join(sorted(available()))}")
     if ref.version is not None and ref.version != rec.version:
         raise ModelError(f"model {ref} is not installed (this installation has {rec.ref})")
     return rec
@@ -69,8 +71,10 @@ def for_file(file_model: str, asked: str = "auto", strict: bool = False) -> Reco
     ref = ModelRef.parse(file_model)
     rec = _find(
         ref,
-        f"the file asks for model {file_model!r}, which this installation lacks; "
-        "pass --model to choose another",
+        lambda: (
+            f"the file asks for model {file_model!r}, which this installation lacks; "
+            "pass --model to choose another"
+        ),
     )
     if strict and ref.version is not None and ref.version != rec.version:
         raise ModelError(

@@ -13,16 +13,22 @@ import json
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
-import torch
 
 from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.codec.reconstructors import ModelRef, Reconstructor
 from sparsepix.errors import InputError, ModelError
 from sparsepix.models.config import GeneratorConfig
-from sparsepix.models.generator import Generator
-from sparsepix.models.inference import generate, generate_batch, pick_device
+
+if TYPE_CHECKING:
+    import torch
+
+    from sparsepix.models.generator import Generator
+
+# Reading cards, naming models and listing them import no torch (a second of a cold start);
+# the functions that run a network import it.
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 
@@ -80,6 +86,10 @@ def shipped(folder: Path = WEIGHTS_DIR) -> dict[str, ShippedModel]:
 
 def load_generator(model: ShippedModel, device: torch.device) -> Generator:
     """Verify the file's SHA-256, then load it (fp16 on disk, fp32 in memory)."""
+    import torch
+
+    from sparsepix.models.generator import Generator
+
     try:
         blob = model.path.read_bytes()
     except OSError as exc:
@@ -104,6 +114,8 @@ GPU_BATCH = 8  # images per network call when decoding several on a GPU
 
 @lru_cache(maxsize=4)
 def _cached(model: ShippedModel, device: str) -> Generator:
+    import torch
+
     return load_generator(model, torch.device(device))
 
 
@@ -123,6 +135,8 @@ def reconstruct_batch_with(
 ) -> list[np.ndarray]:
     """None: GPU_BATCH images per network call on CUDA, one on a CPU (where batching measured
     slower: benchmarks/speed.py)."""
+    from sparsepix.models.inference import generate, generate_batch, pick_device
+
     channels = model.config.image_channels
     # Grayscale files through an RGB model: replicate, then average back.
     inputs = [np.repeat(c, 3, axis=2) if c.shape[2] != channels else c for c in canvases]
@@ -144,6 +158,7 @@ def tune_values(
     model: ShippedModel, image: np.ndarray, mask: np.ndarray, steps: int, device: str = "cpu", **fixed
 ) -> np.ndarray:
     """Tonal optimisation of the sample values for this model (see models/tuning.py)."""
+    from sparsepix.models.inference import pick_device
     from sparsepix.models.tuning import optimize_through
 
     generator = load_generator(model, pick_device(device))  # a private copy: gradients flow

@@ -177,3 +177,18 @@ def test_encode_to_size_takes_a_pil_image(small_rgb):
 
     choice = sparsepix.encode_to_size(Image.fromarray(small_rgb), 600)
     assert len(choice.data) <= 600 and sparsepix.decode(choice.data).shape == small_rgb.shape
+
+
+def test_naming_models_and_classical_decoding_never_import_torch():
+    """torch costs about a second of a cold start: only running a network may import it."""
+    import subprocess
+    import sys
+
+    probe = (
+        "import sys, numpy as np, sparsepix; from sparsepix import catalog;"
+        "data = sparsepix.encode(np.zeros((16, 16, 3), np.uint8));"  # names the default model
+        "sparsepix.decode(data, model='linear'); sparsepix.inspect(data); sorted(catalog.available());"
+        "assert 'torch' not in sys.modules, 'torch was imported'"
+    )
+    r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr

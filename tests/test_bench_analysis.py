@@ -202,3 +202,20 @@ def test_the_reports_curves_get_colours_of_their_own():
     curves = list(Path(__file__).resolve().parents[1].glob("benchmarks/results/kodak/curves/*.json"))
     assert len(set(PALETTE)) == len(PALETTE) >= len(curves)
     assert all(json.loads(p.read_text())["description"] for p in curves)
+
+
+def test_speed_records_name_device_task_model_and_a_rate(tmp_path, small_rgb):
+    from PIL import Image
+
+    from sparsepix.benchmarks import speed
+
+    images = [small_rgb, np.ascontiguousarray(small_rgb[::-1])]
+    records = speed.decode_records(images, ["linear"], "cpu", batch=2)
+    assert [r["model"] for r in records] == ["jpeg (Pillow)", "linear"]
+    assert all(r["task"] == "decode" and r["megapixels_per_s"] > 0 for r in records)
+    for i, image in enumerate(images):
+        Image.fromarray(image).save(tmp_path / f"{i}.png")
+    cli = speed.cli_records(tmp_path / "0.png", ["linear"], repeats=1)
+    assert [r["model"] for r in cli] == ["jpeg (Pillow, python -c)", "linear"] and cli[1]["seconds"] > 0
+    train = speed.train_records(tmp_path, "tiny", crop=32, batch=2, steps=1, device="cpu", workers=0)
+    assert [r["data"] for r in train] == ["real", "network only"] and all(r["crops_per_s"] > 0 for r in train)

@@ -1,0 +1,190 @@
+"""End-to-end speed on this machine, as JSON records.
+
+    python -m sparsepix.benchmarks.speed ../shared/datasets/kodak --out benchmarks/results/speed/cpu.json
+
+- decode: megapixels a second from .spx bytes to uint8 pixels per model (and Pillow's JPEG for
+  scale), one image at a time and, for learned models, batched (`decode_many`);
+- cli-decode: wall seconds of one `sparsepix decode` process, start to PNG written, beside a
+  Python process that opens the same image as JPEG with Pillow and writes the PNG;
+- train: training crops a second with the real data path (workers cut, sample, code and fill
+  crops) against the network alone (one batch reused).
+
+Each record has `device`, `task`, `model`, `batch` and `megapixels_per_s`, `seconds` or
+`crops_per_s`. Files are encoded at 5 % random samples, quality 65, naming the model decoded.
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+import sparsepix
+from sparsepix.codec.imageio import image_files, load_image
+
+DENSITY, QUALITY = 0.05, 65
+
+
+def device_name(device: str) -> str:
+    import torch
+
+    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
+        return torch.cuda.get_device_name(0)
+    return f"cpu: {os.cpu_count()} cores"
+
+
+def _timed(call) -> float:
+    import torch
+
+    t0 = time.perf_counter()
+    call()
+    if torch.cuda.is_available():
+        torch.cuda.synchronize()
+    return time.perf_counter() - t0
+
+
+def decode_records(images: list[np.ndarray], models: list[str], device: str, batch: int) -> list[dict]:
+    from sparsepix import catalog
+
+    pixels = sum(im.shape[0] * im.shape[1] for im in images) / 1e6
+    records = []
+    jpegs = []
+    for image in images:
+        buf = io.BytesIO()
+        Image.fromarray(image).save(buf, format="JPEG", quality=75)
+        jpegs.append(buf.getvalue())
+    jpeg_s = _timed(lambda: [np.asarray(Image.open(io.BytesIO(j)).convert("RGB")) for j in jpegs])
+    records.append(dict(task="decode", model="jpeg (Pillow)", batch=1, megapixels_per_s=pixels / jpeg_s))
+    for name in models:
+        rec = catalog.get(name)
+        datas = [sparsepix.encode(im, density=DENSITY, quality=QUALITY, model=name) for im in images]
+        sparsepix.decode(datas[0], device=device)  # load and warm up
+        one = _timed(lambda: [sparsepix.decode(d, device=device) for d in datas])
+        base = dict(task="decode", model=str(rec.ref), ensemble=rec.passes())
+        records.append(dict(base, batch=1, megapixels_per_s=pixels / one, vs_jpeg=jpeg_s / one))
+        if rec.learned and batch > 1:
+            many = _timed(lambda: sparsepix.decode_many(datas, device=device, batch=batch))
+            records.append(dict(base, batch=batch, megapixels_per_s=pixels / many, vs_jpeg=jpeg_s / many))
+    return records
+
+
+def cli_records(image_path: Path, models: list[str], repeats: int) -> list[dict]:
+    image = load_image(image_path)
+    records = []
+    with tempfile.TemporaryDirectory() as tmp:
+        jpeg, png = Path(tmp) / "x.jpg", Path(tmp) / "out.png"
+        Image.fromarray(image).save(jpeg, quality=75)
+        pillow = [
+            sys.executable,
+            "-c",
+            "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2])",
+        ]
+        runs = {"jpeg (Pillow, python -c)": [*pillow, str(jpeg), str(png)]}
+        for name in models:
+            spx = Path(tmp) / f"{name}.spx"
+            spx.write_bytes(sparsepix.encode(image, density=DENSITY, quality=QUALITY, model=name))
+            ref = sparsepix.inspect(spx.read_bytes()).model
+            runs[ref] = [sys.executable, "-m", "sparsepix", "decode", str(spx), str(png), "--quiet"]
+        for name, cmd in runs.items():
+            subprocess.run(cmd, check=True)  # page cache and bytecode warm, as a user's second run
+            seconds = statistics.median(_wall(cmd) for _ in range(repeats))
+            records.append(
+                dict(task="cli-decode", model=name, batch=1, seconds=seconds, image=image_path.name)
+            )
+    return records
+
+
+def _wall(cmd: list[str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True)
+    return time.perf_counter() - t0
+
+
+def train_records(
+    folder: Path, preset: str, crop: int, batch: int, steps: int, device: str, workers: int
+) -> list[dict]:
+    from sparsepix.train.config import LOSS_PROFILES, TrainConfig
+    from sparsepix.train.loop import Trainer
+
+    with tempfile.TemporaryDirectory() as tmp:
+        config = TrainConfig(
+            data=(str(folder),),
+            out=tmp,
+            preset=preset,
+            crop=crop,
+            batch=batch,
+            steps=steps + 2,
+            quality=QUALITY,
+            loss_profile="l2",
+            weights=LOSS_PROFILES["l2"],
+            val_count=1,
+            val_every=10**9,
+            ckpt_every=10**9,
+            workers=workers,
+            device=device,
+        )
+        trainer = Trainer(config, quiet=True)
+        batches = trainer._step_batches()
+        first = next(batches)
+        trainer.train_step(*first)  # warm-up
+        t0 = time.perf_counter()
+        for _ in range(steps):
+            trainer.train_step(*next(batches))
+        _timed(lambda: None)
+        real = steps * batch / (time.perf_counter() - t0)
+        alone = steps * batch / sum(_timed(lambda: trainer.train_step(*first)) for _ in range(steps))
+    base = dict(task="train", model=preset, batch=batch, crop=crop, workers=workers)
+    return [dict(base, data="real", crops_per_s=real), dict(base, data="network only", crops_per_s=alone)]
+
+
+def main() -> None:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("folder", type=Path, help="images to decode (and, without --train-data, to train on)")
+    p.add_argument("--out", type=Path, help="JSON file to write (default: print only)")
+    p.add_argument("--images", type=int, default=8, help="images decoded per model")
+    p.add_argument("--models", default="linear,pushpull,natural")
+    p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
+    p.add_argument("--batch", type=int, default=8, help="files per network call for the batched records")
+    p.add_argument("--cli-image", default="kodim23.png", help="the image timed through the CLI")
+    p.add_argument("--repeats", type=int, default=3, help="CLI runs timed (median)")
+    p.add_argument("--train-data", type=Path, help="training images [default: FOLDER]")
+    p.add_argument("--preset", default="refine-32-deep")
+    p.add_argument("--crop", type=int, default=256)
+    p.add_argument("--train-batch", type=int, default=16)
+    p.add_argument("--steps", type=int, default=5, help="training steps timed; 0 skips training")
+    p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    args = p.parse_args()
+    paths = image_files(args.folder)[: args.images]
+    if not paths:
+        p.error(f"no images in {args.folder}")
+    models = args.models.split(",")
+    images = [np.asarray(Image.fromarray(load_image(q)).convert("RGB")) for q in paths]
+    records = decode_records(images, models, args.device, args.batch)
+    cli_path = next((q for q in paths if q.name == args.cli_image), paths[0])
+    records += cli_records(cli_path, models, args.repeats)
+    if args.steps:
+        data = args.train_data or args.folder
+        records += train_records(
+            data, args.preset, args.crop, args.train_batch, args.steps, args.device, args.workers
+        )
+    name = device_name(args.device)
+    records = [{"device": name, **r} for r in records]
+    for r in records:
+        print(json.dumps(r), flush=True)
+    if args.out:
+        args.out.parent.mkdir(parents=True, exist_ok=True)
+        args.out.write_text(json.dumps(records, indent=1) + "\n")
+
+
+if __name__ == "__main__":
+    main()
