@@ -28,6 +28,7 @@ __all__ = [
     "encode_file",
     "encode_to_size",
     "inspect",
+    "restore",
 ]
 
 
@@ -37,6 +38,10 @@ def __getattr__(name: str):
         from sparsepix import api
 
         return getattr(api, name)
+    if name == "restore":
+        from sparsepix.restoration import restore
+
+        return restore
     if name == "encode_to_size":
         from sparsepix.ratecontrol import encode_to_size
 

@@ -1,4 +1,4 @@
-"""The `sparsepix` command line: encode, decode, info, models, demo.
+"""The `sparsepix` command line: encode, decode, restore, info, models, demo.
 
 `sparsepix.main` adds the commands of the packages above this one (train, bench).
 
@@ -475,6 +475,74 @@ def decode(
         return line
 
     _run_batch(pairs, job, voice)
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, metavar="INPUTS... OUTPUT")
+@click.option(
+    "--mask",
+    "mask_path",
+    type=click.Path(exists=True, dir_okay=False),
+    help="Image of the holes to fill, white = missing, any shape; the size of every input.",
+)
+@click.option(
+    "--task",
+    type=click.Choice(["white-block", "color-noise", "color-block"]),
+    help="Instead of a mask: undo one of the X-GANs paper's corruptions, already in the inputs.",
+)
+@click.option(
+    "-r",
+    "--model",
+    "--reconstructor",
+    "model",
+    default="auto",
+    show_default=True,
+    help="auto (a model trained for the job, else telea where the holes are known), a learned "
+    "model, or a classical inpainter: telea, ns, linear (see `sparsepix models`).",
+)
+@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@ENSEMBLE_OPTION
+@_io_options
+def restore(
+    paths: tuple[str, ...],
+    mask_path: str | None,
+    task: str | None,
+    model: str,
+    device: str,
+    ensemble: str,
+    output: str | None,
+    quiet: bool,
+    verbose: bool,
+) -> None:
+    """Restore INPUTS (image files, folders or - for stdin) to OUTPUT: an image file, - for
+    stdout (PNG), or a folder (needed for several inputs; files land in it as STEM.png)."""
+    from PIL import Image
+
+    from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for, image_bytes, image_from_bytes, load_image
+    from sparsepix.restoration import restore as restore_image
+
+    voice = _voice(quiet, verbose)
+    if (mask_path is None) == (task is None):
+        raise click.UsageError("give --mask or --task, not both or neither")
+    holes = None if mask_path is None else load_image(mask_path)
+
+    def job(i: int, src: str, dst: str) -> str:
+        out_fmt = "PNG" if dst == STDIO else format_for(dst)
+        name = _show(src, "<stdin>")
+        image = image_from_bytes(_read(src), name)
+        t0 = time.perf_counter()
+        try:
+            out = restore_image(
+                image, mask=holes, task=task, model=model, device=device, ensemble=from_choice(ensemble)
+            )
+        except InputError as exc:
+            raise InputError(f"{name}: {exc}") from None
+        _write(dst, image_bytes(out, out_fmt, _show(dst)))
+        seconds = f", {time.perf_counter() - t0:.2f} s" if voice.level > 1 else ""
+        return f"{out.shape[1]}x{out.shape[0]}{seconds}"
+
+    image_suffixes = frozenset(Image.registered_extensions())
+    _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, ".png", image_suffixes), job, voice)
 
 
 @cli.command()

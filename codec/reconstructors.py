@@ -51,6 +51,7 @@ class Reconstructor:
     learned: bool = False
     version: int | None = None  # learned: the shipped weights' version, written into files
     ensemble: int = 1  # learned: image symmetries averaged by default (codec/ensemble.py)
+    task: str = ""  # learned: what it was trained for (`sparse`, `inpaint`, `color-noise`, ...)
     # Tonal optimisation hook for learned models: (image, mask, steps, **fixed) -> values.
     tune: Callable[..., np.ndarray] | None = None
     # Learned: several images per network call (canvases, masks, device, ensemble, batch) -> list.
@@ -85,12 +86,19 @@ DEFAULT_CLASSICAL = "linear"
 
 
 def reconstruct(
-    rec: Reconstructor, canvas: np.ndarray, mask: np.ndarray, device: str = "cpu", ensemble: int | None = None
+    rec: Reconstructor,
+    canvas: np.ndarray,
+    mask: np.ndarray,
+    device: str = "cpu",
+    ensemble: int | None = None,
+    paste: bool = True,
 ) -> np.ndarray:
     """Run a reconstructor on an (H, W, C) canvas and paste the kept pixels back exactly.
 
     `ensemble`: for learned reconstructors, the number of image symmetries averaged
-    (codec/ensemble.py; None: the reconstructor's own); classical ones ignore it.
+    (codec/ensemble.py; None: the reconstructor's own); classical ones ignore it. `paste=False`
+    keeps the network's own output everywhere (restoration of pixels that are all "kept" but
+    some corrupted).
     """
     passes = rec.passes(ensemble)  # checked for every reconstructor, used by learned ones
     _check_input(canvas, mask)
@@ -98,7 +106,7 @@ def reconstruct(
         out = rec.fn(canvas, mask, device, ensemble=passes)
     else:
         out = rec.fn(canvas, mask, device)
-    return _pasted(rec, canvas, mask, out)
+    return _pasted(rec, canvas, mask if paste else np.zeros_like(mask), out)
 
 
 def reconstruct_batch(

@@ -43,6 +43,7 @@ class ShippedModel:
     description: str
     trained_on_tuned: bool = False  # trained with `--optimize`: on values tuned for the linear fill
     ensemble: int = 1  # image symmetries averaged when decoding (the card's measured choice)
+    task: str = "sparse"  # what it was trained for (train --task; `inpaint` fills known holes)
 
     @property
     def ref(self) -> ModelRef:
@@ -61,6 +62,7 @@ def read_card(card_path: Path) -> ShippedModel:
             description=card.get("description", f"X-GAN generator {card['name']}"),
             trained_on_tuned=bool(card.get("train_config", {}).get("optimize", 0)),
             ensemble=check_ensemble(card.get("ensemble", 1)),
+            task=str(card.get("train_config", {}).get("task", "sparse")),
         )
     except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
         raise ModelError(f"broken model card {card_path}: {exc}") from None
@@ -192,6 +194,7 @@ def as_reconstructor(model: ShippedModel) -> Reconstructor:
         learned=True,
         version=model.version,
         ensemble=model.ensemble,
+        task=model.task,
         tune=tuner(model),
     )
 

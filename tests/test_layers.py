@@ -1,4 +1,4 @@
-"""Imports run one way: errors/metrics <- bitstream <- codec <- models <- catalog <- api <-
+"""Imports run one way: errors/metrics <- bitstream <- codec <- models <- catalog <- api, restoration <-
 ratecontrol <- cli, pil_plugin <- train/benchmarks <- main.
 
 Walks every module of the package (imports inside functions too) and fails on an import of a
@@ -17,6 +17,7 @@ LAYERS = {
     "models": 3,
     "catalog": 4,
     "api": 5,
+    "restoration": 5,
     "ratecontrol": 6,
     "cli": 7,
     "pil_plugin": 7,

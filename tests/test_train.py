@@ -130,6 +130,20 @@ def test_white_block_is_centred_half_side():
     assert (canvas[64:192, 64:192] == 255).all() and (canvas[:64] == 0).all()
 
 
+def test_free_form_holes_are_seeded_and_reach_their_coverage():
+    for coverage in (0.1, 0.25, 0.4):
+        holes = corruptions.free_form_holes(96, 128, np.random.default_rng(5), coverage)
+        again = corruptions.free_form_holes(96, 128, np.random.default_rng(5), coverage)
+        assert np.array_equal(holes, again) and coverage <= holes.mean() < coverage + 0.1
+    canvas, known = corruptions.inpaint(np.full((64, 64, 3), 9, np.uint8), np.random.default_rng(0))
+    assert 0.05 <= 1 - known.mean() < 0.6 and (canvas[~known] == 0).all() and (canvas[known] == 9).all()
+
+
+def test_an_inpainting_model_trains(image_dir, tmp_path):
+    Trainer(_config(image_dir, tmp_path, steps=1, task="inpaint"), quiet=True).train()
+    assert (tmp_path / "latest.pt").is_file()
+
+
 def test_color_block_pastes_donor_patch():
     img = np.zeros((128, 128, 3), np.uint8)
     donor = np.full((128, 128, 3), 200, np.uint8)

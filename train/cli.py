@@ -32,8 +32,8 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DENSITY_LAWS, LOSS_PROF
     show_default=True,
     type=click.Choice(TASKS),
     help="Corruption: sparse (random or Sobel samples, 50/50), sparse-random, sparse-sobel, "
-    "color-noise (85-95 %), white-block (centre, half side), color-block (patches of "
-    "other training images).",
+    "inpaint (free-form strokes and boxes over 5-50 %), color-noise (85-95 %), white-block "
+    "(centre, half side), color-block (patches of other training images).",
 )
 @click.option(
     "--preset",

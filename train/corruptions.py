@@ -14,6 +14,7 @@ import numpy as np
 from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import params_for_quality
 from sparsepix.codec.samplers import random_mask, sample_count, sobel_mask
+from sparsepix.restoration import white_block_holes
 from sparsepix.train.config import DENSITY_LAWS
 
 Corruption = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
@@ -102,13 +103,44 @@ def color_noise(
 
 def white_block(image: np.ndarray, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """A white centre block of half the side (128x128 in a 256x256 image, as the paper)."""
-    h, w = image.shape[:2]
-    top, left = h // 4, w // 4
-    mask = np.ones((h, w), bool)
-    mask[top : top + h // 2, left : left + w // 2] = False
+    holes = white_block_holes(*image.shape[:2])
     out = image.copy()
-    out[~mask] = 255
-    return out, mask
+    out[holes] = 255
+    return out, ~holes
+
+
+def free_form_holes(h: int, w: int, rng: np.random.Generator, coverage: float) -> np.ndarray:
+    """Holes as users draw them, True = missing: brush strokes (random walks of 3-10 segments,
+    2-6 % of the short side thick) and, one time in four, filled boxes (5-30 % of each side),
+    added until at least `coverage` of the pixels are missing. Seeded by `rng` alone."""
+    import cv2
+
+    holes = np.zeros((h, w), np.uint8)
+    side, target = min(h, w), coverage * h * w
+    while np.count_nonzero(holes) < target:
+        if rng.random() < 0.25:
+            bh, bw = int(rng.uniform(0.05, 0.3) * h) + 1, int(rng.uniform(0.05, 0.3) * w) + 1
+            y, x = int(rng.integers(0, h)), int(rng.integers(0, w))
+            holes[y : y + bh, x : x + bw] = 1
+            continue
+        thickness = max(1, int(rng.uniform(0.02, 0.06) * side))
+        y, x, angle = rng.uniform(0, h), rng.uniform(0, w), rng.uniform(0, 2 * np.pi)
+        for _ in range(int(rng.integers(3, 11))):
+            angle += rng.uniform(-1.0, 1.0)
+            step = rng.uniform(0.05, 0.2) * side
+            ny = float(np.clip(y + step * np.sin(angle), 0, h - 1))
+            nx = float(np.clip(x + step * np.cos(angle), 0, w - 1))
+            cv2.line(holes, (int(x), int(y)), (int(nx), int(ny)), 1, thickness)
+            y, x = ny, nx
+    return holes.astype(bool)
+
+
+def inpaint(
+    image: np.ndarray, rng: np.random.Generator, coverage: tuple[float, float] = (0.05, 0.5)
+) -> tuple[np.ndarray, np.ndarray]:
+    """Free-form holes (`free_form_holes`) over a coverage drawn uniformly from the range."""
+    holes = free_form_holes(*image.shape[:2], rng, float(rng.uniform(*coverage)))
+    return image * ~holes[..., None], ~holes
 
 
 def color_block(
@@ -128,4 +160,4 @@ def color_block(
 SPARSE_TASKS = {"sparse", "sparse-random", "sparse-sobel"}
 # Whether the corresponding point loss applies (the paper enables it for sparse points and the
 # white block only: elsewhere the "known" pixels are not trustworthy).
-POINT_LOSS_TASKS = SPARSE_TASKS | {"white-block"}
+POINT_LOSS_TASKS = SPARSE_TASKS | {"white-block", "inpaint"}

@@ -57,6 +57,7 @@ def corruption_for(task: str, density: tuple[float, float], law: str = "uniform"
         "sparse": partial(corruptions.sparse_mixed, density=density, law=law),
         "sparse-random": partial(corruptions.sparse_random, density=density, law=law),
         "sparse-sobel": partial(corruptions.sparse_sobel, density=density, law=law),
+        "inpaint": corruptions.inpaint,
         "color-noise": corruptions.color_noise,
         "white-block": corruptions.white_block,
     }.get(task)  # color-block needs a donor image: handled by the dataset

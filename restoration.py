@@ -1,0 +1,109 @@
+"""Restoration: fill the holes of a user's mask, or undo the X-GANs paper's corruptions.
+
+    sparsepix.restore(image, mask=holes)           # holes: True (or white) = missing
+    sparsepix.restore(image, task="white-block")   # the paper's tasks, the image already corrupted
+
+The model is a learned one trained for the job (its card's `task`: `inpaint` for masks and the
+white block, `color-noise`, `color-block`), else, where the missing pixels are known (a mask,
+the white block), a classical inpainter: `telea`, `ns` or `linear`. Colour noise and colour
+blocks hide which pixels are wrong, so only a model trained for them can find them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from sparsepix import catalog
+from sparsepix.codec import reconstructors
+from sparsepix.codec.imageio import as_image_array
+from sparsepix.errors import InputError, ModelError
+
+TASKS = ("white-block", "color-noise", "color-block")
+HIDDEN = {"color-noise", "color-block"}  # corrupted pixels the caller cannot point at
+INPAINT = "inpaint"  # the training task of models that fill known holes (masks, white block)
+DEFAULT_CLASSICAL = "telea"
+
+
+def white_block_holes(h: int, w: int) -> np.ndarray:
+    """The paper's white block: the centre half of each side (128x128 of 256x256)."""
+    holes = np.zeros((h, w), bool)
+    holes[h // 4 : h // 4 + h // 2, w // 4 : w // 4 + w // 2] = True
+    return holes
+
+
+def as_holes(mask: object, shape: tuple[int, int]) -> np.ndarray:
+    """A bool (H, W) map of missing pixels from a bool array, a uint8 array or a PIL image
+    (white, >= 128, is missing)."""
+    from PIL import Image
+
+    if isinstance(mask, Image.Image):
+        mask = np.asarray(mask.convert("L"))
+    if not isinstance(mask, np.ndarray):
+        raise InputError(f"mask must be a numpy array or PIL image, not {type(mask).__name__}")
+    if mask.ndim == 3 and mask.shape[2] in (1, 3, 4):
+        mask = mask[..., 0]
+    if mask.shape != shape:
+        raise InputError(f"mask of shape {mask.shape} does not match the image's {shape}")
+    if mask.dtype == bool:
+        return mask.copy()
+    if mask.dtype != np.uint8:
+        raise InputError(f"mask must be bool or uint8, not {mask.dtype}")
+    return mask >= 128
+
+
+def model_for(job: str, model: str = "auto") -> reconstructors.Reconstructor:
+    """What restores `job` ("inpaint" or one of TASKS): `model` if named and fit for it, else
+    the installed model trained for it, else (known holes only) the classical default."""
+    trained_for = job if job in HIDDEN else INPAINT
+    if model != "auto":
+        rec = catalog.get(model)
+        if job in HIDDEN and rec.task != job:
+            raise ModelError(f"{rec.name} was not trained for {job}; only such a model can find its pixels")
+        return rec
+    for rec in catalog.available().values():
+        if rec.learned and rec.task == trained_for:
+            return rec
+    if job in HIDDEN:
+        raise ModelError(
+            f"no installed model restores {job} (a model trained with `sparsepix train --task {job}`); "
+            "classical inpainters need to know which pixels are missing"
+        )
+    return catalog.get(DEFAULT_CLASSICAL)
+
+
+def restore(
+    image: object,
+    mask: object = None,
+    task: str | None = None,
+    model: str = "auto",
+    device: str = "auto",
+    ensemble: int | None = None,
+) -> np.ndarray:
+    """The image with its missing or corrupted pixels rebuilt, uint8, same shape.
+
+    mask: missing pixels (bool True, or white in a uint8 array or PIL image), any shape of hole.
+    task: one of TASKS instead of a mask, for an image already corrupted as the paper does.
+    model: "auto", a learned model, or a classical inpainter (`telea`, `ns`, `linear`, ...).
+    """
+    if (mask is None) == (task is None):
+        raise InputError("give a mask or a task, not both or neither")
+    if task is not None and task not in TASKS:
+        raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if not isinstance(model, str) or not isinstance(device, str):
+        raise InputError("model and device must be strings")
+    img = as_image_array(image)
+    canvas = img[..., None] if img.ndim == 2 else img
+    shape = canvas.shape[:2]
+    if task in HIDDEN:
+        holes = np.zeros(shape, bool)  # unknown: the model is told every pixel may be kept
+    else:
+        holes = white_block_holes(*shape) if task == "white-block" else as_holes(mask, shape)
+        if holes.all():
+            raise InputError("the mask hides every pixel: nothing to restore from")
+        if not holes.any():
+            return img.copy()
+    rec = model_for(task or INPAINT, model)
+    known = ~holes
+    canvas = canvas * known[..., None]
+    out = reconstructors.reconstruct(rec, canvas, known, device, ensemble, paste=task not in HIDDEN)
+    return out[..., 0] if img.ndim == 2 else out

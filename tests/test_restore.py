@@ -1,0 +1,111 @@
+"""`sparsepix.restore` and `sparsepix restore`: user masks and the paper's corruptions."""
+
+import dataclasses
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import sparsepix
+from sparsepix.metrics import psnr
+
+
+@pytest.fixture
+def holes(small_rgb):
+    h = np.zeros(small_rgb.shape[:2], bool)
+    h[20:45, 30:70] = True
+    return h
+
+
+@pytest.mark.parametrize("model", ["telea", "ns", "linear", "auto"])
+def test_holes_are_filled_and_the_rest_kept(small_rgb, holes, model):
+    out = sparsepix.restore(small_rgb, mask=holes, model=model)
+    assert out.shape == small_rgb.shape and out.dtype == np.uint8
+    assert np.array_equal(out[~holes], small_rgb[~holes])
+    assert psnr(small_rgb, out) > psnr(small_rgb, small_rgb * ~holes[..., None]) + 5
+
+
+def test_masks_come_as_bool_white_uint8_or_pil(small_rgb, holes):
+    expected = sparsepix.restore(small_rgb, mask=holes, model="telea")
+    white = holes.astype(np.uint8) * 255
+    for mask in (white, Image.fromarray(white), np.dstack([white] * 3)):
+        assert np.array_equal(sparsepix.restore(small_rgb, mask=mask, model="telea"), expected)
+    grey = sparsepix.restore(small_rgb[..., 0], mask=holes, model="telea")
+    assert grey.shape == small_rgb.shape[:2]
+    assert np.array_equal(sparsepix.restore(small_rgb, mask=np.zeros_like(holes)), small_rgb)
+
+
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({}, sparsepix.InputError),
+        ({"mask": "HOLES", "task": "white-block"}, sparsepix.InputError),
+        ({"mask": np.zeros((3, 3), bool)}, sparsepix.InputError),
+        ({"mask": "ALL"}, sparsepix.InputError),
+        ({"task": "sepia"}, sparsepix.InputError),
+        ({"task": "color-noise"}, sparsepix.ModelError),  # no model trained for it is installed
+        ({"task": "color-noise", "model": "natural"}, sparsepix.ModelError),  # trained for another job
+    ],
+)
+def test_misuse_is_a_typed_error(small_rgb, holes, kwargs, error):
+    swap = {"HOLES": holes, "ALL": np.ones_like(holes)}
+    kwargs = {k: swap.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
+    with pytest.raises(error):
+        sparsepix.restore(small_rgb, **kwargs)
+
+
+def test_white_block_is_the_centre_half():
+    from sparsepix.restoration import white_block_holes
+
+    holes = white_block_holes(256, 256)
+    assert holes.sum() == 128 * 128 and holes[64:192, 64:192].all()
+
+
+def test_hidden_corruptions_run_a_model_trained_for_them_without_pasting(monkeypatch, small_rgb, tmp_path):
+    """Colour noise hides which pixels are wrong: the model sees every pixel as kept, and its
+    output replaces all of them (pasting the "kept" pixels back would return the noise)."""
+    import torch
+
+    from sparsepix import catalog
+    from sparsepix.models.config import GeneratorConfig
+    from sparsepix.models.generator import Generator
+    from sparsepix.models.registry import as_reconstructor, read_card
+    from sparsepix.train.export import export
+
+    torch.manual_seed(0)
+    g = Generator(GeneratorConfig(ngf=8, n_blocks=1, passthrough=True))
+    ckpt = {"G": g.state_dict(), "G_ema": None, "gen_config": g.config.to_dict(), "step": 0, "config": {}}
+    torch.save(ckpt, tmp_path / "ckpt.pt")
+    export(tmp_path / "ckpt.pt", "denoise", tmp_path)
+    model = dataclasses.replace(read_card(tmp_path / "denoise.json"), task="color-noise")
+    rec = as_reconstructor(model)
+    monkeypatch.setattr(catalog, "available", lambda: {**catalog.CLASSICAL, "denoise": rec})
+    out = sparsepix.restore(small_rgb, task="color-noise")
+    assert out.shape == small_rgb.shape and not np.array_equal(out, small_rgb)
+
+
+def test_cli_restores_with_a_mask_file_or_a_task(tmp_path, small_rgb, holes):
+    src, mask = tmp_path / "in.png", tmp_path / "holes.png"
+    Image.fromarray(small_rgb).save(src)
+    Image.fromarray(holes.astype(np.uint8) * 255).save(mask)
+
+    def run(*args):
+        return subprocess.run(
+            [sys.executable, "-m", "sparsepix", "restore", *args], capture_output=True, text=True
+        )
+
+    r = run(str(src), str(tmp_path / "out.png"), "--mask", str(mask), "-r", "telea")
+    assert r.returncode == 0, r.stderr
+    expected = sparsepix.restore(small_rgb, mask=holes, model="telea")
+    assert np.array_equal(np.asarray(Image.open(tmp_path / "out.png")), expected)
+    assert run(str(src), str(tmp_path / "wb.png"), "--task", "white-block").returncode == 0
+    assert run(str(src), str(tmp_path / "x.png")).returncode == 2  # neither mask nor task
+    r = run(str(src), str(tmp_path / "x.png"), "--task", "color-noise")
+    assert (
+        r.returncode == 1 and r.stderr.startswith("sparsepix: error:") and not (tmp_path / "x.png").exists()
+    )
+    Image.fromarray(np.zeros((5, 5), np.uint8)).save(mask)
+    r = run(str(src), str(tmp_path / "x.png"), "--mask", str(mask))
+    assert r.returncode == 1 and "does not match" in r.stderr
