@@ -11,7 +11,14 @@ Importing it also teaches Pillow to open and save .spx files (sparsepix/pil_plug
 """
 
 from sparsepix import pil_plugin as _pil_plugin  # noqa: F401  (opens and saves .spx in Pillow)
-from sparsepix.errors import BitstreamError, InputError, ModelError, SparsepixError, SparsepixWarning
+from sparsepix.errors import (
+    BitstreamError,
+    InputError,
+    ModelError,
+    ResourceError,
+    SparsepixError,
+    SparsepixWarning,
+)
 
 __version__ = "0.1.0"
 
@@ -19,6 +26,7 @@ __all__ = [
     "BitstreamError",
     "InputError",
     "ModelError",
+    "ResourceError",
     "SparsepixError",
     "SparsepixWarning",
     "decode",

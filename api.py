@@ -18,7 +18,7 @@ from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
-from sparsepix.errors import BitstreamError, InputError, SparsepixError
+from sparsepix.errors import BitstreamError, InputError, SparsepixError, memory_errors_typed
 
 MASK_TAG, VALUES_TAG, VALUES2_TAG = b"MASK", b"VALS", b"VAL2"
 PAD_TAG = b"pads"  # skippable filler (FORMAT.md)
@@ -30,6 +30,7 @@ def content_seed(image: np.ndarray) -> int:
     return int.from_bytes(digest.digest(), "little")
 
 
+@memory_errors_typed("encoding")
 def encode(
     image: object,
     density: float = 0.05,
@@ -252,6 +253,7 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
     return h, canvas, mask
 
 
+@memory_errors_typed("decoding")
 def decode(
     data: bytes,
     model: str = "auto",
@@ -277,6 +279,7 @@ def decode(
     return out[..., 0] if header.channels == 1 else out
 
 
+@memory_errors_typed("decoding")
 def decode_many(
     datas: list[bytes],
     model: str = "auto",
@@ -346,6 +349,7 @@ class FileInfo:
         return asdict(self)
 
 
+@memory_errors_typed("reading a file")
 def inspect(data: bytes, limits: Limits | None = None) -> FileInfo:
     """Describe a .spx file (validating it fully) without reconstructing the image."""
     spx = parse(data, limits)

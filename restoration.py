@@ -16,7 +16,7 @@ import numpy as np
 from sparsepix import catalog
 from sparsepix.codec import reconstructors
 from sparsepix.codec.imageio import as_image_array
-from sparsepix.errors import InputError, ModelError
+from sparsepix.errors import InputError, ModelError, memory_errors_typed
 
 TASKS = ("white-block", "color-noise", "color-block")
 HIDDEN = {"color-noise", "color-block"}  # corrupted pixels the caller cannot point at
@@ -71,6 +71,7 @@ def model_for(job: str, model: str = "auto") -> reconstructors.Reconstructor:
     return catalog.get(DEFAULT_CLASSICAL)
 
 
+@memory_errors_typed("restoring")
 def restore(
     image: object,
     mask: object = None,

@@ -163,7 +163,7 @@ def test_pil_images_pillow_cannot_convert_are_input_errors():
 def test_every_error_type_the_readme_names_is_exported():
     from sparsepix import errors
 
-    for name in ("SparsepixError", "BitstreamError", "InputError", "ModelError"):
+    for name in ("SparsepixError", "BitstreamError", "InputError", "ModelError", "ResourceError"):
         assert getattr(sparsepix, name) is getattr(errors, name)
 
 
@@ -192,3 +192,23 @@ def test_naming_models_and_classical_decoding_never_import_torch():
     )
     r = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
+
+
+@pytest.mark.parametrize("failure", [MemoryError(), RuntimeError("CUDA out of memory. Tried to allocate")])
+def test_running_out_of_memory_is_a_one_line_resource_error(monkeypatch, small_rgb, failure):
+    from sparsepix.codec import reconstructors
+
+    def fails_with(error):
+        def run(*args, **kwargs):
+            raise error
+
+        return run
+
+    data = sparsepix.encode(small_rgb, model="")
+    monkeypatch.setattr(reconstructors, "reconstruct", fails_with(failure))
+    with pytest.raises(sparsepix.ResourceError, match="out of memory while decoding") as info:
+        sparsepix.decode(data)
+    assert "\n" not in str(info.value)
+    monkeypatch.setattr(reconstructors, "reconstruct", fails_with(RuntimeError("x")))
+    with pytest.raises(RuntimeError):  # other errors are not dressed up as memory
+        sparsepix.decode(data)
