@@ -170,7 +170,7 @@ def main() -> None:
     models = args.models.split(",")
     images = [np.asarray(Image.fromarray(load_image(q)).convert("RGB")) for q in paths]
     records = decode_records(images, models, args.device, args.batch)
-    cli_path = next((q for q in paths if q.name == args.cli_image), paths[0])
+    cli_path = args.folder / args.cli_image if (args.folder / args.cli_image).is_file() else paths[0]
     records += cli_records(cli_path, models, args.repeats)
     if args.steps:
         data = args.train_data or args.folder

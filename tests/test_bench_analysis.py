@@ -219,3 +219,17 @@ def test_speed_records_name_device_task_model_and_a_rate(tmp_path, small_rgb):
     assert [r["model"] for r in cli] == ["jpeg (Pillow, python -c)", "linear"] and cli[1]["seconds"] > 0
     train = speed.train_records(tmp_path, "tiny", crop=32, batch=2, steps=1, device="cpu", workers=0)
     assert [r["data"] for r in train] == ["real", "network only"] and all(r["crops_per_s"] > 0 for r in train)
+
+
+def test_restore_table_scores_every_fit_model_on_the_same_inputs(small_rgb):
+    from sparsepix.benchmarks import restore_table
+
+    images = [small_rgb, np.ascontiguousarray(small_rgb[::-1])]
+    for task in ("white-block", "color-block", "color-noise", "free-25"):
+        canvas, holes = restore_table.corrupt(task, images[0], images[1], seed=0)
+        again, _ = restore_table.corrupt(task, images[0], images[1], seed=0)
+        assert np.array_equal(canvas, again) and holes.any() and not holes.all()
+    rows = {t: restore_table.scores(images, t, ["telea", "natural"]) for t in ("white-block", "color-noise")}
+    assert set(rows["white-block"]) == {"telea", "natural"} and set(rows["color-noise"]) == {"telea"}
+    text = restore_table.table("t", rows, ["telea", "natural"])
+    assert "| natural |" in text and "–" in text.splitlines()[-1]
