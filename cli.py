@@ -35,6 +35,22 @@ ENSEMBLE_OPTION = click.option(
 )
 
 
+def _model_option(help: str) -> Callable:
+    """-r / --model (--reconstructor, its older spelling), as every command that picks one."""
+    return click.option(
+        "-r", "--model", "--reconstructor", "model", default="auto", show_default=True, help=help
+    )
+
+
+DEVICE_OPTION = click.option(
+    "--device",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "cpu", "cuda"]),
+    help="Where learned models run.",
+)
+
+
 STDIO = "-"  # standard input as an input, standard output as the output
 
 
@@ -137,10 +153,10 @@ class Voice:
     """What a command says on stderr: errors always; one line per file unless quiet; more when
     verbose. stdout carries data only."""
 
-    level: int  # 0 quiet, 1 normal, 2 verbose
+    level: int  # 0 quiet, 1 normal, 2 verbose (the commands add detail to their lines)
 
-    def say(self, message: str, level: int = 1) -> None:
-        if self.level >= level:
+    def say(self, message: str) -> None:
+        if self.level > 0:
             click.echo(message, err=True)
 
 
@@ -282,16 +298,10 @@ def cli() -> None:
     type=click.IntRange(1),
     help="Rate control: at most this many bytes.",
 )
-@click.option(
-    "-r",
-    "--model",
-    "--reconstructor",
-    "model",
-    default="auto",
-    show_default=True,
-    help="Model the file asks decoders to use: auto (the shipped learned model: "
+@_model_option(
+    "Model the file asks decoders to use: auto (the shipped learned model: "
     "natural, or natural-opt with --optimize; linear if not installed), a model name "
-    "(see `sparsepix models`), or '' for none (decoders use linear).",
+    "(see `sparsepix models`), or '' for none (decoders use linear)."
 )
 @click.option(
     "--background",
@@ -365,28 +375,16 @@ def encode(
 
 @cli.command()
 @click.argument("paths", nargs=-1, required=True, metavar="INPUTS... OUTPUT")
-@click.option(
-    "-r",
-    "--model",
-    "--reconstructor",
-    "model",
-    default="auto",
-    show_default=True,
-    help="auto (the file's model, in the installed version; else linear), or a model name "
-    "(see `sparsepix models`). --reconstructor is an older spelling.",
+@_model_option(
+    "auto (the file's model, in the installed version; else linear), or a model name "
+    "(see `sparsepix models`). --reconstructor is an older spelling."
 )
 @click.option(
     "--strict",
     is_flag=True,
     help="Refuse files written for another version of their model than the installed one.",
 )
-@click.option(
-    "--device",
-    default="auto",
-    show_default=True,
-    type=click.Choice(["auto", "cpu", "cuda"]),
-    help="Where learned models run.",
-)
+@DEVICE_OPTION
 @ENSEMBLE_OPTION
 @click.option(
     "--batch",
@@ -490,17 +488,11 @@ def decode(
     type=click.Choice(["white-block", "color-noise", "color-block"]),
     help="Instead of a mask: undo one of the X-GANs paper's corruptions, already in the inputs.",
 )
-@click.option(
-    "-r",
-    "--model",
-    "--reconstructor",
-    "model",
-    default="auto",
-    show_default=True,
-    help="auto (a model trained for the job, else telea where the holes are known), a learned "
-    "model, or a classical inpainter: telea, ns, linear (see `sparsepix models`).",
+@_model_option(
+    "auto (a model trained for the job, else telea where the holes are known), a learned "
+    "model, or a classical inpainter: telea, ns, linear (see `sparsepix models`)."
 )
-@click.option("--device", default="auto", show_default=True, type=click.Choice(["auto", "cpu", "cuda"]))
+@DEVICE_OPTION
 @ENSEMBLE_OPTION
 @_io_options
 def restore(
