@@ -18,9 +18,14 @@ from sparsepix.models.pushpull import pushpull_fill
 
 @torch.no_grad()
 def linear_fill(canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Delaunay-linear fill of each image (scipy, on the CPU); a constant input, no gradient."""
+    """Delaunay-linear fill of each image, a constant input, no gradient: numpy on the CPU, and
+    rasterised on the device elsewhere (models/devicefill.py; the same values)."""
     from sparsepix.codec.classical import linear_float
 
+    if canvas.device.type != "cpu":
+        from sparsepix.models.devicefill import delaunay_fill
+
+        return delaunay_fill(canvas, mask)
     values = canvas.detach().float().cpu().numpy().transpose(0, 2, 3, 1)
     known = mask.detach().cpu().numpy()[:, 0] > 0.5
     filled = np.stack([linear_float(v, k) for v, k in zip(values, known)])
