@@ -16,7 +16,7 @@ from sparsepix.codec.triangulation import linear_weights
 
 def nearest(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     """Each pixel takes the colour of the closest kept pixel (Voronoi cells)."""
-    _, (iy, ix) = ndimage.distance_transform_edt(~mask, return_indices=True)
+    iy, ix = ndimage.distance_transform_edt(~mask, return_distances=False, return_indices=True)
     return canvas[iy, ix]
 
 

@@ -34,7 +34,7 @@ def linear_operator(mask: np.ndarray) -> sparse.csr_matrix:
     # Outside the hull (or degenerate inputs): the nearest sample, as the reconstructor does.
     outside = np.flatnonzero(~inside)
     if outside.size:
-        _, (iy, ix) = ndimage.distance_transform_edt(~mask, return_indices=True)
+        iy, ix = ndimage.distance_transform_edt(~mask, return_distances=False, return_indices=True)
         nearest = sample_of_pixel[iy.ravel() * w + ix.ravel()]
         rows.append(outside)
         cols.append(nearest[outside])

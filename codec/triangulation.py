@@ -121,7 +121,8 @@ def linear_weights(
     Returns (pixels, corners, weights): the flat indices (P,) of the pixels inside the samples'
     convex hull, each exactly once, the sample indices (P, 3) of their triangle's corners
     (samples numbered in row-major order, as `np.nonzero(mask)` lists them) and the barycentric
-    weights (P, 3) float64, summing to 1. `tris` overrides the triangulation (tests)."""
+    weights (P, 3) float32, summing to 1 (int32 indices below 2^31 pixels: memory is the limit
+    on large images). `tris` overrides the triangulation (tests)."""
     h, w = mask.shape
     ys, xs = np.nonzero(mask)
     if tris is None:
@@ -129,7 +130,7 @@ def linear_weights(
     else:
         tris = _oriented(np.asarray(tris, np.int64), ys, xs)
     if tris.shape[0] == 0:
-        return np.zeros(0, np.int64), np.zeros((0, 3), np.int64), np.zeros((0, 3))
+        return np.zeros(0, np.int64), np.zeros((0, 3), np.int64), np.zeros((0, 3), np.float32)
     ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
     y0, x0 = ty.min(1), tx.min(1)
     heights, widths = ty.max(1) - y0 + 1, tx.max(1) - x0 + 1
@@ -145,6 +146,7 @@ def linear_weights(
     e0 = a * (y0[:, None] - ay) + b * (x0[:, None] - ax)
     dtype = np.int32 if max(h, w) < 1 << 14 else np.int64
     a, b, e0 = a.astype(dtype), b.astype(dtype), e0.astype(dtype)
+    index = np.int32 if h * w < 1 << 31 else np.int64  # pixel and triangle numbers: half the memory
     pixels, owners, edges = [], [], []  # per pixel: its index, its triangle, its edge functions
     # Scanlines: on each row of its bounding box a triangle covers one run of columns, found
     # exactly from its edge functions; only the pixels of those runs are made. Triangles, then
@@ -164,14 +166,29 @@ def linear_weights(
             n = runs[rlo:rhi]
             pt, pr = np.repeat(t[rlo:rhi], n), np.repeat(r[rlo:rhi], n)
             pc = np.repeat(first[rlo:rhi], n) + _offsets(n).astype(dtype)
-            pixels.append((y0[pt] + pr) * w + x0[pt] + pc)
-            owners.append(pt)
+            pixels.append(((y0[pt] + pr) * w + x0[pt] + pc).astype(index))
+            owners.append(pt.astype(index))
             edges.append(np.column_stack([e0[pt, k] + a[pt, k] * pr + b[pt, k] * pc for k in range(3)]))
-    pix = np.concatenate(pixels)
+    pix, t = _joined(pixels), _joined(owners)
     # A pixel on an edge shared by two triangles (or on a vertex) is inside both: keep one.
     # Either gives the same value, since both interpolate along that edge from its two ends.
-    claimed = np.full(h * w, -1, np.int64)  # per pixel, the one of its entries that is kept
-    claimed[pix] = np.arange(pix.size)
-    keep = claimed[pix] == np.arange(pix.size)
-    t = np.concatenate(owners)[keep]
-    return pix[keep], tris[t], np.concatenate(edges)[keep] / area2[t][:, None]
+    claimed = np.full(h * w, -1, index)  # per pixel, the one of its entries that is kept
+    claimed[pix] = np.arange(pix.size, dtype=index)
+    keep = claimed[pix] == np.arange(pix.size, dtype=index)
+    del claimed
+    pix, t = pix[keep], t[keep]
+    edge = _joined(edges)[keep]
+    # float32 weights (what the fill multiplies by), each the float64 quotient rounded once,
+    # computed a chunk at a time so no float64 copy of all of them exists.
+    weights = np.empty(edge.shape, np.float32)
+    for lo in range(0, t.size, _CHUNK):
+        sl = slice(lo, lo + _CHUNK)
+        weights[sl] = edge[sl] / area2[t[sl]][:, None]
+    return pix, tris.astype(index)[t], weights
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    """np.concatenate that empties `parts` as it goes (one copy in memory, not two)."""
+    out = np.concatenate(parts) if len(parts) > 1 else parts[0]
+    parts.clear()
+    return out

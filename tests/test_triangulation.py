@@ -36,10 +36,10 @@ def test_weights_match_scipy_on_the_same_triangles(h, w, density):
     ref = LinearNDInterpolator(tri, values)(gy.ravel(), gx.ravel())
     ours = _interpolate(mask, values, tri.simplices)
     assert np.array_equal(np.isnan(ours), np.isnan(ref))
-    np.testing.assert_allclose(ours, ref, atol=1e-9)
+    np.testing.assert_allclose(ours, ref, atol=1e-6)  # float32 weights, each rounded once
     pixels, _, weights = linear_weights(mask, tri.simplices)
     assert np.unique(pixels).size == pixels.size  # each pixel once, also on shared edges
-    np.testing.assert_allclose(weights.sum(1), 1)
+    np.testing.assert_allclose(weights.sum(1), 1, atol=1e-6)
 
 
 def _in_circle(a, b, c, d) -> int:
