@@ -70,7 +70,7 @@ def _nearest_sample(known: np.ndarray) -> np.ndarray:
     """Flat index of each pixel's nearest kept pixel (as `classical.nearest`)."""
     from scipy import ndimage
 
-    _, (iy, ix) = ndimage.distance_transform_edt(~known, return_indices=True)
+    iy, ix = ndimage.distance_transform_edt(~known, return_distances=False, return_indices=True)
     return (iy * known.shape[1] + ix).ravel()
 
 

@@ -258,3 +258,10 @@ def test_transparent_input_warns_once(tmp_path, small_rgb):
     r = run("encode", str(src), str(tmp_path / "t.spx"))
     assert r.returncode == 0 and r.stderr.count("sparsepix: warning:") == 1 and "transparency" in r.stderr
     assert run("encode", str(src), str(tmp_path / "t.spx"), "--quiet").stderr == ""
+
+
+def test_a_model_version_not_installed_is_refused_not_swapped(tmp_path, photo):
+    """`--model natural@99` names a version this installation lacks: refused, nothing written."""
+    r = run("encode", str(photo), str(tmp_path / "x.spx"), "--model", "natural@99")
+    assert_one_line_error(r)
+    assert "not installed" in r.stderr and not (tmp_path / "x.spx").exists()
