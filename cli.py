@@ -580,11 +580,12 @@ def _model_line(named: str, used: str) -> str:
 
 @cli.command()
 def models() -> None:
-    """List the models this installation decodes with."""
+    """List the models this installation decodes and restores with (learned: what for)."""
     from sparsepix import catalog
 
     for name, rec in sorted(catalog.available().items()):
-        click.echo(f"{str(rec.ref):<16} {'learned' if rec.learned else 'classical':<10} {rec.description}")
+        kind = f"learned, {rec.task}" if rec.learned else "classical"
+        click.echo(f"{str(rec.ref):<16} {kind:<17} {rec.description}")
 
 
 @cli.command()

@@ -265,3 +265,13 @@ def test_a_model_version_not_installed_is_refused_not_swapped(tmp_path, photo):
     r = run("encode", str(photo), str(tmp_path / "x.spx"), "--model", "natural@99")
     assert_one_line_error(r)
     assert "not installed" in r.stderr and not (tmp_path / "x.spx").exists()
+
+
+def test_models_lists_what_each_learned_model_was_trained_for():
+    r = run("models")
+    assert r.returncode == 0 and "telea" in r.stdout and "classical" in r.stdout
+    from sparsepix import catalog
+
+    for rec in catalog.available().values():
+        if rec.learned:
+            assert f"learned, {rec.task}" in r.stdout
