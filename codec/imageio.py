@@ -66,7 +66,7 @@ def pil_to_array(img: Image.Image, background: tuple[int, int, int] = WHITE) -> 
     if img.mode in ("I", "F"):
         raise InputError(f"{img.mode} images (32-bit or float samples) are not supported; use 8 or 16 bits")
     if getattr(img, "n_frames", 1) > 1:
-        _warn(f"{img.n_frames} frames; only the first is encoded")
+        _warn(f"{img.n_frames} frames; only the first is used")
     # Pillow reads 16-bit RGB as 8-bit RGB: only the undecoded tile still says so.
     deep = img.mode in _SIXTEEN_BIT or any(";16" in str(t[3]) for t in getattr(img, "tile", None) or ())
     try:
