@@ -271,12 +271,7 @@ def decode(
     or 8) and average; None: the model's own (its card's `ensemble`). 1 decodes fastest.
     strict: refuse a file written for another version of the model than the installed one.
     """
-    if not isinstance(model, str) or not isinstance(device, str):
-        raise InputError("model and device must be strings")
-    header, canvas, mask = decode_samples(data, limits)
-    rec = catalog.for_file(header.model, model, strict)
-    out = reconstructors.reconstruct(rec, canvas, mask, device, ensemble)
-    return out[..., 0] if header.channels == 1 else out
+    return decode_many([data], model, device, limits, ensemble, strict)[0]  # type: ignore[return-value]
 
 
 @memory_errors_typed("decoding")

@@ -335,7 +335,7 @@ def encode(
 
     from sparsepix.api import encode as encode_image
     from sparsepix.codec.imageio import IMAGE_SUFFIXES, image_from_bytes
-    from sparsepix.ratecontrol import encode_to_size
+    from sparsepix.ratecontrol import encode_to_size, target_bytes
 
     voice = _voice(quiet, verbose)
     if target_bpp is not None and target_size is not None:
@@ -360,8 +360,7 @@ def encode(
         pixels = image.shape[0] * image.shape[1]
         t0 = time.perf_counter()
         if rate_control:
-            target = target_size or max(1, int(target_bpp * pixels / 8))
-            choice = encode_to_size(image, target, **options)
+            choice = encode_to_size(image, target_bytes(pixels, target_bpp, target_size), **options)
             data, chosen = choice.data, f"density {choice.density:.4f}, quality {choice.quality}, "
         else:
             data, chosen = encode_image(image, density=density, quality=quality, **options), ""
@@ -421,6 +420,7 @@ def decode(
     from sparsepix import catalog
     from sparsepix.api import decode_many, read_header
     from sparsepix.codec.imageio import format_for, image_bytes
+    from sparsepix.models.registry import GPU_BATCH
     from sparsepix.pil_plugin import FORMAT
 
     voice = _voice(quiet, verbose)
@@ -437,7 +437,7 @@ def decode(
 
     def decode_from(start: int) -> None:
         """Decode the inputs from `start` on together: several per network call on a GPU."""
-        size = batch or (8 if _gpu_in_use() else 1)
+        size = batch or (GPU_BATCH if _gpu_in_use() else 1)
         indices = range(start, min(start + size, len(pairs)))
         datas, failed = [], {}
         for i in indices:

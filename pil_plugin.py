@@ -73,7 +73,7 @@ class SpxDecoder(ImageFile.PyDecoder):
 def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
     from sparsepix.api import encode
     from sparsepix.codec.imageio import pil_to_array
-    from sparsepix.ratecontrol import encode_to_size
+    from sparsepix.ratecontrol import encode_to_size, target_bytes
 
     options = dict(im.encoderinfo)
     unknown = set(options) - ENCODE_OPTIONS - RATE_OPTIONS
@@ -86,7 +86,7 @@ def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
     elif {"density", "quality"} & set(options) or (bpp is not None and size is not None):
         raise InputError("bpp or size chooses density and quality; give one of them alone")
     else:
-        target = size if size is not None else max(1, int(bpp * image.shape[0] * image.shape[1] / 8))
+        target = target_bytes(image.shape[0] * image.shape[1], bpp, size)
         data = encode_to_size(image, target, **options).data
     fp.write(data)
 

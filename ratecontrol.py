@@ -27,6 +27,11 @@ class RateChoice:
     psnr: float
 
 
+def target_bytes(pixels: int, bpp: float | None = None, size: int | None = None) -> int:
+    """The byte budget of a rate target: `size` itself, else `bpp` bits for each pixel."""
+    return size if size is not None else max(1, int(bpp * pixels / 8))
+
+
 def _fit_density(encode_at, target: int, iterations: int = 18) -> tuple[bytes, float] | None:
     """Largest-density file not above `target` bytes, or None if even the sparsest is too big."""
     lo, hi = MIN_DENSITY, MAX_DENSITY

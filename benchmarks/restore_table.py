@@ -55,21 +55,21 @@ def corrupt(task: str, image: np.ndarray, donor: np.ndarray, seed: int) -> tuple
     return canvas, (canvas != image).any(-1)
 
 
-def fits(name: str, task: str) -> bool:
+def fits(rec, task: str) -> bool:
     """Classical inpainters take every task (given the true holes); a learned model a hidden
     task only if trained for it."""
-    rec = catalog.get(name)
     return not (rec.learned and task in HIDDEN and rec.task != task)
 
 
 def scores(images: list[np.ndarray], task: str, models: list[str]) -> dict[str, tuple[float, float, float]]:
     """Mean (PSNR, SSIM, MS-SSIM) per model fit for the task."""
-    out: dict[str, list[tuple[float, float, float]]] = {m: [] for m in models if fits(m, task)}
+    recs = {name: catalog.get(name) for name in models}
+    out: dict[str, list[tuple[float, float, float]]] = {m: [] for m, rec in recs.items() if fits(rec, task)}
     for i, image in enumerate(images):
         canvas, holes = corrupt(task, image, images[(i + 1) % len(images)], seed=i)
         for name in out:
-            learned_hidden = task in HIDDEN and catalog.get(name).learned
-            kw = {"task": task} if learned_hidden else {"mask": holes}
+            # A learned model of a hidden task finds the pixels itself; the rest get the holes.
+            kw = {"task": task} if task in HIDDEN and recs[name].learned else {"mask": holes}
             restored = restore(canvas, model=name, **kw)
             ssim = structural_similarity(image, restored, channel_axis=2, data_range=255)
             out[name].append((psnr(image, restored), ssim, ms_ssim(image, restored)))
