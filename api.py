@@ -18,7 +18,7 @@ from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
-from sparsepix.errors import BitstreamError, InputError, SparsepixError, memory_errors_typed
+from sparsepix.errors import BitstreamError, InputError, ModelError, SparsepixError, memory_errors_typed
 
 MASK_TAG, VALUES_TAG, VALUES2_TAG = b"MASK", b"VALS", b"VAL2"
 PAD_TAG = b"pads"  # skippable filler (FORMAT.md)
@@ -78,8 +78,13 @@ def encode(
     if model == "auto":
         ref = catalog.default_ref(tuned=optimize > 0)
         written = str(ref) if ref is not None else ""
+    elif model:
+        named = catalog.get(model)  # fail now, not at decode time
+        if not named.decodes_samples:
+            raise ModelError(f"{named.name} restores {named.task} corruptions; it is no decoder for samples")
+        written = str(named.ref)
     else:
-        written = str(catalog.get(model).ref) if model else ""  # fail now, not at decode time
+        written = ""
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
     rec = catalog.for_file(written) if optimize > 0 else None

@@ -623,7 +623,8 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
         f"astronaut 512x512, {sampler} sampler, {100 * density:g} % kept: "
         f"{len(data)} bytes, {bpp:.3f} bpp  ->  {out}/"
     )
-    for name, rec in sorted(catalog.available().items()):
+    decoders = {name: rec for name, rec in catalog.available().items() if rec.decodes_samples}
+    for name, rec in sorted(decoders.items()):
         t0 = time.perf_counter()
         image_out = reconstructors.reconstruct(rec, canvas, mask, "auto")
         seconds = time.perf_counter() - t0

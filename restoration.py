@@ -3,10 +3,11 @@
     sparsepix.restore(image, mask=holes)           # holes: True (or white) = missing
     sparsepix.restore(image, task="white-block")   # the paper's tasks, the image already corrupted
 
-The model is a learned one trained for the job (its card's `task`: `inpaint` for masks and the
-white block, `color-noise`, `color-block`), else, where the missing pixels are known (a mask,
-the white block), a classical inpainter: `telea`, `ns` or `linear`. Colour noise and colour
-blocks hide which pixels are wrong, so only a model trained for them can find them.
+The model is a learned one trained for the job (its card's `task`: `inpaint` for masks,
+`white-block` (else `inpaint`) for the white block, `color-noise`, `color-block`), else, where
+the missing pixels are known (a mask, the white block), a classical inpainter: `telea`, `ns` or
+`linear`. Colour noise and colour blocks hide which pixels are wrong, so only a model trained
+for them can find them.
 """
 
 from __future__ import annotations
@@ -53,16 +54,18 @@ def as_holes(mask: object, shape: tuple[int, int]) -> np.ndarray:
 
 def model_for(job: str, model: str = "auto") -> reconstructors.Reconstructor:
     """What restores `job` ("inpaint" or one of TASKS): `model` if named and fit for it, else
-    the installed model trained for it, else (known holes only) the classical default."""
-    trained_for = job if job in HIDDEN else INPAINT
+    the installed model trained for it (for the white block, else a hole filler), else (known
+    holes only) the classical default."""
     if model != "auto":
         rec = catalog.get(model)
         if job in HIDDEN and rec.task != job:
             raise ModelError(f"{rec.name} was not trained for {job}; only such a model can find its pixels")
         return rec
-    for rec in catalog.available().values():
-        if rec.learned and rec.task == trained_for:
-            return rec
+    learned = [rec for rec in catalog.available().values() if rec.learned]
+    for wanted in (job,) if job in HIDDEN else dict.fromkeys((job, INPAINT)):
+        for rec in learned:
+            if rec.task == wanted:
+                return rec
     if job in HIDDEN:
         raise ModelError(
             f"no installed model restores {job} (a model trained with `sparsepix train --task {job}`); "

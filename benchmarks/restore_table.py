@@ -32,6 +32,7 @@ from sparsepix.restoration import HIDDEN, restore
 from sparsepix.train import corruptions
 
 COVERAGES = (0.10, 0.25, 0.40)
+FACE_TASKS = ("white-block", "color-block", "color-noise")
 
 
 def _rgb(path: Path) -> np.ndarray:
@@ -92,21 +93,23 @@ def main() -> None:
     p.add_argument("--last", type=int, default=1000)
     p.add_argument("--kodak", type=Path, help="photos for free-form masks")
     p.add_argument("--models", default="telea,ns,linear")
+    p.add_argument("--tasks", default=",".join(FACE_TASKS), help="face tasks to score, comma-separated")
     args = p.parse_args()
-    models = args.models.split(",")
+    models, tasks = args.models.split(","), args.tasks.split(",")
+    if not set(tasks) <= set(FACE_TASKS):
+        p.error(f"--tasks: choose from {', '.join(FACE_TASKS)}")
     try:
         for m in models:
             catalog.get(m)
         if args.faces:
             faces = [_rgb(q) for q in list_images(args.faces)[-args.last :]]
-            tasks = ("white-block", "color-block", "color-noise")
             title = f"{len(faces)} held-out faces, 128 px"
             print(table(title, {t: scores(faces, t, models) for t in tasks}, models), "\n", flush=True)
         if args.kodak:
             photos = [_rgb(q) for q in list_images(args.kodak)]
-            tasks = tuple(f"free-{round(100 * c)}" for c in COVERAGES)
+            free = tuple(f"free-{round(100 * c)}" for c in COVERAGES)
             title = f"{len(photos)} photos, free-form masks (coverage in %)"
-            print(table(title, {t: scores(photos, t, models) for t in tasks}, models), flush=True)
+            print(table(title, {t: scores(photos, t, models) for t in free}, models), flush=True)
     except SparsepixError as exc:
         raise SystemExit(f"error: {exc}") from None
 

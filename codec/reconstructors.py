@@ -61,6 +61,11 @@ class Reconstructor:
     def ref(self) -> ModelRef:
         return ModelRef(self.name, self.version)
 
+    @property
+    def decodes_samples(self) -> bool:
+        """Whether encoders may name it: classical, or learned on sparse samples (not holes)."""
+        return not self.learned or self.task.startswith("sparse")
+
     def passes(self, ensemble: int | None = None) -> int:
         """The symmetries a decode averages: `ensemble` if asked for, else this one's own."""
         return check_ensemble(self.ensemble if ensemble is None else ensemble)

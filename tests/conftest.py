@@ -25,3 +25,13 @@ def kodak_dir() -> Path:
     if not (path / "kodim23.png").exists():
         pytest.skip("shared Kodak set not found beside the project")
     return path
+
+
+@pytest.fixture(scope="session")
+def heldout_faces() -> list[Path]:
+    """The CelebA crops no shipped model trained on: the last 1,000 by name."""
+    path = SHARED / "celeba_faces_128"
+    files = sorted(path.glob("*.jpg"))
+    if len(files) < 1000:
+        pytest.skip("shared CelebA crops not found beside the project")
+    return files[-1000:]

@@ -138,6 +138,7 @@ def test_demo_writes_every_reconstruction(tmp_path):
     assert "linear" in r.stdout and "bpp" in r.stdout
     names = {p.name for p in (tmp_path / "demo").iterdir()}
     assert {"astronaut.spx", "original.png", "samples.png", "linear.png", "pushpull.png"} <= names
+    assert "faces-white-block.png" not in names  # a restoration model decodes no samples
 
 
 def test_decode_ensemble_option(tmp_path, photo):

@@ -63,6 +63,34 @@ def test_white_block_is_the_centre_half():
     assert holes.sum() == 128 * 128 and holes[64:192, 64:192].all()
 
 
+def test_auto_fills_the_white_block_with_the_model_trained_for_it_and_masks_classically():
+    from sparsepix.restoration import model_for
+
+    assert model_for("white-block").name == "faces-white-block"
+    assert model_for("inpaint").name == "telea"  # no photo inpainter ships yet
+
+
+def test_encoders_refuse_a_restoration_model(small_rgb):
+    with pytest.raises(sparsepix.ModelError, match="no decoder for samples"):
+        sparsepix.encode(small_rgb, model="faces-white-block")
+
+
+@pytest.mark.data
+def test_the_white_block_model_beats_the_classical_fills_on_held_out_faces(heldout_faces):
+    from sparsepix.codec.imageio import load_image
+    from sparsepix.restoration import white_block_holes
+
+    faces = [load_image(p) for p in heldout_faces[::20]]
+    holes = white_block_holes(128, 128)
+    gain = []
+    for face in faces:
+        blocked = np.where(holes[..., None], 255, face).astype(np.uint8)
+        learned = sparsepix.restore(blocked, task="white-block")
+        classical = sparsepix.restore(blocked, task="white-block", model="linear")
+        gain.append(psnr(face, learned) - psnr(face, classical))
+    assert np.mean(gain) > 3.0
+
+
 def test_hidden_corruptions_run_a_model_trained_for_them_without_pasting(monkeypatch, small_rgb, tmp_path):
     """Colour noise hides which pixels are wrong: the model sees every pixel as kept, and its
     output replaces all of them (pasting the "kept" pixels back would return the noise)."""
