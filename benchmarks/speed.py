@@ -2,6 +2,10 @@
 
     python -m sparsepix.benchmarks.speed ../shared/datasets/kodak --out benchmarks/results/speed/cpu.json
 
+`h200.json` came from a lent H200 with OMP_NUM_THREADS=1 (as training leases run), on a
+folder of 8 Kodak images (kodim01, 04, 07, 12, 15, 19, 20, 23): `--device cuda --images 8
+--batch 8 --repeats 2 --steps 120 --workers 15`.
+
 - decode: megapixels a second from .spx bytes to uint8 pixels per model (and Pillow's JPEG for
   scale), one image at a time and, for learned models, batched (`decode_many`);
 - cli-decode: wall seconds of one `sparsepix decode` process, start to PNG written, beside a
@@ -177,8 +181,11 @@ def main() -> None:
         records += train_records(
             data, args.preset, args.crop, args.train_batch, args.steps, args.device, args.workers
         )
-    name = device_name(args.device)
-    records = [{"device": name, **r} for r in records]
+    import torch
+
+    # CPU threads matter to every CPU stage (fills, JPEG): leases run with OMP_NUM_THREADS=1.
+    name, threads = device_name(args.device), torch.get_num_threads()
+    records = [{"device": name, "cpu_threads": threads, **r} for r in records]
     for r in records:
         print(json.dumps(r), flush=True)
     if args.out:
