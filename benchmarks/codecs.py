@@ -40,18 +40,19 @@ class CurveSpec:
 
     @property
     def cache_key(self) -> str:
-        """The curve's cache folder: its name, plus the model version and the ensemble for
-        learned models, so new weights or another ensemble are measured afresh rather
-        than read from the cache."""
+        """The curve's cache folder: its name, plus for sparsepix the format version its encoder
+        writes, and the model version and the ensemble for learned models, so a new format, new
+        weights or another ensemble are measured afresh rather than read from the cache."""
         if self.kind != "sparsepix":
             return self.name
         from sparsepix import catalog
+        from sparsepix.bitstream import VERSION
 
         rec = catalog.available().get(self.model)
         if rec is None or rec.version is None:
-            return self.name
+            return f"{self.name}-f{VERSION}"
         passes = rec.passes(self.ensemble)
-        return f"{self.name}@{rec.version}" + (f"-x{passes}" if passes != 1 else "")
+        return f"{self.name}-f{VERSION}@{rec.version}" + (f"-x{passes}" if passes != 1 else "")
 
 
 class Codec:

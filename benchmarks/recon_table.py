@@ -161,7 +161,7 @@ def main() -> None:
                 passes,
             )
             results.append({"sampler": sampler, "density": density, **m})
-            cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.1f}", f"{m['encode_s']:.3f}"]
+            cells = [f"{m['bpp']:.3f}", f"{m['bits_per_sample']:.2f}", f"{m['encode_s']:.3f}"]
             for n in names:
                 cells += [f"{m[n + '_psnr']:.2f}", f"{m[n + '_msssim']:.4f}", f"{m[n + '_s']:.3f}"]
             print(f"| {sampler} | {density:g} | " + " | ".join(cells) + " |", flush=True)

@@ -25,7 +25,8 @@ from sparsepix.bitstream.limits import MAX_MODEL_REF, MAX_SECTIONS, MAX_SIDE, Li
 from sparsepix.errors import BitstreamError
 
 MAGIC = b"\x8bSPX"  # non-ASCII first byte, like PNG's, catches text-mode transfers
-VERSION = 1
+VERSION = 2  # what encoders write
+READABLE = (1, 2)  # version 2 added the pred values' layout 2 (docs/FORMAT.md)
 ZSTD_LEVEL = 19
 
 _FIXED = struct.Struct("<4sBBIIBBBBQIB")  # up to and including model_len
@@ -45,7 +46,7 @@ class Header:
     seed: int  # 64-bit seed of the sampling PRNG
     count: int  # number of kept samples
     model: str = ""  # the model the encoder intended, "name@version", e.g. "natural@8"
-    flags: int = 0  # reserved, must be 0 in version 1
+    flags: int = 0  # reserved, must be 0
 
     @property
     def pixels(self) -> int:
@@ -130,8 +131,10 @@ def parse_header(data: bytes, limits: Limits | None = None) -> tuple[Header, int
     (_, version, flags, width, height, channels, sampler, value_mode, value_param, seed, count, model_len) = (
         _FIXED.unpack_from(data)
     )
-    if version != VERSION:
-        raise BitstreamError(f"unsupported format version {version} (this decoder reads {VERSION})")
+    if version not in READABLE:
+        raise BitstreamError(
+            f"unsupported format version {version} (this decoder reads {', '.join(map(str, READABLE))})"
+        )
     if model_len > MAX_MODEL_REF:
         raise BitstreamError(f"model reference length {model_len} exceeds {MAX_MODEL_REF}")
     end = _FIXED.size + model_len + 1

@@ -6,11 +6,14 @@
    4x as many, ... A level's samples are spread over the image like a coarser random mask.
 3. Prediction: each sample of level l > 0 from the K = 4 nearest samples of levels < l,
    inverse-squared-distance weighted with integer weights; level 0 from mid-grey (Y 128, Co/Cg 0).
-4. Quantisation, closed loop: r = floor((v - p + s/2) / s) with the channel's step s, and the
-   decoded value is clip(p + r*s) -- the decoder computes the same p from the same decoded values.
+4. Quantisation, closed loop: r rounds (v - p) / s to nearest, luma with a dead zone of a
+   tenth of a step (0 is the cheapest residual; the error added barely moves a
+   reconstruction), and the decoded value is clip(p + r*s) -- the decoder computes the same p
+   from the same decoded values.
 5. Chroma may stop `chroma_skip` levels early: the finest levels then carry Y only and take
    Co/Cg from the prediction (chroma is smooth; luma carries the detail).
-6. Residuals are zigzag-mapped and stored planar by channel, one or two bytes each, then zstd.
+6. Residuals are range-coded per context (layout 2, codec/contextcoder.py). Files of layout 1
+   stored them zigzag-mapped, planar by channel, one or two bytes each; they still decode.
 
 docs/FORMAT.md specifies the section byte by byte.
 """
@@ -22,6 +25,7 @@ import struct
 import numpy as np
 from scipy.spatial import cKDTree
 
+from sparsepix.codec import contextcoder
 from sparsepix.codec.prng import splitmix64
 from sparsepix.codec.quality import PredParams
 from sparsepix.errors import BitstreamError
@@ -29,7 +33,13 @@ from sparsepix.errors import BitstreamError
 LEVEL0 = 64
 NEIGHBOURS = 4
 WEIGHT_ONE = 1 << 16
-_HEAD = struct.Struct("<BBBBB")  # version, luma step, chroma step, chroma_skip, width flags
+_HEAD = struct.Struct("<BBBB")  # layout, luma step, chroma step, chroma_skip
+_WIDE = struct.Struct("<B")  # layout 1: which planes hold two-byte residuals
+LAYOUT = 2  # what encoders write; decoders read 1 and 2
+# Rounding toward zero, in hundredths of a step: luma (or gray) residuals within 0.6 steps of
+# zero code as 0, the cheapest symbol; chroma rounds to nearest (its errors reach two RGB
+# channels, and the learned decoders lose more from them). docs/DECISIONS.md has the measurement.
+DEAD_ZONE = (10, 0, 0)
 
 
 # -- colour ----------------------------------------------------------------------------------
@@ -130,7 +140,8 @@ def _run_levels(
     residual_source,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> np.ndarray:
-    """Walk the levels; `residual_source(level, sl, pred, steps, has_chroma)` gives residuals.
+    """Walk the levels; `residual_source(level, sl, pred, steps, has_chroma, spread)` gives
+    residuals (`spread`: per sample and channel, max - min of the neighbours' decoded values).
 
     The encoder's source quantises and records; the decoder's reads the stored ones. Both get
     the same predictions, so reconstructions match bit for bit. `prior` (positions, decoded
@@ -151,11 +162,14 @@ def _run_levels(
         known = n_prior + start
         if known == 0:
             pred = np.tile(np.array([128] + [0] * (channels - 1), np.int64), (end - start, 1))
+            spread = np.zeros_like(pred)
         else:
             idx, d2 = _neighbours(all_positions[:known], positions[sl], NEIGHBOURS)
             pred = _predict(decoded[:known], idx, d2)
+            around = decoded[:known][idx]
+            spread = around.max(1) - around.min(1)
         has_chroma = channels > 1 and level < len(bounds) - params.chroma_skip
-        r = residual_source(level, sl, pred, steps, has_chroma)
+        r = residual_source(level, sl, pred, steps, has_chroma, spread)
         decoded[n_prior + start : n_prior + end] = np.clip(pred + r * steps, lo, hi)
         start = end
     return decoded[n_prior:]
@@ -172,10 +186,6 @@ def positions_of(indices: np.ndarray, width: int) -> np.ndarray:
 
 
 # -- section bytes ---------------------------------------------------------------------------------
-
-
-def _zigzag(r: np.ndarray) -> np.ndarray:
-    return np.where(r >= 0, 2 * r, -2 * r - 1)
 
 
 def _unzigzag(z: np.ndarray) -> np.ndarray:
@@ -202,35 +212,38 @@ def encode_pred(
     params: PredParams,
     prior: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> bytes:
-    """Raw VALS bytes for samples (n, C) uint8 at row-major pixel `indices` (increasing).
+    """Raw VALS bytes (layout 2) for samples (n, C) uint8 at row-major pixel `indices` (increasing).
 
     `prior`: (positions, coding-domain values) of samples the decoder already has.
     """
     channels = samples.shape[1]
     order, positions = _ordered_positions(indices, width, seed)
     target = to_coding_domain(samples)[order]
-    residuals = np.zeros_like(target)
+    coder = contextcoder.Encoder()
 
-    def quantise(level, sl, pred, steps, has_chroma):
-        r = np.floor_divide(target[sl] - pred + steps // 2, steps)
-        if not has_chroma:
-            r[:, 1:] = 0
-        residuals[sl] = r
+    def quantise(level, sl, pred, steps, has_chroma, spread):
+        e = target[sl] - pred
+        dz = np.array(DEAD_ZONE[:channels])
+        r = np.sign(e) * ((100 * np.abs(e) + (50 - dz) * steps) // (100 * steps))
+        coded = channels if has_chroma else 1
+        r[:, coded:] = 0
+        for c, _, rows, m in _groups(steps, spread, coded):
+            coder.add(r[rows, c], m)
         return r
 
     _run_levels(positions, channels, params, quantise, prior)
-    n_chroma = chroma_count(len(samples), params) if channels == 3 else 0
-    planes = [_zigzag(residuals[:, 0])] + [_zigzag(residuals[:n_chroma, c]) for c in range(1, channels)]
-    wide = 0
-    body = []
-    for c, plane in enumerate(planes):
-        if plane.size and plane.max() > 255:
-            wide |= 1 << c
-            body.append(plane.astype("<u2").tobytes())
-        else:
-            body.append(plane.astype(np.uint8).tobytes())
-    head = _HEAD.pack(1, params.luma_step, params.chroma_step, params.chroma_skip, wide)
-    return head + b"".join(body)
+    head = _HEAD.pack(LAYOUT, params.luma_step, params.chroma_step, params.chroma_skip)
+    return head + coder.finish()
+
+
+def _groups(steps: np.ndarray, spread: np.ndarray, coded: int):
+    """One level's residual groups in layout 2's order, channel then context: (channel,
+    context, rows, largest |residual|)."""
+    ctx = contextcoder.contexts(spread, steps)
+    for c in range(coded):
+        m = contextcoder.alphabet(int(steps[c]), chroma=c > 0)
+        for k in range(contextcoder.CONTEXTS):
+            yield c, k, ctx[:, c] == k, m
 
 
 def decode_pred(
@@ -244,9 +257,9 @@ def decode_pred(
     """(n, C) uint8 sample values for the kept pixels at row-major `indices` (increasing)."""
     if len(raw) < _HEAD.size:
         raise BitstreamError("value section too short for its parameters")
-    version, luma_step, chroma_step, chroma_skip, wide = _HEAD.unpack_from(raw)
-    if version != 1:
-        raise BitstreamError(f"unknown predictive value layout {version}")
+    layout, luma_step, chroma_step, chroma_skip = _HEAD.unpack_from(raw)
+    if layout not in (1, 2):
+        raise BitstreamError(f"unknown predictive value layout {layout}")
     if luma_step < 1 or chroma_step < 1:
         raise BitstreamError("quantiser step of 0")
     params = PredParams(luma_step, chroma_step, chroma_skip)
@@ -254,26 +267,47 @@ def decode_pred(
     levels = len(level_bounds(n))
     if chroma_skip > levels:
         raise BitstreamError("chroma skips more levels than there are")
+    order, positions = _ordered_positions(indices, width, seed)
+    if layout == 1:
+        residuals = _layout1_residuals(raw[_HEAD.size :], n, channels, params)
+        source = lambda level, sl, pred, steps, has_chroma, spread: residuals[sl]  # noqa: E731
+    else:
+        coder = contextcoder.Decoder(raw[_HEAD.size :])
+
+        def source(level, sl, pred, steps, has_chroma, spread):
+            r = np.zeros((sl.stop - sl.start, channels), np.int64)
+            for c, _, rows, m in _groups(steps, spread, channels if has_chroma else 1):
+                r[rows, c] = coder.read(int(np.count_nonzero(rows)), m)
+            return r
+
+    decoded = _run_levels(positions, channels, params, source, prior)
+    if layout == 2:
+        coder.finish()
+    values = ycocg_to_rgb(decoded) if channels == 3 else decoded.astype(np.uint8)
+    out = np.empty_like(values)
+    out[order] = values
+    return out
+
+
+def _layout1_residuals(body: bytes, n: int, channels: int, params: PredParams) -> np.ndarray:
+    """Layout 1's planes of zigzag-mapped residuals, one or two bytes each (`wide` bits)."""
+    if len(body) < _WIDE.size:
+        raise BitstreamError("value section too short for its parameters")
+    (wide,) = _WIDE.unpack_from(body)
     n_chroma = chroma_count(n, params) if channels == 3 else 0
     sizes = [n] + [n_chroma] * (channels - 1)
-    expected = _HEAD.size + sum(s * (2 if wide >> c & 1 else 1) for c, s in enumerate(sizes))
-    if len(raw) != expected or wide >> channels:
-        raise BitstreamError(f"value section is {len(raw)} bytes, expected {expected}")
-    planes, pos = [], _HEAD.size
+    expected = _WIDE.size + sum(s * (2 if wide >> c & 1 else 1) for c, s in enumerate(sizes))
+    if len(body) != expected or wide >> channels:
+        raise BitstreamError(
+            f"value section is {_HEAD.size + len(body)} bytes, expected {_HEAD.size + expected}"
+        )
+    planes, pos = [], _WIDE.size
     for c, size in enumerate(sizes):
         dtype = np.dtype("<u2") if wide >> c & 1 else np.dtype(np.uint8)
-        planes.append(_unzigzag(np.frombuffer(raw, dtype, size, pos).astype(np.int64)))
+        planes.append(_unzigzag(np.frombuffer(body, dtype, size, pos).astype(np.int64)))
         pos += size * dtype.itemsize
     residuals = np.zeros((n, channels), np.int64)
     residuals[:, 0] = planes[0]
     for c in range(1, channels):
         residuals[:n_chroma, c] = planes[c]
-
-    order, positions = _ordered_positions(indices, width, seed)
-    decoded = _run_levels(
-        positions, channels, params, lambda level, sl, pred, steps, has_chroma: residuals[sl], prior
-    )
-    values = ycocg_to_rgb(decoded) if channels == 3 else decoded.astype(np.uint8)
-    out = np.empty_like(values)
-    out[order] = values
-    return out
+    return residuals

@@ -97,18 +97,20 @@ def test_ms_ssim_matches_the_library_on_large_images(astronaut):
     assert ms_ssim(astronaut, low) == pytest.approx(expected, abs=1e-5)
 
 
-def test_learned_curves_are_cached_per_model_version_and_ensemble():
+def test_sparsepix_curves_are_cached_per_format_model_version_and_ensemble():
     from sparsepix.benchmarks.codecs import CurveSpec
+    from sparsepix.bitstream import VERSION
     from sparsepix.catalog import available
 
     natural = available()["natural"]
     version = natural.version
     single = CurveSpec("sparsepix", model="natural", ensemble=1)
-    assert single.cache_key == f"{single.name}@{version}"  # new weights, new cache folder
-    assert CurveSpec("sparsepix", model="natural", ensemble=4).cache_key == f"{single.name}@{version}-x4"
+    key = f"{single.name}-f{VERSION}"  # a new format, a new cache folder
+    assert single.cache_key == f"{key}@{version}"  # new weights, new cache folder
+    assert CurveSpec("sparsepix", model="natural", ensemble=4).cache_key == f"{key}@{version}-x4"
     own = f"-x{natural.ensemble}" if natural.ensemble != 1 else ""  # the model's own count
-    assert CurveSpec("sparsepix", model="natural").cache_key == f"{single.name}@{version}{own}"
-    assert CurveSpec("sparsepix").cache_key == CurveSpec("sparsepix").name
+    assert CurveSpec("sparsepix", model="natural").cache_key == f"{key}@{version}{own}"
+    assert CurveSpec("sparsepix").cache_key == f"{CurveSpec('sparsepix').name}-f{VERSION}"
     assert CurveSpec("jpeg").cache_key == "jpeg"
 
 

@@ -1,5 +1,6 @@
 """The format's compatibility promise: committed files keep decoding to the same samples, and
-the encoder keeps writing the same bytes (tests/golden/regenerate.py made them)."""
+the encoder keeps writing the same bytes (tests/golden/regenerate.py made them). Files of an
+earlier format version stay in tests/golden/vN/ and must decode forever."""
 
 import hashlib
 import importlib.util
@@ -10,18 +11,22 @@ import pytest
 
 import sparsepix
 from sparsepix.api import decode_samples
-from sparsepix.bitstream import parse_header
+from sparsepix.bitstream import VERSION, parse_header
 from sparsepix.metrics import psnr
 
 GOLDEN = Path(__file__).resolve().parent / "golden"
-MANIFEST = json.loads((GOLDEN / "manifest.json").read_text())
+SETS = {VERSION: GOLDEN, 1: GOLDEN / "v1"}  # format version -> folder
+MANIFESTS = {v: json.loads((folder / "manifest.json").read_text()) for v, folder in SETS.items()}
+CASES = [(v, name) for v, manifest in MANIFESTS.items() for name in sorted(manifest)]
+MANIFEST = MANIFESTS[VERSION]
 _spec = importlib.util.spec_from_file_location("regenerate", GOLDEN / "regenerate.py")
 regenerate = importlib.util.module_from_spec(_spec)
 _spec.loader.exec_module(regenerate)
 
 
-def test_every_sampler_and_value_mode_is_pinned():
-    pinned = {(c["options"]["sampler"], c["options"]["values"]) for c in MANIFEST.values()}
+@pytest.mark.parametrize("version", sorted(SETS))
+def test_every_sampler_and_value_mode_is_pinned(version):
+    pinned = {(c["options"]["sampler"], c["options"]["values"]) for c in MANIFESTS[version].values()}
     assert pinned == {
         ("random", "pred"),
         ("random", "raw8"),
@@ -31,11 +36,12 @@ def test_every_sampler_and_value_mode_is_pinned():
     }
 
 
-@pytest.mark.parametrize("name", sorted(MANIFEST))
-def test_golden_file_decodes_to_its_pinned_samples(name):
-    case = MANIFEST[name]
-    blob = (GOLDEN / f"{name}.spx").read_bytes()
+@pytest.mark.parametrize("version, name", CASES)
+def test_golden_file_decodes_to_its_pinned_samples(version, name):
+    case = MANIFESTS[version][name]
+    blob = (SETS[version] / f"{name}.spx").read_bytes()
     assert hashlib.sha256(blob).hexdigest() == case["sha256"]
+    assert blob[4] == version
     header, canvas, mask = decode_samples(blob)
     assert header.model == ""
     assert regenerate.digest(canvas) == case["samples_sha256"]
