@@ -1,5 +1,7 @@
 """Write the golden .spx files and their manifest. Run only for a deliberate format change:
-the test in tests/test_golden.py exists to catch every other one.
+the test in tests/test_golden.py exists to catch every other one. With a new format version,
+first move the files and manifest of the old one to tests/golden/vN/ (and name the folder in
+tests/test_golden.py's SETS): they must keep decoding.
 
     python tests/golden/regenerate.py
 """
