@@ -227,7 +227,7 @@ def encode_pred(
         r = np.sign(e) * ((100 * np.abs(e) + (50 - dz) * steps) // (100 * steps))
         coded = channels if has_chroma else 1
         r[:, coded:] = 0
-        for c, _, rows, m in _groups(steps, spread, coded):
+        for c, rows, m in _groups(steps, spread, coded):
             coder.add(r[rows, c], m)
         return r
 
@@ -237,13 +237,13 @@ def encode_pred(
 
 
 def _groups(steps: np.ndarray, spread: np.ndarray, coded: int):
-    """One level's residual groups in layout 2's order, channel then context: (channel,
-    context, rows, largest |residual|)."""
+    """One level's residual groups in layout 2's order, channel then context: (channel, rows,
+    largest |residual|)."""
     ctx = contextcoder.contexts(spread, steps)
     for c in range(coded):
         m = contextcoder.alphabet(int(steps[c]), chroma=c > 0)
         for k in range(contextcoder.CONTEXTS):
-            yield c, k, ctx[:, c] == k, m
+            yield c, ctx[:, c] == k, m
 
 
 def decode_pred(
@@ -276,7 +276,7 @@ def decode_pred(
 
         def source(level, sl, pred, steps, has_chroma, spread):
             r = np.zeros((sl.stop - sl.start, channels), np.int64)
-            for c, _, rows, m in _groups(steps, spread, channels if has_chroma else 1):
+            for c, rows, m in _groups(steps, spread, channels if has_chroma else 1):
                 r[rows, c] = coder.read(int(np.count_nonzero(rows)), m)
             return r
 
