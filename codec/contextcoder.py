@@ -41,12 +41,6 @@ def table(a: int, b: int, m: int) -> np.ndarray:
     return weights.astype(np.float64)
 
 
-def code_lengths(x: np.ndarray, m: int) -> np.ndarray:
-    """Bits each residual -m..m would cost under the model fitted to x."""
-    p = table(*fit(x, m), m)
-    return -np.log2(np.maximum(p / p.sum(), 2.0**-24))
-
-
 def _bits(x: np.ndarray, a: int, b: int, m: int) -> float:
     p = table(a, b, m)
     return float(-np.log2(np.maximum(p[x + m] / p.sum(), 2.0**-24)).sum())
