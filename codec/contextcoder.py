@@ -38,7 +38,9 @@ def table(a: int, b: int, m: int) -> np.ndarray:
         tail[k] = (tail[k - 1] * b) >> 8
     zero = 2 * a * int(tail.sum())
     weights = np.concatenate([(256 - a) * tail[::-1], [zero], (256 - a) * tail])
-    return weights.astype(np.float64)
+    # Every residual keeps a probability the coder can represent (2^-20 of the total, where
+    # its precision is 2^-24), however steep the decay: an outlier must stay codable.
+    return np.maximum(weights, int(weights.sum()) >> 20).astype(np.float64)
 
 
 def _bits(x: np.ndarray, a: int, b: int, m: int) -> float:
