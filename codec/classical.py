@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 from scipy import ndimage
 
-from sparsepix.codec.triangulation import linear_weights
+from sparsepix.codec.triangulation import linear_fill
 
 
 def nearest(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -35,16 +35,10 @@ def linear_float(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     h, w = mask.shape
     if h == 1 or w == 1:
         return _linear_1d(canvas, mask)
-    pixels, corners, weights = linear_weights(mask)
-    if pixels.size == mask.size:  # every pixel inside the hull
-        out = np.empty((mask.size, canvas.shape[2]), np.float32)
-    else:  # pixels outside the hull (all of them when the samples span no area): nearest sample
-        out = nearest(canvas, mask).reshape(mask.size, -1).astype(np.float32)
-    values = canvas[mask].astype(np.float32)
-    inside = np.zeros((pixels.size, values.shape[1]), np.float32)
-    for k in range(3):  # corner by corner: no (P, 3, C) temporary on large images
-        inside += weights[:, k, None].astype(np.float32) * values[corners[:, k]]
-    out[pixels] = inside
+    out, inside = linear_fill(mask, canvas[mask])
+    if not inside.all():  # pixels outside the hull (all when the samples span no area): nearest
+        outside = ~inside
+        out[outside] = nearest(canvas, mask).reshape(mask.size, -1)[outside]
     return out.reshape(h, w, -1)
 
 

@@ -1,10 +1,10 @@
-"""Delaunay triangulation of the kept pixels, and the piecewise-linear weights over it.
+"""Delaunay triangulation of the kept pixels, and the piecewise-linear interpolation over it.
 
-Both the `linear` reconstructor (and so the fill every shipped model refines) and tonal
-optimisation's linear operator read `linear_weights`: each pixel inside the convex hull of the
-samples is a barycentric mix of its triangle's three samples, and every other pixel is left to
-the caller (the nearest sample). One function for both keeps the encoder's least-squares model
-exactly what the decoder computes.
+The `linear` reconstructor (and so the fill every shipped model refines) reads `linear_fill`,
+and tonal optimisation's linear operator reads `linear_weights`: each pixel inside the convex
+hull of the samples is a barycentric mix of its triangle's three samples, and every other
+pixel is left to the caller (the nearest sample). Both walk the same scanline runs (`_runs`),
+so the encoder's least-squares model is what the decoder computes, to float rounding.
 
 The triangulation is OpenCV's incremental Delaunay (`cv2.Subdiv2D`), 4-6 times faster than
 scipy's Qhull on these point sets, checks included (docs/DECISIONS.md, "Delaunay fill: OpenCV"). Its
@@ -57,7 +57,12 @@ def _opencv_delaunay(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> 
     # 323,000 on random masks). A rectangle 33 times the image's size puts them out of reach.
     m = _MARGIN * max(h, w)
     subdiv = cv2.Subdiv2D((-m, -m, w + 2 * m, h + 2 * m))
-    subdiv.insert(np.column_stack([xs, ys]).astype(np.float32))
+    # Each point is located by walking from the last one inserted. In row-major order every new
+    # row lies outside the hull so far and the cost grows with the row's length; 64-pixel tiles
+    # taken along a Hilbert curve keep the walks short, and row-major order inside each tile
+    # keeps the diagonals that co-circular samples get close to row-major's (docs/EXPERIMENTS.md).
+    order = np.lexsort((xs, ys, _hilbert_index(xs // 64, ys // 64, -(-max(h, w) // 64))))
+    subdiv.insert(np.column_stack([xs, ys])[order].astype(np.float32))
     corners = np.asarray(subdiv.getTriangleList(), np.float32).reshape(-1, 6)  # x, y of each corner
     cx = np.rint(corners[:, 0::2]).astype(np.int64)
     cy = np.rint(corners[:, 1::2]).astype(np.int64)
@@ -69,6 +74,22 @@ def _opencv_delaunay(ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]) -> 
     if (tris < 0).any():  # a corner that is no sample: not a triangulation of our points
         raise cv2.error("Subdiv2D returned a vertex that is not a sample")
     return tris
+
+
+def _hilbert_index(xs: np.ndarray, ys: np.ndarray, side: int) -> np.ndarray:
+    """Position of each point (x, y < side) along the Hilbert curve over a 2^k square."""
+    x, y = xs.astype(np.int64), ys.astype(np.int64)
+    d = np.zeros_like(x)
+    s = 1 << max(0, (side - 1).bit_length() - 1)
+    while s > 0:
+        rx, ry = (x & s) > 0, (y & s) > 0
+        d += s * s * ((3 * rx) ^ ry)
+        # Rotate the quadrant so the curve inside it starts and ends where the next level expects.
+        flip = rx & ~ry
+        x, y = np.where(flip, s - 1 - x, x), np.where(flip, s - 1 - y, y)
+        x, y = np.where(ry, x, y), np.where(ry, y, x)
+        s >>= 1
+    return d
 
 
 def _qhull_delaunay(ys: np.ndarray, xs: np.ndarray) -> np.ndarray:
@@ -113,10 +134,85 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
     return np.arange(int(counts.sum())) - np.repeat(starts, counts)
 
 
+def _runs(tris: np.ndarray, ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]):
+    """Scanline runs of oriented triangles: yields chunks of about _CHUNK pixels as
+    (t, r, first, n, e0, a, b): per run, its triangle, its row r in the triangle's bounding
+    box, its first column there and its length (n > 0), with the triangles' edge functions
+    (e0, a, b), each (M, 3). Corner k's edge function (of the edge opposite it) at the pixel r
+    rows and c columns from the bounding box's top-left corner is e0[k] + a[k] r + b[k] c, an
+    exact integer, >= 0 on the triangle's side and equal to twice its area at corner k, so
+    that divided by the area it is corner k's barycentric weight. The bounding box's corner is
+    (y0, x0) = (ty.min(1), tx.min(1))."""
+    h, w = shape
+    ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
+    y0, x0 = ty.min(1), tx.min(1)
+    heights, widths = ty.max(1) - y0 + 1, tx.max(1) - x0 + 1
+    ay, ax = ty[:, [1, 2, 0]], tx[:, [1, 2, 0]]  # corner k + 1
+    by, bx = ty[:, [2, 0, 1]], tx[:, [2, 0, 1]]  # corner k + 2
+    a, b = bx - ax, ay - by
+    e0 = a * (y0[:, None] - ay) + b * (x0[:, None] - ax)
+    # int32 holds every value where both sides are below 2^14 (|value| < 2^30), which is all
+    # but huge images, at half the memory traffic.
+    dtype = np.int32 if max(h, w) < 1 << 14 else np.int64
+    a, b, e0 = a.astype(dtype), b.astype(dtype), e0.astype(dtype)
+    # On each row of its bounding box a triangle covers one run of columns, found exactly from
+    # its edge functions; triangles, then runs, are taken about _CHUNK at a time, which bounds
+    # the memory whatever the image.
+    for lo, hi in _ranges(heights, _CHUNK):
+        t = np.repeat(np.arange(lo, hi), heights[lo:hi])
+        r = _offsets(heights[lo:hi]).astype(dtype)
+        first, last = np.zeros_like(r), (widths[t] - 1).astype(dtype)
+        for k in range(3):
+            at_c0, bk = e0[t, k] + a[t, k] * r, b[t, k]
+            step = np.where(bk == 0, 1, np.abs(bk))
+            first = np.where(bk > 0, np.maximum(first, -(at_c0 // step)), first)  # c >= -at_c0 / bk
+            last = np.where(bk < 0, np.minimum(last, at_c0 // step), last)  # c <= at_c0 / -bk
+            last = np.where((bk == 0) & (at_c0 < 0), -1, last)  # the edge runs along the row
+        runs = np.maximum(last - first + 1, 0)
+        live = runs > 0
+        t, r, first, runs = t[live], r[live], first[live], runs[live]
+        for rlo, rhi in _ranges(runs, _CHUNK):
+            yield t[rlo:rhi], r[rlo:rhi], first[rlo:rhi], runs[rlo:rhi], e0, a, b
+
+
+def linear_fill(mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Piecewise-linear interpolation of `values` ((S, C), the samples of `mask` in row-major
+    order) over their Delaunay triangles.
+
+    Returns (out, inside): (H*W, C) float32, the interpolation at every pixel inside the
+    samples' convex hull, and the (H*W,) bool of those pixels; `out` is undefined elsewhere.
+    Along each scanline run the value is linear in the column, so each run needs a start and a
+    step (float64, from the exact integer edge functions) rather than three weights a pixel:
+    the same interpolation as `linear_weights`, to float rounding, at a fraction of the work.
+    """
+    h, w = mask.shape
+    ys, xs = np.nonzero(mask)
+    out = np.empty((h * w, values.shape[1]), np.float32)
+    inside = np.zeros(h * w, bool)
+    tris = delaunay(ys, xs, (h, w))
+    if tris.shape[0] == 0:
+        return out, inside
+    v = values.astype(np.float64)[tris]  # (M, 3, C): each triangle's corner values
+    ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
+    y0, x0 = ty.min(1), tx.min(1)
+    area2 = _area2(ty, tx).astype(np.float64)
+    for t, r, first, n, e0, a, b in _runs(tris, ys, xs, (h, w)):
+        edge = e0[t] + a[t] * r[:, None] + b[t] * first[:, None]  # (R, 3) at each run's start
+        start = np.einsum("rk,rkc->rc", edge.astype(np.float64), v[t]) / area2[t, None]
+        step = np.einsum("rk,rkc->rc", b[t].astype(np.float64), v[t]) / area2[t, None]
+        offset = _offsets(n)
+        pixels = np.repeat((y0[t] + r) * w + x0[t] + first, n) + offset
+        inside[pixels] = True  # pixels on shared edges: both triangles give the edge's value
+        for c in range(values.shape[1]):
+            out[pixels, c] = np.repeat(start[:, c], n) + offset * np.repeat(step[:, c], n)
+    return out, inside
+
+
 def linear_weights(
     mask: np.ndarray, tris: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Piecewise-linear interpolation of the samples in `mask` as weights.
+    """Piecewise-linear interpolation of the samples in `mask` as weights (tonal optimisation's
+    linear operator).
 
     Returns (pixels, corners, weights): the flat indices (P,) of the pixels inside the samples'
     convex hull, each exactly once, the sample indices (P, 3) of their triangle's corners
@@ -133,42 +229,15 @@ def linear_weights(
         return np.zeros(0, np.int64), np.zeros((0, 3), np.int64), np.zeros((0, 3), np.float32)
     ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
     y0, x0 = ty.min(1), tx.min(1)
-    heights, widths = ty.max(1) - y0 + 1, tx.max(1) - x0 + 1
     area2 = _area2(ty, tx)
-    # Edge function of the edge opposite corner k (from corner k+1 to corner k+2) at the pixel
-    # r rows and c columns from the bounding box's top-left corner: e0[k] + a[k] r + b[k] c, an
-    # exact integer, >= 0 on the triangle's side and equal to area2 at corner k, so that divided
-    # by area2 it is corner k's barycentric weight. int32 holds every value where both sides
-    # are below 2^14 (|value| < 2^30), which is all but huge images, at half the memory traffic.
-    ay, ax = np.roll(ty, -1, axis=1), np.roll(tx, -1, axis=1)
-    by, bx = np.roll(ty, -2, axis=1), np.roll(tx, -2, axis=1)
-    a, b = bx - ax, ay - by
-    e0 = a * (y0[:, None] - ay) + b * (x0[:, None] - ax)
-    dtype = np.int32 if max(h, w) < 1 << 14 else np.int64
-    a, b, e0 = a.astype(dtype), b.astype(dtype), e0.astype(dtype)
     index = np.int32 if h * w < 1 << 31 else np.int64  # pixel and triangle numbers: half the memory
     pixels, owners, edges = [], [], []  # per pixel: its index, its triangle, its edge functions
-    # Scanlines: on each row of its bounding box a triangle covers one run of columns, found
-    # exactly from its edge functions; only the pixels of those runs are made. Triangles, then
-    # rows, are taken about _CHUNK at a time, which bounds the memory whatever the image.
-    for lo, hi in _ranges(heights, _CHUNK):
-        t = np.repeat(np.arange(lo, hi), heights[lo:hi])
-        r = _offsets(heights[lo:hi]).astype(dtype)
-        first, last = np.zeros_like(r), (widths[t] - 1).astype(dtype)
-        for k in range(3):
-            at_c0, bk = e0[t, k] + a[t, k] * r, b[t, k]
-            step = np.where(bk == 0, 1, np.abs(bk))
-            first = np.where(bk > 0, np.maximum(first, -(at_c0 // step)), first)  # c >= -at_c0 / bk
-            last = np.where(bk < 0, np.minimum(last, at_c0 // step), last)  # c <= at_c0 / -bk
-            last = np.where((bk == 0) & (at_c0 < 0), -1, last)  # the edge runs along the row
-        runs = np.maximum(last - first + 1, 0)
-        for rlo, rhi in _ranges(runs, _CHUNK):
-            n = runs[rlo:rhi]
-            pt, pr = np.repeat(t[rlo:rhi], n), np.repeat(r[rlo:rhi], n)
-            pc = np.repeat(first[rlo:rhi], n) + _offsets(n).astype(dtype)
-            pixels.append(((y0[pt] + pr) * w + x0[pt] + pc).astype(index))
-            owners.append(pt.astype(index))
-            edges.append(np.column_stack([e0[pt, k] + a[pt, k] * pr + b[pt, k] * pc for k in range(3)]))
+    for t, r, first, n, e0, a, b in _runs(tris, ys, xs, (h, w)):
+        pt, pr = np.repeat(t, n), np.repeat(r, n)
+        pc = np.repeat(first, n) + _offsets(n).astype(first.dtype)
+        pixels.append(((y0[pt] + pr) * w + x0[pt] + pc).astype(index))
+        owners.append(pt.astype(index))
+        edges.append(np.column_stack([e0[pt, k] + a[pt, k] * pr + b[pt, k] * pc for k in range(3)]))
     pix, t = _joined(pixels), _joined(owners)
     # A pixel on an edge shared by two triangles (or on a vertex) is inside both: keep one.
     # Either gives the same value, since both interpolate along that edge from its two ends.

@@ -3,7 +3,7 @@
 `codec.classical.linear_float` does it all in numpy. Here only the triangulation of the kept
 points stays on the CPU (`codec.triangulation.delaunay`, a few milliseconds); rasterising each
 triangle's pixels and interpolating run as torch ops on the canvas's device, scanline by
-scanline as `codec.triangulation.linear_weights` does, in exact integer edge functions. Pixels
+scanline as `codec.triangulation._runs` does, in exact integer edge functions. Pixels
 outside the samples' hull take the nearest sample, found on the CPU (the same Euclidean
 distance transform as `classical.nearest`). Agrees with `linear_float` to float rounding.
 """

@@ -94,3 +94,28 @@ def test_collinear_and_too_few_samples_fall_back_to_nearest():
     canvas[mask] = [[10, 20, 30], [40, 50, 60], [70, 80, 90]]
     np.testing.assert_array_equal(classical.linear(canvas, mask), classical.nearest(canvas, mask))
     assert delaunay(ys[:2], xs[:2], mask.shape).shape == (0, 3)
+
+
+@pytest.mark.parametrize("h,w,density", SHAPES)
+def test_the_fill_is_the_weights_applied(h, w, density):
+    """`linear_fill` (runs with a start and a step) agrees with the weights tonal optimisation
+    uses, pixel for pixel, and covers the same pixels."""
+    mask = _mask(h, w, density, seed=h + w)
+    values = np.random.default_rng(2).integers(0, 256, (int(mask.sum()), 3)).astype(np.float32)
+    out, inside = triangulation.linear_fill(mask, values)
+    pixels, corners, weights = linear_weights(mask)
+    assert np.array_equal(np.flatnonzero(inside), np.sort(pixels))
+    ref = np.einsum("pk,pkc->pc", weights, values[corners])
+    np.testing.assert_allclose(out[pixels], ref, atol=1e-3)
+
+
+def test_hilbert_order_steps_to_a_neighbour():
+    """The insertion order's curve visits every cell of the square once, one step at a time."""
+    for side in (2, 5, 16, 33):
+        n = 1 << (side - 1).bit_length()
+        ys, xs = np.mgrid[0:n, 0:n]
+        d = triangulation._hilbert_index(xs.ravel(), ys.ravel(), side)
+        assert np.array_equal(np.sort(d), np.arange(n * n))
+        order = np.argsort(d)
+        steps = np.abs(np.diff(xs.ravel()[order])) + np.abs(np.diff(ys.ravel()[order]))
+        assert (steps == 1).all()
