@@ -11,16 +11,15 @@ import numpy as np
 from sparsepix import catalog
 from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
 from sparsepix.bitstream.limits import MAX_SIDE
-from sparsepix.codec import adaptive, predictive, reconstructors
+from sparsepix.codec import edgesampler, predictive, reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
-from sparsepix.codec.positions import decode_positions, encode_positions
 from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
-from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, random_mask, sample_count
+from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, sample_count
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
 from sparsepix.errors import BitstreamError, InputError, ModelError, SparsepixError, memory_errors_typed
 
-MASK_TAG, VALUES_TAG, VALUES2_TAG = b"MASK", b"VALS", b"VAL2"
+VALUES_TAG, VALUES2_TAG = b"VALS", b"VAL2"
 PAD_TAG = b"pads"  # skippable filler (FORMAT.md)
 
 
@@ -45,9 +44,9 @@ def encode(
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
-    sampler: "random" (positions cost only the seed), "adaptive" (half random, half edge-weighted
-        from what the decoder rebuilds of the first half; positions cost nothing; needs "pred"
-        values) or "sobel" (edge-weighted from the image, positions stored).
+    sampler: "random" (positions cost only the seed), "adaptive" (a density per 32-pixel block
+        chosen for the `linear` fill's error, a byte a block before zstd, random inside each
+        block) or "sobel" (edge-weighted from the image, positions stored).
     seed: seed of the sampling PRNG; None derives one from the image content.
     values: value coding: "pred" (lossy: YCoCg, quantised, predicted coarse to fine) or "raw8"
         (exact 8-bit samples).
@@ -88,25 +87,18 @@ def encode(
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
     rec = catalog.for_file(written) if optimize > 0 else None
-    sections = []
-    if spec.make_mask is None:  # adaptive
-        if mode != PRED:
-            raise InputError("the adaptive sampler needs the pred value mode")
-        sections = _encode_adaptive(img, seed, count, params_for_quality(quality, chroma_skip), rec, optimize)
+    mask, side = spec.place(img, seed, count)
+    samples = img[mask].reshape(count, -1)
+    if rec is not None:
+        samples = _optimize(img, mask, rec, optimize)
+    sections = [] if side is None else [(spec.side_tag, side)]
+    if mode == PRED:
+        params = params_for_quality(quality, chroma_skip)
+        sections.append((VALUES_TAG, encode_pred(samples, np.flatnonzero(mask), w, seed, params)))
     else:
-        mask = spec.make_mask(img, seed, count)
-        samples = img[mask].reshape(count, -1)
-        if rec is not None:
-            samples = _optimize(img, mask, rec, optimize)
-        if spec.stores_positions:
-            sections.append((MASK_TAG, encode_positions(mask)))
-        if mode == PRED:
-            params = params_for_quality(quality, chroma_skip)
-            sections.append((VALUES_TAG, encode_pred(samples, np.flatnonzero(mask), w, seed, params)))
-        else:
-            canvas = np.zeros((h, w, samples.shape[1]), np.uint8)
-            canvas[mask] = samples
-            sections.append((VALUES_TAG, encode_values(canvas.reshape(img.shape), mask)))
+        canvas = np.zeros((h, w, samples.shape[1]), np.uint8)
+        canvas[mask] = samples
+        sections.append((VALUES_TAG, encode_values(canvas.reshape(img.shape), mask)))
     header = Header(
         width=w,
         height=h,
@@ -172,32 +164,11 @@ def _check_encode_args(density, sampler, seed, values, quality, chroma_skip, mod
         raise InputError(f"optimize must be 0 or more, not {optimize}")
 
 
-def _encode_adaptive(
-    img: np.ndarray, seed: int, count: int, params, rec, effort: int
-) -> list[tuple[bytes, bytes]]:
-    """Stage 1 (random half) and stage 2 (placed from stage 1's decoded values) sections."""
-    h, w = img.shape[:2]
-    first = adaptive.first_stage(seed, h, w, count)
-    idx1 = np.flatnonzero(first)
-    values1 = _optimize(img, first, rec, effort) if rec is not None else img[first].reshape(idx1.size, -1)
-    raw1 = encode_pred(values1, idx1, w, seed, params)
-    decoded1 = decode_pred(raw1, idx1, w, seed, values1.shape[1])  # exactly what the decoder sees
-    second = adaptive.second_stage(seed, first, decoded1, count)
-    idx2 = np.flatnonzero(second)
-    if rec is not None:
-        values2 = _optimize(img, first | second, rec, effort, fixed=first, fixed_values=decoded1)
-    else:
-        values2 = img[second].reshape(idx2.size, -1)
-    prior = (predictive.positions_of(idx1, w), predictive.to_coding_domain(decoded1))
-    raw2 = encode_pred(values2, idx2, w, seed, params, prior)
-    return [(VALUES_TAG, raw1), (VALUES2_TAG, raw2)]
-
-
-def _decode_adaptive(spx, h: Header) -> tuple[np.ndarray, np.ndarray]:
-    first = adaptive.first_stage(h.seed, h.height, h.width, h.count)
+def _decode_edges(spx, h: Header) -> tuple[np.ndarray, np.ndarray]:
+    first = edgesampler.first_stage(h.seed, h.height, h.width, h.count)
     idx1 = np.flatnonzero(first)
     decoded1 = decode_pred(spx.sections[VALUES_TAG], idx1, h.width, h.seed, h.channels)
-    second = adaptive.second_stage(h.seed, first, decoded1, h.count)
+    second = edgesampler.second_stage(h.seed, first, decoded1, h.count)
     idx2 = np.flatnonzero(second)
     prior = (predictive.positions_of(idx1, h.width), predictive.to_coding_domain(decoded1))
     decoded2 = decode_pred(spx.sections[VALUES2_TAG], idx2, h.width, h.seed, h.channels, prior)
@@ -232,9 +203,9 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
         raise BitstreamError(f"unknown sampler id {h.sampler}")
     if h.value_mode not in (RAW8, PRED):
         raise BitstreamError(f"unsupported value mode {h.value_mode} (this decoder reads raw8, pred)")
-    two_stage = sampler.make_mask is None
+    two_stage = sampler.recover is None  # format version 2's edge sampler
     expected = ({VALUES_TAG, VALUES2_TAG} if two_stage else {VALUES_TAG}) | (
-        {MASK_TAG} if sampler.stores_positions else set()
+        {sampler.side_tag} if sampler.side_tag else set()
     )
     critical = set(spx.sections)  # the parser inflates critical sections only
     if critical != expected:
@@ -242,13 +213,11 @@ def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, n
         raise BitstreamError(f"sections [{names}] do not match sampler {sampler.name!r}")
     if two_stage:
         if h.value_mode != PRED:
-            raise BitstreamError("the adaptive sampler needs the pred value mode")
-        canvas, mask = _decode_adaptive(spx, h)
+            raise BitstreamError(f"the {sampler.name} sampler needs the pred value mode")
+        canvas, mask = _decode_edges(spx, h)
         return h, canvas, mask
-    if sampler.stores_positions:
-        mask = decode_positions(spx.sections[MASK_TAG], h.height, h.width, h.count)
-    else:
-        mask = random_mask(h.seed, h.height, h.width, h.count)
+    side = spx.sections[sampler.side_tag] if sampler.side_tag else None
+    mask = sampler.recover(side, h.seed, h.height, h.width, h.count)
     if h.value_mode == PRED:
         samples = decode_pred(spx.sections[VALUES_TAG], np.flatnonzero(mask), h.width, h.seed, h.channels)
     else:

@@ -237,9 +237,9 @@ def cli() -> None:
     default="random",
     show_default=True,
     type=click.Choice(["random", "adaptive", "sobel"]),
-    help="random: uniform, positions cost only a seed. adaptive: half random, half "
-    "edge-weighted from what the decoder rebuilds of the first half; no position "
-    "bits. sobel: edge-weighted from the image, positions stored.",
+    help="random: uniform, positions cost only a seed. adaptive: a density per 32-pixel "
+    "block, chosen for the reconstruction's error, random inside each block. sobel: "
+    "edge-weighted from the image, positions stored.",
 )
 @click.option(
     "--seed",

@@ -153,10 +153,11 @@ def mutate(seed: bytes, other: bytes, rng: np.random.Generator, kind: str) -> by
 
 
 def seeds() -> list[bytes]:
-    """The golden files, plus a few the harness encodes: larger, adaptive, a named model."""
+    """The golden files of every format version, plus a few the harness encodes: larger,
+    adaptive, a named model."""
     import sparsepix
 
-    found = [p.read_bytes() for p in sorted(GOLDEN.glob("*.spx"))]
+    found = [p.read_bytes() for p in sorted(GOLDEN.rglob("*.spx"))]
     rng = np.random.default_rng(0)
     photo = (rng.random((96, 128, 3)) * 64 + np.linspace(0, 190, 128)[None, :, None]).astype(np.uint8)
     found.append(sparsepix.encode(photo, density=0.2, sampler="adaptive", seed=1, model=""))

@@ -25,8 +25,8 @@ from sparsepix.bitstream.limits import MAX_MODEL_REF, MAX_SECTIONS, MAX_SIDE, Li
 from sparsepix.errors import BitstreamError
 
 MAGIC = b"\x8bSPX"  # non-ASCII first byte, like PNG's, catches text-mode transfers
-VERSION = 2  # what encoders write
-READABLE = (1, 2)  # version 2 added the pred values' layout 2 (docs/FORMAT.md)
+VERSION = 3  # what encoders write
+READABLE = (1, 2, 3)  # 2 added the pred layout 2, 3 the adaptive sampler 3 (docs/FORMAT.md)
 ZSTD_LEVEL = 19
 
 _FIXED = struct.Struct("<4sBBIIBBBBQIB")  # up to and including model_len

@@ -1,12 +1,16 @@
-"""Samplers choose which pixels the encoder keeps. Each returns a boolean (H, W) mask.
+"""Samplers choose which pixels the encoder keeps, as a boolean (H, W) mask, and what else the
+decoder needs to rebuild that mask (a side section).
 
 - `random`: uniform. The mask is a pure function of (seed, H, W, count) so the file stores
   only the seed. Masks are nested: for one seed, a lower count keeps a subset of a higher one.
-- `adaptive`: half random, half drawn from the Sobel map of a coarse image the decoder can
-  rebuild from the first half; positions cost nothing (codec/adaptive.py, driven by the API).
+- `adaptive`: a density level per 32-pixel block, chosen by the encoder for the `linear`
+  fill's error and stored (a byte a block before zstd); random inside each block
+  (codec/blockdensity.py).
 - `sobel`: the X-GANs feature sampling. A probability map from the Sobel gradient magnitude,
   mixed with a uniform floor so flat areas still get samples; exactly `count` pixels are drawn
   from it without replacement. The decoder cannot recompute it, so positions are stored.
+- `edges` (decode only): format version 2's `adaptive`, half random, half edge-weighted from
+  what the decoder rebuilds of the first half (codec/edgesampler.py, driven by the API).
 """
 
 from __future__ import annotations
@@ -17,6 +21,8 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from sparsepix.codec import blockdensity
+from sparsepix.codec.positions import decode_positions, encode_positions
 from sparsepix.codec.prng import splitmix64, uniform
 from sparsepix.errors import InputError
 
@@ -76,26 +82,46 @@ def sobel_mask(image: np.ndarray, seed: int, count: int, floor: float = SOBEL_FL
     return mask.reshape(image.shape[:2])
 
 
+MASK_TAG, DENS_TAG = b"MASK", b"DENS"  # the sections the sobel and adaptive samplers store
+
+
+def _sobel_place(image: np.ndarray, seed: int, count: int) -> tuple[np.ndarray, bytes]:
+    mask = sobel_mask(image, seed, count)
+    return mask, encode_positions(mask)
+
+
 @dataclass(frozen=True)
 class Sampler:
     name: str
     id: int  # stored in the header
-    stores_positions: bool
-    # (image, seed, count) -> mask; None for the adaptive sampler, whose second stage depends
-    # on decoded values and is run by the API.
-    make_mask: Callable[[np.ndarray, int, int], np.ndarray] | None
+    # Encoder: (image, seed, count) -> (mask, the raw side section or None).
+    place: Callable[[np.ndarray, int, int], tuple[np.ndarray, bytes | None]] | None
+    # Decoder: (raw side section or None, seed, height, width, count) -> mask.
+    recover: Callable[[bytes | None, int, int, int, int], np.ndarray] | None
+    side_tag: bytes | None = None  # the section the decoder needs besides the seed
+    encodes: bool = True  # False: kept so that earlier files decode
 
 
 SAMPLERS: dict[str, Sampler] = {
-    "random": Sampler("random", 0, False, lambda img, seed, n: random_mask(seed, *img.shape[:2], n)),
-    "sobel": Sampler("sobel", 1, True, lambda img, seed, n: sobel_mask(img, seed, n)),
-    "adaptive": Sampler("adaptive", 2, False, None),
+    "random": Sampler(
+        "random", 0,
+        lambda img, seed, n: (random_mask(seed, *img.shape[:2], n), None),
+        lambda raw, seed, h, w, n: random_mask(seed, h, w, n),
+    ),
+    "sobel": Sampler(
+        "sobel", 1, _sobel_place, lambda raw, seed, h, w, n: decode_positions(raw, h, w, n), MASK_TAG
+    ),
+    "adaptive": Sampler("adaptive", 3, blockdensity.place, blockdensity.recover, DENS_TAG),
+    # Format version 2's adaptive sampler (codec/edgesampler.py): two stages, run by the API.
+    "edges": Sampler("edges", 2, None, None, encodes=False),
 }
 SAMPLER_BY_ID = {s.id: s for s in SAMPLERS.values()}
 
 
 def get_sampler(name: str) -> Sampler:
-    try:
-        return SAMPLERS[name]
-    except KeyError:
-        raise InputError(f"unknown sampler {name!r}; choose one of {', '.join(SAMPLERS)}") from None
+    """An encoder's sampler by name."""
+    sampler = SAMPLERS.get(name)
+    if sampler is None or not sampler.encodes:
+        choices = ", ".join(n for n, s in SAMPLERS.items() if s.encodes)
+        raise InputError(f"unknown sampler {name!r}; choose one of {choices}")
+    return sampler

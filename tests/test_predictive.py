@@ -171,28 +171,9 @@ def test_tonal_optimisation_improves_linear_decoding(astronaut):
         sparsepix.encode(img, density=0.03, model="pushpull", optimize=10)
 
 
-def test_adaptive_sampler_round_trip(astronaut):
-    from sparsepix.api import decode_samples
-
-    img = astronaut[50:230, 100:300]
-    data = sparsepix.encode(img, density=0.04, sampler="adaptive", seed=5, model="")
-    info = sparsepix.inspect(data)
-    assert info.sampler == "adaptive" and set(info.section_bytes) == {"VALS", "VAL2"}
-    header, canvas, mask = decode_samples(data)
-    assert mask.sum() == header.count == round(0.04 * 180 * 200)
-    assert np.abs(canvas[mask].astype(int) - img[mask]).mean() < 6
-    # The second half follows edges: its samples sit on stronger gradients than random ones.
-    from sparsepix.codec.adaptive import first_stage, sobel_l1
-
-    first = first_stage(5, 180, 200, header.count)
-    grad = sobel_l1(img[..., 1].astype(np.int64))
-    assert grad[mask & ~first].mean() > 1.3 * grad[first].mean()
-    with pytest.raises(sparsepix.InputError, match="pred"):
-        sparsepix.encode(img, sampler="adaptive", values="raw8")
-
-
-def test_adaptive_stage2_is_exact_integer_rule():
-    from sparsepix.codec.adaptive import stage2_mask
+def test_edge_sampler_stage2_is_exact_integer_rule():
+    """Format version 2's `adaptive` (now `edges`, decode only); its files: tests/golden/v2."""
+    from sparsepix.codec.edgesampler import stage2_mask
 
     weights = np.ones((10, 10), np.int64)
     weights[:, 5:] = 1000  # the right half is 1000x as likely

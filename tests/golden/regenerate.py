@@ -23,6 +23,7 @@ CASES = {  # name -> encode options; every sampler and value mode
     "sobel-pred": dict(sampler="sobel", values="pred", quality=70),
     "sobel-raw8": dict(sampler="sobel", values="raw8"),
     "adaptive-pred": dict(sampler="adaptive", values="pred", quality=65),
+    "adaptive-raw8": dict(sampler="adaptive", values="raw8"),
 }
 
 

@@ -1,4 +1,5 @@
-"""The adaptive sampler: edge-aware sampling whose positions cost no bits.
+"""The `edges` sampler (format version 2's `adaptive`, decoded only): edge-aware sampling whose
+positions cost no bits. It lost to random sampling at equal rate (docs/EXPERIMENTS.md).
 
 Half the samples (stage 1) are the random sampler's mask. From their *decoded* values the
 decoder can rebuild what the encoder saw: a coarse luma image (integer inverse-distance
