@@ -115,16 +115,16 @@ def encode(
 
 def _padded(header: Header, sections: list[tuple[bytes, bytes]], seed: int) -> bytes:
     """The file, with a skippable filler section where it would otherwise be too small for
-    decoders to accept its claimed size (a flat image whose values compress to almost nothing;
-    bitstream/limits.py). Decoders never inflate the filler."""
+    decoders to accept its claimed pixels or samples (a flat image whose values compress to
+    almost nothing; bitstream/limits.py). Decoders never inflate the filler."""
     data = pack(header, sections)
     limits = Limits()  # the defaults: what any decoder accepts
-    if limits.allows_work(header.pixels, len(data)):
+    needed = max(limits.bytes_for_pixels(header.pixels, header.sampler), limits.bytes_for_samples(header.count))
+    if len(data) >= needed:
         return data
     # Random bytes stay their size through zstd; 64 more cover the section header and framing.
-    short = -(-header.pixels // limits.max_pixels_per_byte) - len(data) + 64
-    filler = np.random.default_rng(seed).integers(0, 256, short, dtype=np.uint8).tobytes()
-    return pack(header, sections + [(PAD_TAG, filler)])
+    filler = np.random.default_rng(seed).integers(0, 256, needed - len(data) + 64, dtype=np.uint8)
+    return pack(header, sections + [(PAD_TAG, filler.tobytes())])
 
 
 def _check_decodable(h: int, w: int) -> None:

@@ -172,11 +172,17 @@ def parse(data: bytes, limits: Limits | None = None) -> SpxFile:
     data = bytes(data)
     limits = limits or Limits.from_env()
     header, n_sections, pos = parse_header(data, limits)
-    if not limits.allows_work(header.pixels, len(data)):
+    if len(data) < limits.bytes_for_pixels(header.pixels, header.sampler):
         raise BitstreamError(
             f"a {len(data)}-byte file claiming {header.width}x{header.height} pixels is out of "
             "proportion (raise SPARSEPIX_MAX_PIXELS_PER_BYTE or Limits(max_pixels_per_byte=...) "
             "to decode it anyway)"
+        )
+    if len(data) < limits.bytes_for_samples(header.count):
+        raise BitstreamError(
+            f"a {len(data)}-byte file claiming {header.count:,} samples is out of proportion "
+            "(raise SPARSEPIX_MAX_SAMPLES_PER_BYTE or Limits(max_samples_per_byte=...) to "
+            "decode it anyway)"
         )
     bound = raw_size_bound(header)
     sections: dict[bytes, bytes] = {}

@@ -16,6 +16,13 @@ MAX_SECTIONS = 16
 # 4 MP any size is allowed, so a flat image encoded at low density still decodes.
 DEFAULT_MAX_PIXELS_PER_BYTE = 4096
 FREE_PIXELS = 4_000_000
+# The samples drive the triangulation and the value decoding: above FREE_SAMPLES a file must
+# carry a byte per 16 samples (half a bit a sample; photos spend several bits a sample).
+DEFAULT_MAX_SAMPLES_PER_BYTE = 16
+FREE_SAMPLES = 16_384
+# Sampler 2 (edges) interpolates a coarse image at every pixel, several times the per-pixel
+# work of the others: its pixels count this many times.
+PIXEL_WORK = {2: 8}
 
 
 @dataclass(frozen=True)
@@ -24,20 +31,28 @@ class Limits:
 
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_pixels_per_byte: int = DEFAULT_MAX_PIXELS_PER_BYTE  # above FREE_PIXELS
+    max_samples_per_byte: int = DEFAULT_MAX_SAMPLES_PER_BYTE  # above FREE_SAMPLES
 
     @staticmethod
     def from_env() -> "Limits":
-        """Default limits, with `SPARSEPIX_MAX_PIXELS` and `SPARSEPIX_MAX_PIXELS_PER_BYTE`
-        honoured when set."""
+        """Default limits, with `SPARSEPIX_MAX_PIXELS`, `SPARSEPIX_MAX_PIXELS_PER_BYTE` and
+        `SPARSEPIX_MAX_SAMPLES_PER_BYTE` honoured when set."""
         values = {}
         for field, name in (
             ("max_pixels", "SPARSEPIX_MAX_PIXELS"),
             ("max_pixels_per_byte", "SPARSEPIX_MAX_PIXELS_PER_BYTE"),
+            ("max_samples_per_byte", "SPARSEPIX_MAX_SAMPLES_PER_BYTE"),
         ):
             raw = os.environ.get(name)
             if raw and raw.isdigit():
                 values[field] = int(raw)
         return Limits(**values)
 
-    def allows_work(self, pixels: int, file_bytes: int) -> bool:
-        return pixels <= max(FREE_PIXELS, self.max_pixels_per_byte * file_bytes)
+    def bytes_for_pixels(self, pixels: int, sampler: int) -> int:
+        """The smallest file that may claim `pixels` with this sampler (0: any)."""
+        work = pixels * PIXEL_WORK.get(sampler, 1)
+        return 0 if work <= FREE_PIXELS else -(-work // max(1, self.max_pixels_per_byte))
+
+    def bytes_for_samples(self, samples: int) -> int:
+        """The smallest file that may claim `samples` (0: any)."""
+        return 0 if samples <= FREE_SAMPLES else -(-samples // max(1, self.max_samples_per_byte))

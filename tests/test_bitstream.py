@@ -154,10 +154,14 @@ def test_garbage_inside_valid_checksums_fails_cleanly(small_rgb, sampler):
             pass
 
 
+SAMPLES_ANY = Limits(max_samples_per_byte=1 << 40)
+
+
 def _with_sections(sections):
     from dataclasses import replace
 
     # 4 MP: as large as a file of any size may claim (bitstream/limits.py); sections up to ~60 MB.
+    # Parse with SAMPLES_ANY: the samples-per-byte limit would refuse these before their sections.
     return pack(replace(HEADER, width=2000, height=2000, count=4_000_000), sections, level=19)
 
 
@@ -171,7 +175,7 @@ def test_skippable_sections_are_never_inflated():
     data = _with_sections([(b"xtra", bomb)])
     assert len(data) < 100_000
     tracemalloc.start()
-    spx = parse(data)
+    spx = parse(data, SAMPLES_ANY)
     peak = tracemalloc.get_traced_memory()[1]
     tracemalloc.stop()
     assert spx.sections == {} and b"xtra" in spx.section_sizes
@@ -194,7 +198,7 @@ def test_bytes_after_a_sections_zstd_frame_are_refused():
     start = good.index(b"VALS")
     forged = good[:start] + section + struct.pack("<I", crc) + payload
     with pytest.raises(BitstreamError, match="one zstd frame"):
-        parse(forged)
+        parse(forged, SAMPLES_ANY)
 
 
 def test_tiny_files_claiming_huge_images_are_refused_before_any_work():
@@ -226,3 +230,34 @@ def test_flat_images_are_padded_to_what_decoders_accept():
     data = sparsepix.encode(flat, density=0.001, model="")
     assert "pads" in sparsepix.inspect(data).section_bytes
     assert sparsepix.decode(data).shape == flat.shape
+
+
+def test_tiny_files_claiming_many_samples_are_refused_and_encoders_pad():
+    """A 95-byte flat 2000x1000 file at 50 % density took 23 s to decode: samples cost work too."""
+    import numpy as np
+
+    import sparsepix
+    from sparsepix.bitstream import Header, Limits, pack
+
+    header = Header(
+        width=500, height=400, channels=3, sampler=0, value_mode=0, value_param=0, seed=1, count=100_000
+    )
+    data = pack(header, [(b"VALS", bytes(300_000))])  # zeros: a few hundred bytes after zstd
+    assert len(data) < 100_000 // 16
+    with pytest.raises(BitstreamError, match="100,000 samples is out of proportion"):
+        sparsepix.decode(data)
+    assert parse(data, Limits(max_samples_per_byte=10**9)).header.count == 100_000  # the override
+    flat = np.full((400, 500, 3), 90, np.uint8)
+    encoded = sparsepix.encode(flat, density=0.5, values="raw8", model="")
+    assert "pads" in sparsepix.inspect(encoded).section_bytes
+    assert len(encoded) >= 100_000 // 16
+    assert np.array_equal(sparsepix.decode(encoded, model="linear"), flat)
+
+
+def test_the_edge_samplers_pixels_count_more():
+    """Sampler 2 (edges) interpolates at every pixel: its free allowance is an eighth."""
+    from sparsepix.bitstream import Limits
+
+    limits = Limits()
+    assert limits.bytes_for_pixels(3_000_000, 0) == 0
+    assert limits.bytes_for_pixels(3_000_000, 2) == 3_000_000 * 8 // 4096 + 1
