@@ -44,7 +44,7 @@ def encode(
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
-    sampler: "random" (positions cost only the seed), "adaptive" (a density per 32-pixel block
+    sampler: "random" (positions cost only the seed), "adaptive" (a density per 16-64 px block
         chosen for the `linear` fill's error, a byte a block before zstd, random inside each
         block) or "sobel" (edge-weighted from the image, positions stored).
     seed: seed of the sampling PRNG; None derives one from the image content.

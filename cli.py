@@ -237,8 +237,8 @@ def cli() -> None:
     default="random",
     show_default=True,
     type=click.Choice(["random", "adaptive", "sobel"]),
-    help="random: uniform, positions cost only a seed. adaptive: a density per 32-pixel "
-    "block, chosen for the reconstruction's error, random inside each block. sobel: "
+    help="random: uniform, positions cost only a seed. adaptive: a density per block "
+    "(16-64 px), chosen for the reconstruction's error, random inside each block. sobel: "
     "edge-weighted from the image, positions stored.",
 )
 @click.option(

@@ -3,7 +3,7 @@ decoder needs to rebuild that mask (a side section).
 
 - `random`: uniform. The mask is a pure function of (seed, H, W, count) so the file stores
   only the seed. Masks are nested: for one seed, a lower count keeps a subset of a higher one.
-- `adaptive`: a density level per 32-pixel block, chosen by the encoder for the `linear`
+- `adaptive`: a density level per block (16-64 px), chosen by the encoder for the `linear`
   fill's error and stored (a byte a block before zstd); random inside each block
   (codec/blockdensity.py).
 - `sobel`: the X-GANs feature sampling. A probability map from the Sobel gradient magnitude,
