@@ -119,7 +119,9 @@ def _padded(header: Header, sections: list[tuple[bytes, bytes]], seed: int) -> b
     almost nothing; bitstream/limits.py). Decoders never inflate the filler."""
     data = pack(header, sections)
     limits = Limits()  # the defaults: what any decoder accepts
-    needed = max(limits.bytes_for_pixels(header.pixels, header.sampler), limits.bytes_for_samples(header.count))
+    needed = max(
+        limits.bytes_for_pixels(header.pixels, header.sampler), limits.bytes_for_samples(header.count)
+    )
     if len(data) >= needed:
         return data
     # Random bytes stay their size through zstd; 64 more cover the section header and framing.

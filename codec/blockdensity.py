@@ -81,7 +81,8 @@ def block_mask(seed: int, height: int, width: int, counts: np.ndarray, block: in
     SplitMix64 keys of the row-major pixel index)."""
     by, bx = grid(height, width, block)
     keys = np.full((by * block, bx * block), np.iinfo(np.uint64).max, np.uint64)
-    keys[:height, :width] = splitmix64(seed, np.arange(height * width, dtype=np.uint64)).reshape(height, width)
+    pixels = np.arange(height * width, dtype=np.uint64)
+    keys[:height, :width] = splitmix64(seed, pixels).reshape(height, width)
     blocks = keys.reshape(by, block, bx, block).transpose(0, 2, 1, 3).reshape(by * bx, block * block)
     ranked = np.sort(blocks, axis=1)
     n = counts.ravel()
