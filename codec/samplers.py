@@ -104,7 +104,8 @@ class Sampler:
 
 SAMPLERS: dict[str, Sampler] = {
     "random": Sampler(
-        "random", 0,
+        "random",
+        0,
         lambda img, seed, n: (random_mask(seed, *img.shape[:2], n), None),
         lambda raw, seed, h, w, n: random_mask(seed, h, w, n),
     ),
