@@ -17,7 +17,7 @@ DEFAULT_SPARSEPIX = (
     "random:linear,random:linear:pred65,random:linear:pred65:50,adaptive:linear:pred65:50,"
     "sobel:linear:pred65,random:linear:raw8"
 )
-# --quick leaves out the adaptive sampler's curve: its level choice (five fills per rate-control
+# --quick leaves out the adaptive sampler's curve: its level choice (six fills per rate-control
 # step) makes it the slowest part of a run.
 QUICK_SPARSEPIX = "random:linear:pred65,random:linear:pred65:50,sobel:linear:pred65,random:linear:raw8"
 ANCHOR = "jpeg-optimized"
