@@ -136,13 +136,13 @@ def _offsets(counts: np.ndarray) -> np.ndarray:
 
 def _runs(tris: np.ndarray, ys: np.ndarray, xs: np.ndarray, shape: tuple[int, int]):
     """Scanline runs of oriented triangles: yields chunks of about _CHUNK pixels as
-    (t, r, first, n, e0, a, b): per run, its triangle, its row r in the triangle's bounding
-    box, its first column there and its length (n > 0), with the triangles' edge functions
-    (e0, a, b), each (M, 3). Corner k's edge function (of the edge opposite it) at the pixel r
-    rows and c columns from the bounding box's top-left corner is e0[k] + a[k] r + b[k] c, an
-    exact integer, >= 0 on the triangle's side and equal to twice its area at corner k, so
-    that divided by the area it is corner k's barycentric weight. The bounding box's corner is
-    (y0, x0) = (ty.min(1), tx.min(1))."""
+    (t, r, first, n, pixel0, e0, a, b): per run, its triangle, its row r in the triangle's
+    bounding box, its first column there, its length (n > 0) and the flat index of its first
+    pixel, with the triangles' edge functions (e0, a, b), each (M, 3). Corner k's edge function
+    (of the edge opposite it) at the pixel r rows and c columns from the bounding box's top-left
+    corner is e0[k] + a[k] r + b[k] c, an exact integer, >= 0 on the triangle's side and equal
+    to twice its area at corner k, so that divided by the area it is corner k's barycentric
+    weight."""
     h, w = shape
     ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
     y0, x0 = ty.min(1), tx.min(1)
@@ -171,8 +171,9 @@ def _runs(tris: np.ndarray, ys: np.ndarray, xs: np.ndarray, shape: tuple[int, in
         runs = np.maximum(last - first + 1, 0)
         live = runs > 0
         t, r, first, runs = t[live], r[live], first[live], runs[live]
+        pixel0 = (y0[t] + r) * w + x0[t] + first
         for rlo, rhi in _ranges(runs, _CHUNK):
-            yield t[rlo:rhi], r[rlo:rhi], first[rlo:rhi], runs[rlo:rhi], e0, a, b
+            yield t[rlo:rhi], r[rlo:rhi], first[rlo:rhi], runs[rlo:rhi], pixel0[rlo:rhi], e0, a, b
 
 
 def linear_fill(mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -193,15 +194,13 @@ def linear_fill(mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     if tris.shape[0] == 0:
         return out, inside
     v = values.astype(np.float64)[tris]  # (M, 3, C): each triangle's corner values
-    ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
-    y0, x0 = ty.min(1), tx.min(1)
-    area2 = _area2(ty, tx).astype(np.float64)
-    for t, r, first, n, e0, a, b in _runs(tris, ys, xs, (h, w)):
+    area2 = _area2(ys[tris], xs[tris]).astype(np.float64)
+    for t, r, first, n, pixel0, e0, a, b in _runs(tris, ys, xs, (h, w)):
         edge = e0[t] + a[t] * r[:, None] + b[t] * first[:, None]  # (R, 3) at each run's start
         start = np.einsum("rk,rkc->rc", edge.astype(np.float64), v[t]) / area2[t, None]
         step = np.einsum("rk,rkc->rc", b[t].astype(np.float64), v[t]) / area2[t, None]
         offset = _offsets(n)
-        pixels = np.repeat((y0[t] + r) * w + x0[t] + first, n) + offset
+        pixels = np.repeat(pixel0, n) + offset
         inside[pixels] = True  # pixels on shared edges: both triangles give the edge's value
         for c in range(values.shape[1]):
             out[pixels, c] = np.repeat(start[:, c], n) + offset * np.repeat(step[:, c], n)
@@ -227,15 +226,14 @@ def linear_weights(
         tris = _oriented(np.asarray(tris, np.int64), ys, xs)
     if tris.shape[0] == 0:
         return np.zeros(0, np.int64), np.zeros((0, 3), np.int64), np.zeros((0, 3), np.float32)
-    ty, tx = ys.astype(np.int64)[tris], xs.astype(np.int64)[tris]
-    y0, x0 = ty.min(1), tx.min(1)
-    area2 = _area2(ty, tx)
+    area2 = _area2(ys[tris], xs[tris])
     index = np.int32 if h * w < 1 << 31 else np.int64  # pixel and triangle numbers: half the memory
     pixels, owners, edges = [], [], []  # per pixel: its index, its triangle, its edge functions
-    for t, r, first, n, e0, a, b in _runs(tris, ys, xs, (h, w)):
+    for t, r, first, n, pixel0, e0, a, b in _runs(tris, ys, xs, (h, w)):
+        offset = _offsets(n)
         pt, pr = np.repeat(t, n), np.repeat(r, n)
-        pc = np.repeat(first, n) + _offsets(n).astype(first.dtype)
-        pixels.append(((y0[pt] + pr) * w + x0[pt] + pc).astype(index))
+        pc = np.repeat(first, n) + offset.astype(first.dtype)
+        pixels.append((np.repeat(pixel0, n) + offset).astype(index))
         owners.append(pt.astype(index))
         edges.append(np.column_stack([e0[pt, k] + a[pt, k] * pr + b[pt, k] * pc for k in range(3)]))
     pix, t = _joined(pixels), _joined(owners)
