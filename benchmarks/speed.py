@@ -10,8 +10,9 @@ folder of 8 Kodak images (kodim01, 04, 07, 12, 15, 19, 20, 23): `--device cuda -
   scale), one image at a time and, for learned models, batched (`decode_many`);
 - cli-decode: wall seconds of one `sparsepix decode` process, start to PNG written, beside a
   Python process that opens the same image as JPEG with Pillow and writes the PNG;
-- train: training crops a second with the real data path (workers cut, sample, code and fill
-  crops) against the network alone (one batch reused).
+- train: training crops a second with the real data path against the network alone (one batch
+  reused), for each `--data-paths` entry: CPU workers cut, sample, code and fill the crops, or
+  the training device does (train/devicedata.py).
 
 Each record has `device`, `task`, `model`, `batch` and `megapixels_per_s`, `seconds` or
 `crops_per_s`. Files are encoded at 5 % random samples, quality 65, naming the model decoded.
@@ -115,7 +116,7 @@ def _wall(cmd: list[str]) -> float:
 
 
 def train_records(
-    folder: Path, preset: str, crop: int, batch: int, steps: int, device: str, workers: int
+    folder: Path, preset: str, crop: int, batch: int, steps: int, device: str, workers: int, data_path: str
 ) -> list[dict]:
     from sparsepix.train.config import LOSS_PROFILES, TrainConfig
     from sparsepix.train.loop import Trainer
@@ -135,6 +136,7 @@ def train_records(
             val_every=10**9,
             ckpt_every=10**9,
             workers=workers,
+            data_path=data_path,
             device=device,
         )
         trainer = Trainer(config, quiet=True)
@@ -147,7 +149,8 @@ def train_records(
         _timed(lambda: None)
         real = steps * batch / (time.perf_counter() - t0)
         alone = steps * batch / sum(_timed(lambda: trainer.train_step(*first)) for _ in range(steps))
-    base = dict(task="train", model=preset, batch=batch, crop=crop, workers=workers)
+    base = dict(task="train", model=preset, batch=batch, crop=crop, data_path=data_path)
+    base.update(workers=workers if data_path == "workers" else 0)
     return [dict(base, data="real", crops_per_s=real), dict(base, data="network only", crops_per_s=alone)]
 
 
@@ -167,6 +170,7 @@ def main() -> None:
     p.add_argument("--train-batch", type=int, default=16)
     p.add_argument("--steps", type=int, default=5, help="training steps timed; 0 skips training")
     p.add_argument("--workers", type=int, default=max(1, (os.cpu_count() or 2) - 1))
+    p.add_argument("--data-paths", default="workers,device", help="training data paths timed")
     args = p.parse_args()
     paths = image_files(args.folder)[: args.images]
     if not paths:
@@ -178,9 +182,17 @@ def main() -> None:
     records += cli_records(cli_path, models, args.repeats)
     if args.steps:
         data = args.train_data or args.folder
-        records += train_records(
-            data, args.preset, args.crop, args.train_batch, args.steps, args.device, args.workers
-        )
+        for data_path in args.data_paths.split(","):
+            records += train_records(
+                data,
+                args.preset,
+                args.crop,
+                args.train_batch,
+                args.steps,
+                args.device,
+                args.workers,
+                data_path,
+            )
     import torch
 
     # CPU threads matter to every CPU stage (fills, JPEG): leases run with OMP_NUM_THREADS=1.

@@ -219,8 +219,14 @@ def test_speed_records_name_device_task_model_and_a_rate(tmp_path, small_rgb):
         Image.fromarray(image).save(tmp_path / f"{i}.png")
     cli = speed.cli_records(tmp_path / "0.png", ["linear"], repeats=1)
     assert [r["model"] for r in cli] == ["jpeg (Pillow, python -c)", "linear"] and cli[1]["seconds"] > 0
-    train = speed.train_records(tmp_path, "tiny", crop=32, batch=2, steps=1, device="cpu", workers=0)
-    assert [r["data"] for r in train] == ["real", "network only"] and all(r["crops_per_s"] > 0 for r in train)
+    for path in ("workers", "device"):
+        train = speed.train_records(
+            tmp_path, "tiny", crop=32, batch=2, steps=1, device="cpu", workers=0, data_path=path
+        )
+        assert [r["data"] for r in train] == ["real", "network only"] and all(
+            r["crops_per_s"] > 0 for r in train
+        )
+        assert all(r["data_path"] == path for r in train)
 
 
 def test_restore_table_scores_every_fit_model_on_the_same_inputs(small_rgb):

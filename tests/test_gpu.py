@@ -72,3 +72,27 @@ def test_training_steps_on_cuda(tmp_path, preset, loss):
     assert all(np.isfinite(r["g_total"]) for r in history)
     resumed = Trainer(cfg.with_changes(steps=4), resume=str(tmp_path / "run" / "latest.pt"), quiet=True)
     assert resumed.step == 3 and [r["step"] for r in resumed.train()] == [4]
+
+
+def test_device_batches_on_cuda_are_the_cpus(tmp_path):
+    from PIL import Image
+
+    from sparsepix.train.devicedata import DeviceBatches
+
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for i in range(4):
+        Image.fromarray(samples.astronaut()[i * 90 : i * 90 + 96, i * 70 : i * 70 + 96]).save(
+            folder / f"{i}.png"
+        )
+    cfg = TrainConfig(
+        data=(str(folder),), out=str(tmp_path), crop=64, batch=4, quality=65, data_path="device"
+    )
+    paths = sorted(folder.glob("*.png"))
+    on_cpu = DeviceBatches(paths, cfg, torch.device("cpu"), coarse=True).batch(3)
+    on_gpu = DeviceBatches(paths, cfg, torch.device("cuda"), coarse=True).batch(3)
+    canvas, mask, target, _, coarse = (t.cpu() for t in on_gpu)
+    assert torch.equal(target, on_cpu[2]) and torch.equal(canvas, on_cpu[0])
+    # Sobel keys are float64 logs: a near-tie may round the other way on the GPU.
+    assert (mask != on_cpu[1]).sum() <= 8
+    assert torch.allclose(coarse, on_cpu[4], atol=1e-3) or (mask != on_cpu[1]).any()

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from sparsepix.models.config import PRESETS
-from sparsepix.train.config import AUGMENTS, CROP_RANGE, DENSITY_LAWS, LOSS_PROFILES, TASKS
+from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAWS, LOSS_PROFILES, TASKS
 
 
 @click.command()
@@ -175,6 +175,14 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DENSITY_LAWS, LOSS_PROF
     "--workers", default=2, show_default=True, type=click.IntRange(0), help="Data-loader processes."
 )
 @click.option(
+    "--data-path",
+    type=click.Choice(DATA_PATHS),
+    default="workers",
+    show_default=True,
+    help="Where crops are cut, sampled and value-coded: CPU data-loader workers, or the training "
+    "device itself (sparse tasks without --optimize; the other steps are not ported).",
+)
+@click.option(
     "--vgg-weights",
     default="",
     type=click.Path(dir_okay=False),
@@ -240,6 +248,7 @@ def train(
     device,
     no_amp,
     workers,
+    data_path,
     vgg_weights,
     labels,
     init_from,
@@ -298,6 +307,7 @@ def train(
         amp=not no_amp,
         amp_cpu=not no_amp,
         workers=workers,
+        data_path=data_path,
         vgg_weights=vgg_weights,
         labels=labels,
         init=init_from,

@@ -9,6 +9,9 @@ TASKS = ("sparse", "sparse-random", "sparse-sobel", "inpaint", "color-noise", "w
 DENSITY_LAWS = ("uniform", "log")
 # Which symmetries of a crop training draws from (train/data.py, random_crop).
 AUGMENTS = ("flip", "dihedral")
+# Where training crops are made: CPU data-loader workers (train/data.py) or the training device
+# itself (train/devicedata.py, the sparse tasks without --optimize).
+DATA_PATHS = ("workers", "device")
 CROP_RANGE = (16, 1024)  # training crop sides `sparsepix train` (and benchmarks/data_rate) accept
 
 
@@ -75,6 +78,7 @@ class TrainConfig:
     amp: bool = True  # fp16 autocast + grad scaling, CUDA only
     amp_cpu: bool = True  # bf16 autocast on CPUs that compute bf16 natively (1.8x the crops/s here)
     workers: int = 2
+    data_path: str = "workers"  # or "device" (DATA_PATHS); the two draw different crops
     vgg_weights: str = ""
     labels: bool = False  # folder-per-class labels for ResGAN's classifier head
     init: str = ""  # start the generator from these weights (exported .pt or a checkpoint)

@@ -7,7 +7,7 @@ with more data-loader workers, or the same run on another machine sees the same 
 
 from __future__ import annotations
 
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 
 import numpy as np
@@ -68,7 +68,7 @@ def to_tensor(image: np.ndarray) -> torch.Tensor:
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 127.5 - 1.0
 
 
-def _pad_to(image: np.ndarray, size: int) -> np.ndarray:
+def pad_to(image: np.ndarray, size: int) -> np.ndarray:
     """Reflect-pad images smaller than the crop rather than upscale them."""
     h, w = image.shape[:2]
     if h >= size and w >= size:
@@ -81,7 +81,7 @@ def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, augment:
     upside down and transposed half the time each, so every one of the square's 8 symmetries
     is equally likely (what a decoder's geometric self-ensemble shows the network). The extra
     draws come after the old ones, so "flip" runs see the crops they always did."""
-    image = _pad_to(image, size)
+    image = pad_to(image, size)
     h, w = image.shape[:2]
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
     crop = image[y : y + size, x : x + size]
@@ -95,10 +95,21 @@ def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, augment:
 
 
 def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
-    image = _pad_to(image, size)
+    image = pad_to(image, size)
     h, w = image.shape[:2]
     y, x = (h - size) // 2, (w - size) // 2
     return image[y : y + size, x : x + size]
+
+
+@lru_cache(maxsize=4)
+def _epoch_order(seed: int, epoch: int, n: int) -> np.ndarray:
+    return np.random.default_rng([seed, epoch]).permutation(n)
+
+
+def epoch_file(seed: int, i: int, n: int) -> int:
+    """The file of training sample i: each epoch visits all n files in a seeded random order."""
+    epoch, pos = divmod(i, n)
+    return int(_epoch_order(seed, epoch, n)[pos])
 
 
 class CorruptedImages(Dataset):
@@ -131,9 +142,7 @@ class CorruptedImages(Dataset):
     def _file_index(self, i: int) -> int:
         if not self.train:
             return i % len(self.paths)
-        n = len(self.paths)
-        epoch, pos = divmod(i, n)
-        return int(np.random.default_rng([self.config.seed, epoch]).permutation(n)[pos])
+        return epoch_file(self.config.seed, i, len(self.paths))
 
     def __getitem__(self, i: int):
         rng = np.random.default_rng([self.config.seed, int(self.train), i])

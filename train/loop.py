@@ -31,6 +31,7 @@ from sparsepix.models.vgg import VGG19Features
 from sparsepix.train import checkpoint, data
 from sparsepix.train.config import TrainConfig
 from sparsepix.train.corruptions import POINT_LOSS_TASKS
+from sparsepix.train.devicedata import DeviceBatches
 from sparsepix.train.validate import save_grid, validate
 from sparsepix.train.warmstart import init_weights, initial_generator
 
@@ -103,7 +104,15 @@ class Trainer:
         torch.manual_seed(config.seed)
         self.gen_config, self.disc_config = network_configs(config, len(classes))
         self.G = Generator(self.gen_config).to(self.device)
-        if self.G.needs_coarse and self.gen_config.coarse == "linear":
+        linear_coarse = self.G.needs_coarse and self.gen_config.coarse == "linear"
+        self.device_batches = None
+        if config.data_path == "device":
+            self.device_batches = DeviceBatches(
+                train_paths, config, self.device, labels, linear_coarse, self.dist.rank, self.dist.world
+            )
+        elif config.data_path != "workers":
+            raise InputError(f"unknown data path {config.data_path!r} (workers, device)")
+        elif linear_coarse:
             self.train_set = data.WithCoarseFill(self.train_set)
         self.D = MultiscaleDiscriminator(self.disc_config).to(self.device)
         self.G.apply(init_weights)
@@ -309,7 +318,11 @@ class Trainer:
         )
 
     def _batches(self):
-        """Iterate the loader; its workers start here, single-threaded."""
+        """Iterate the data batches from the current step on: made on the device, or by the
+        loader, whose workers start here, single-threaded."""
+        if self.device_batches is not None:
+            first, stop = self.step // self.config.echo, math.ceil(self.config.steps / self.config.echo)
+            return (self.device_batches.batch(b) for b in range(first, stop))
         loader = self._loader()
         with _environment(WORKER_THREADS):
             return iter(loader)
