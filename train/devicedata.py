@@ -22,7 +22,14 @@ import torch
 import torch.nn.functional as F
 
 from sparsepix.codec.imageio import load_image
-from sparsepix.codec.predictive import DEAD_ZONE, NEIGHBOURS, WEIGHT_ONE, level_bounds
+from sparsepix.codec.predictive import (
+    DEAD_ZONE,
+    NEIGHBOURS,
+    WEIGHT_ONE,
+    decode_pred,
+    encode_pred,
+    level_bounds,
+)
 from sparsepix.codec.quality import params_for_quality
 from sparsepix.codec.samplers import SOBEL_FLOOR, SOBEL_STREAM, sample_count
 from sparsepix.errors import InputError
@@ -147,14 +154,16 @@ def _nearest(known: torch.Tensor, fine: torch.Tensor, k: int, chunk: int = 1 << 
     n = len(known)
     k = min(k, n)
     rows = max(1, chunk // n)
+    ky, kx = known.int().unbind(1)  # squared distances inside a crop fit in int32
     index = torch.arange(n, device=known.device)
     out_idx, out_d2 = [], []
     for lo in range(0, len(fine), rows):
-        diff = fine[lo : lo + rows, None, :] - known[None]
-        d2 = (diff * diff).sum(-1)
-        pick = torch.topk(d2 * n + index, k, dim=1, largest=False).indices  # exact (d2, index) order
+        fy, fx = fine[lo : lo + rows].int().unbind(1)
+        dy, dx = fy[:, None] - ky, fx[:, None] - kx
+        d2 = (dy * dy).add_(dx * dx)
+        pick = torch.topk(d2.long() * n + index, k, dim=1, largest=False).indices  # (d2, index) order
         out_idx.append(pick)
-        out_d2.append(torch.gather(d2, 1, pick))
+        out_d2.append(torch.gather(d2, 1, pick).long())
     return torch.cat(out_idx), torch.cat(out_d2)
 
 
@@ -194,6 +203,13 @@ def pred_values(samples: torch.Tensor, indices: torch.Tensor, width: int, seed: 
     out = torch.empty_like(samples)
     out[order] = _ycocg_to_rgb(decoded)
     return out
+
+
+def _pred_values_numpy(samples: torch.Tensor, indices: torch.Tensor, width: int, seed: int, quality: int):
+    """`pred_values` by the codec itself, for CPU tensors."""
+    values, where = samples.numpy(), indices.numpy()
+    raw = encode_pred(values, where, width, seed, params_for_quality(quality))
+    return torch.from_numpy(decode_pred(raw, where, width, seed, values.shape[1]))
 
 
 # -- the batches ---------------------------------------------------------------------------------
@@ -270,12 +286,13 @@ class DeviceBatches:
 
     def _lossy(self, canvas: torch.Tensor, mask: torch.Tensor, seeds: list[int]) -> torch.Tensor:
         flat = canvas.flatten(2)  # (B, 3, H*W)
-        width = canvas.shape[-1]
+        width, quality = canvas.shape[-1], self.config.quality
+        # The brute-force neighbour search suits a GPU; on a CPU the codec's k-d tree is faster.
+        values_of = pred_values if canvas.device.type != "cpu" else _pred_values_numpy
         for j, seed in enumerate(seeds):
             indices = torch.nonzero(mask[j].flatten())[:, 0]
             if len(indices):
-                values = pred_values(flat[j, :, indices].T, indices, width, seed, self.config.quality)
-                flat[j, :, indices] = values.T
+                flat[j, :, indices] = values_of(flat[j, :, indices].T, indices, width, seed, quality).T
         return flat.reshape(canvas.shape)
 
     def _fill(self, canvas: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
