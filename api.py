@@ -13,6 +13,7 @@ from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
 from sparsepix.bitstream.limits import MAX_SIDE
 from sparsepix.codec import edgesampler, predictive, reconstructors
 from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
+from sparsepix.codec.pages import no_hugepage_advice
 from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, sample_count
@@ -251,6 +252,7 @@ def decode(
 
 
 @memory_errors_typed("decoding")
+@no_hugepage_advice()
 def decode_many(
     datas: list[bytes],
     model: str = "auto",

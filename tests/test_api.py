@@ -4,6 +4,7 @@ from PIL import Image
 
 import sparsepix
 from sparsepix.api import decode_samples
+from sparsepix.codec import pages
 from sparsepix.errors import InputError
 
 
@@ -212,3 +213,32 @@ def test_running_out_of_memory_is_a_one_line_resource_error(monkeypatch, small_r
     monkeypatch.setattr(reconstructors, "reconstruct", fails_with(RuntimeError("x")))
     with pytest.raises(RuntimeError):  # other errors are not dressed up as memory
         sparsepix.decode(data)
+
+
+def _hugepage_advice() -> bool:
+    current = pages._set_madvise_hugepage(True)
+    pages._set_madvise_hugepage(current)
+    return current
+
+
+@pytest.mark.skipif(pages._set_madvise_hugepage is None, reason="this numpy has no huge-page switch")
+def test_decoding_turns_numpy_hugepage_advice_off_and_restores_the_callers(monkeypatch, small_rgb):
+    from sparsepix.codec import reconstructors
+
+    data = sparsepix.encode(small_rgb, density=0.1, model="")
+    real, seen = reconstructors.reconstruct_batch, []
+
+    def spy(*args, **kw):
+        seen.append(_hugepage_advice())
+        return real(*args, **kw)
+
+    monkeypatch.setattr(reconstructors, "reconstruct_batch", spy)
+    for callers in (True, False):
+        pages._set_madvise_hugepage(callers)
+        sparsepix.decode(data, model="linear")
+        assert seen[-1] is False and _hugepage_advice() is callers
+        with pages.no_hugepage_advice():  # overlapping users: the last one out restores
+            sparsepix.decode(data, model="linear")
+            assert _hugepage_advice() is False
+        assert _hugepage_advice() is callers
+    pages._set_madvise_hugepage(True)
