@@ -133,10 +133,32 @@ def _standing(curve_map: dict[str, dict]) -> str:
     type=click.Path(file_okay=False),
     help="Folder for per-image results [default: OUT/cache]; share it between runs.",
 )
-@click.option("--crop-bpp", default=0.25, show_default=True, type=float, help="Rate the crops are shown at.")
+@click.option(
+    "--crop-bpp",
+    default="0.25",
+    show_default=True,
+    help="Rates the crops are shown at, comma-separated (one grid each).",
+)
+@click.option(
+    "--crop-curves",
+    default="",
+    help="Curves shown in the crop grids, comma-separated [default: all].",
+)
 @ENSEMBLE_OPTION
 def bench(
-    dataset, out, quick, codecs, sparse, workers, limit, reference, crop_image, cache_dir, crop_bpp, ensemble
+    dataset,
+    out,
+    quick,
+    codecs,
+    sparse,
+    workers,
+    limit,
+    reference,
+    crop_image,
+    cache_dir,
+    crop_bpp,
+    crop_curves,
+    ensemble,
 ) -> None:
     """Rate-distortion sweep of sparsepix against JPEG, WebP, AVIF and JPEG 2000 on DATASET.
 
@@ -160,6 +182,7 @@ def bench(
         for s in [CurveSpec(k) for k in filter(None, codecs.split(","))]
         + _sparsepix_specs(sparse, from_choice(ensemble))
     }
+    rates, crop_specs = _crop_choice(crop_bpp, crop_curves, specs)  # checked before the long sweep
     adapters = {name: make_codec(spec) for name, spec in specs.items()}
     tasks = [
         sweep.Task(spec, str(img), setting)
@@ -180,12 +203,29 @@ def bench(
     pngs = plots.plot_all(curve_map, ref, out_dir, title)
     pngs += plots.plot_all(curve_map, ref, out_dir, f"{title}, low rates", max_bpp=LOW_RATES, suffix="_low")
     crop_path = next((p for p in images if p.name == crop_image), images[0])
-    crop_rows = report.crops(specs, measured, crop_path, crop_bpp, out_dir)
+    crop_sets = {rate: report.crops(crop_specs, measured, crop_path, rate, out_dir) for rate in rates}
     command = "sparsepix bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "sparsepix bench"
     path = report.write_report(
-        out_dir, title, command, curve_map, ANCHOR, pngs, crop_rows, _standing(curve_map), versions
+        out_dir, title, command, curve_map, ANCHOR, pngs, crop_sets, _standing(curve_map), versions
     )
     click.echo(f"report: {path}")
+
+
+def _crop_choice(rates: str, curves: str, specs: dict) -> tuple[list[float], dict]:
+    """--crop-bpp and --crop-curves parsed: the rates, and the specs of the curves shown."""
+    from sparsepix.errors import InputError
+
+    try:
+        parsed = [float(r) for r in rates.split(",") if r.strip()]
+    except ValueError:
+        raise InputError(f"--crop-bpp takes rates such as 0.05,0.1, not {rates!r}") from None
+    if not parsed or not all(0 < r < 64 for r in parsed):
+        raise InputError(f"--crop-bpp takes rates between 0 and 64 bpp, not {rates!r}")
+    shown = [c for c in curves.split(",") if c] or list(specs)
+    unknown = [c for c in shown if c not in specs]
+    if unknown:
+        raise InputError(f"--crop-curves names no curve of this run: {', '.join(unknown)}")
+    return parsed, {name: specs[name] for name in shown}
 
 
 COMMANDS = [bench]

@@ -10,6 +10,12 @@ PANELS = (
     ("psnr-rgb", "PSNR (dB)", lambda v: v, "rd_psnr"),
     ("ms-ssim-rgb", "MS-SSIM (dB, -10 log10(1 - MS-SSIM))", msssim_db, "rd_msssim"),
     ("haarpsi-rgb", "HaarPSI", lambda v: v, "rd_haarpsi"),
+    (
+        "gradient-w1",
+        "gradient W1 to the original (grey levels; lower = closer detail)",
+        lambda v: v,
+        "rd_detail",
+    ),
 )
 
 

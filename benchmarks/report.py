@@ -15,6 +15,7 @@ from sparsepix.benchmarks.results import (
     FIXED_RATES,
     bd_table,
     bits_per_sample_table,
+    detail_table,
     equal_rate_table,
     md_table,
     speed_table,
@@ -32,7 +33,8 @@ def crops(
     out: Path,
     box: int = 192,
 ) -> list[tuple[str, Path, float, float]]:
-    """The same crop of one image from every curve, each at the setting nearest `target_bpp`."""
+    """The same crop of one image from every curve in `specs`, each at the setting nearest
+    `target_bpp`, saved as crops/NAME_RATEbpp.png."""
     image = as_rgb(load_image(image_path))
     h, w = image.shape[:2]
     y, x = max(0, (h - box) // 2), max(0, (w - box) // 2)
@@ -48,7 +50,7 @@ def crops(
         best = min(mine, key=lambda r: abs(np.log(r["bpp"] / target_bpp)))
         codec = make_codec(spec)
         decoded = codec.decode(codec.encode(image, best["setting"]))
-        path = out / "crops" / f"{name}.png"
+        path = out / "crops" / f"{name}_{target_bpp:g}bpp.png"
         Image.fromarray(decoded[sl]).save(path)
         shown.append((name, path, best["bpp"], psnr(image, decoded)))
     return shown
@@ -61,7 +63,7 @@ def write_report(
     curve_map: dict[str, dict],
     anchor: str,
     plots: list[Path],
-    crop_rows: list[tuple[str, Path, float, float]],
+    crop_sets: dict[float, list[tuple[str, Path, float, float]]],
     notes: str,
     versions: dict[str, str],
 ) -> Path:
@@ -88,6 +90,15 @@ def write_report(
         "",
         md_table(["curve", "BD-rate (PSNR)", "BD-rate (MS-SSIM dB)", "BD-PSNR"], bd_table(curve_map, anchor)),
         "",
+        "## Detail at equal rate (HaarPSI / gradient W1 (gradient ratio))",
+        "",
+        "HaarPSI: 1 = identical. Gradient W1: the distance between the original's and the "
+        "decode's distributions of luma gradient magnitude, in grey levels, 0 = the original's "
+        "amount of edge and texture at every strength (sparsepix.metrics.gradient_w1); gradient "
+        "ratio: mean gradient over the original's, below 1 blurred, above 1 noisier.",
+        "",
+        md_table(["curve", *rates], detail_table(curve_map)),
+        "",
         "## Bits per kept sample (sparsepix)",
         "",
         "Whole files, headers included, divided by the number of kept pixels.",
@@ -105,10 +116,10 @@ def write_report(
         "",
     ]
     parts += [f"![{p.stem}]({p.name})" for p in plots]
-    if crop_rows:
+    for rate, crop_rows in crop_sets.items():
         parts += [
             "",
-            "## The same crop from every codec",
+            f"## The same crop near {rate:g} bpp",
             "",
             "Each curve at its setting nearest the target rate; bpp and PSNR are the whole image's.",
             "",

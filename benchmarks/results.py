@@ -10,12 +10,13 @@ import numpy as np
 
 from sparsepix.benchmarks.bdrate import bd_psnr, bd_rate, quality_at
 
-METRICS = ("psnr", "ms_ssim", "haarpsi")
 # CompressAI's keys, plus ours.
 KEYS = {
     "psnr": "psnr-rgb",
     "ms_ssim": "ms-ssim-rgb",
     "haarpsi": "haarpsi-rgb",
+    "gradient_w1": "gradient-w1",  # metrics.gradient_w1: detail as a distribution, 0 = the original's
+    "gradient_ratio": "gradient-ratio",  # metrics.gradient_ratio: < 1 blurred, > 1 noisier
     "bpp": "bpp",
     "encoding_time": "encoding_time",
     "decoding_time": "decoding_time",
@@ -82,6 +83,23 @@ def equal_rate_table(curve_map: dict[str, dict], rates=FIXED_RATES) -> list[list
             m = quality_at(res["bpp"], res["ms-ssim-rgb"], rate)
             cells.append("–" if p is None else f"{p:.2f} / {m:.3f}")
         cells.append(f"{min(res['bpp']):.3f}")
+        rows.append(cells)
+    return rows
+
+
+def detail_table(curve_map: dict[str, dict], rates=FIXED_RATES) -> list[list[str]]:
+    """Rows: curve, then 'HaarPSI / gradient W1 (gradient ratio)' at each fixed rate."""
+    rows = []
+    for name, curve in curve_map.items():
+        res = curve["results"]
+        if "gradient-w1" not in res:
+            continue
+        cells = [name]
+        for rate in rates:
+            h = quality_at(res["bpp"], res["haarpsi-rgb"], rate)
+            g = quality_at(res["bpp"], res["gradient-w1"], rate)
+            r = quality_at(res["bpp"], res["gradient-ratio"], rate)
+            cells.append("–" if h is None else f"{h:.3f} / {g:.2f} ({r:.2f})")
         rows.append(cells)
     return rows
 

@@ -71,6 +71,23 @@ def test_ms_ssim_and_haarpsi_are_one_for_identical_and_rank_distortions(astronau
     assert 0 < ms_ssim(face, _jpeg(face, 10)) < 1
 
 
+def test_gradient_w1_sees_blur_and_noise_but_not_placement(astronaut):
+    import cv2
+
+    from sparsepix.metrics import gradient_ratio, gradient_w1
+
+    blurred = cv2.GaussianBlur(astronaut, (0, 0), 2)
+    noisy = np.clip(astronaut + np.random.default_rng(0).normal(0, 10, astronaut.shape), 0, 255).astype(
+        np.uint8
+    )
+    assert gradient_w1(astronaut, astronaut) == 0 and gradient_ratio(astronaut, astronaut) == 1
+    assert gradient_w1(astronaut, np.ascontiguousarray(astronaut[:, ::-1])) < 0.2  # same detail, moved
+    assert gradient_w1(astronaut, blurred) > 3 and gradient_ratio(astronaut, blurred) < 0.6
+    assert gradient_w1(astronaut, noisy) > 3 and gradient_ratio(astronaut, noisy) > 1.3
+    slightly = cv2.GaussianBlur(astronaut, (0, 0), 0.7)
+    assert gradient_w1(astronaut, slightly) < gradient_w1(astronaut, blurred)
+
+
 @pytest.mark.parametrize(
     "name, expected",
     # Values from the authors' reference code (github.com/rgcda/haarpsi, haarPsi.py at 3b9599b,

@@ -30,6 +30,10 @@ def bench_run(tmp_path_factory, astronaut):
         "random:pushpull",
         "--workers",
         "2",
+        "--crop-bpp",
+        "0.2,0.5",
+        "--crop-curves",
+        "jpeg,sparsepix-random-pred70-pushpull",
     ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
@@ -45,6 +49,7 @@ def test_compressai_json_schema(bench_run):
         assert {"name", "description", "results"} <= curve.keys()
         res = curve["results"]
         keys = ["psnr-rgb", "ms-ssim-rgb", "bpp", "encoding_time", "decoding_time", "haarpsi-rgb"]
+        keys += ["gradient-w1", "gradient-ratio"]
         assert all(len(res[k]) == len(res["bpp"]) >= 3 for k in keys)
         assert all(b > 0 for b in res["bpp"]) and all(0 < m <= 1 for m in res["ms-ssim-rgb"])
         assert res["images"] == [2] * len(res["bpp"])
@@ -66,10 +71,18 @@ def test_bpp_is_the_real_file_size(bench_run):
 def test_report_and_resume(bench_run):
     out, cmd = bench_run
     report = (out / "report.md").read_text()
-    assert "Bjøntegaard" in report and "jpeg-optimized" in report and "crops/jpeg.png" in report
+    assert "Bjøntegaard" in report and "jpeg-optimized" in report and "## Detail at equal rate" in report
+    # One crop grid per --crop-bpp rate, with the --crop-curves only.
+    assert "## The same crop near 0.2 bpp" in report and "## The same crop near 0.5 bpp" in report
+    for rate in ("0.2", "0.5"):
+        assert (
+            f"crops/jpeg_{rate}bpp.png" in report
+            and f"crops/sparsepix-random-pred70-pushpull_{rate}bpp.png" in report
+        )
+    assert "crops/jpeg2000_" not in report
     html = (out / "report.html").read_text()
     assert "data:image/png;base64" in html
-    for stem in ("rd_psnr", "rd_msssim", "rd_haarpsi", "rd_psnr_low"):  # _low: up to 0.3 bpp
+    for stem in ("rd_psnr", "rd_msssim", "rd_haarpsi", "rd_detail", "rd_psnr_low"):  # _low: up to 0.3 bpp
         assert (out / f"{stem}.png").exists() and (out / f"{stem}.svg").exists()
     assert "Settings and versions" in report and "optimize=True" in report
     assert (out / "summary.csv").read_text().startswith("curve,setting,images")
@@ -92,3 +105,23 @@ def test_stale_cache_entries_are_measured_again(bench_run, tmp_path):
     broken = tmp_path / "broken.json"
     broken.write_text("{not json")
     assert sweep._cached(stale) is None and sweep._cached(broken) is None
+
+
+@pytest.mark.parametrize(
+    "option,value,message",
+    [
+        ("--crop-bpp", "0.1,x", "--crop-bpp takes"),
+        ("--crop-curves", "jpeg,nope", "names no curve of this run: nope"),
+    ],
+)
+def test_crop_options_are_checked_before_the_sweep(tmp_path, astronaut, option, value, message):
+    Image.fromarray(np.ascontiguousarray(astronaut[:64, :64])).save(tmp_path / "a.png")
+    cmd = [sys.executable, "-m", "sparsepix", "bench", str(tmp_path), "--out", str(tmp_path / "o")]
+    r = subprocess.run(
+        cmd + ["--quick", "--codecs", "jpeg", "--sparsepix", "", option, value],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert r.returncode != 0 and message in r.stderr and "Traceback" not in r.stderr
+    assert not (tmp_path / "o" / "cache").exists()
