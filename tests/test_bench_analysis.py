@@ -1,4 +1,5 @@
 import io
+import json
 
 import numpy as np
 import pytest
@@ -258,3 +259,22 @@ def test_restore_table_scores_every_fit_model_on_the_same_inputs(small_rgb):
     assert set(rows["white-block"]) == {"telea", "natural"} and set(rows["color-noise"]) == {"telea"}
     text = restore_table.table("t", rows, ["telea", "natural"])
     assert "| natural |" in text and "–" in text.splitlines()[-1]
+
+
+def test_run_summary_tables_the_losses_and_strips_the_crops(tmp_path):
+    from sparsepix.benchmarks import run_summary
+
+    logs = [{"step": s, "g_total": float(s), "d_total": 1.0, "images_per_s": 9.0} for s in range(1, 7)]
+    (tmp_path / "log.jsonl").write_text("\n".join(json.dumps(r) for r in logs) + '\n{"step": 7, "g_to')
+    (tmp_path / "val.jsonl").write_text(json.dumps({"step": 4, "psnr": 21.5, "ssim": 0.61}) + "\n")
+    table = run_summary.loss_table(tmp_path, every=4).splitlines()
+    assert table[0] == "| steps | d_total | g_total | val PSNR / SSIM |"
+    assert table[2:] == ["| 1-4 | 1.0000 | 2.5000 | 21.50 / 0.610 |", "| 5-6 | 1.0000 | 5.5000 | – |"]
+    (tmp_path / "samples").mkdir()
+    for step, value in ((4, 10), (6, 20)):  # each grid: input | output | target, two rows of 8 px
+        grid = np.zeros((16, 24, 3), np.uint8)
+        grid[:, :8], grid[:, 8:16], grid[:, 16:] = 1, value, 3
+        Image.fromarray(grid).save(tmp_path / "samples" / f"step_{step:07d}.png")
+    assert run_summary.crop_strip(tmp_path, tmp_path / "strip.png") == [4, 6]
+    strip = np.asarray(Image.open(tmp_path / "strip.png"))
+    assert strip.shape == (8, 32, 3) and strip[0, ::8, 0].tolist() == [1, 10, 20, 3]
