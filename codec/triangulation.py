@@ -194,16 +194,20 @@ def linear_fill(mask: np.ndarray, values: np.ndarray) -> tuple[np.ndarray, np.nd
     if tris.shape[0] == 0:
         return out, inside
     v = values.astype(np.float64)[tris]  # (M, 3, C): each triangle's corner values
-    area2 = _area2(ys[tris], xs[tris]).astype(np.float64)
+    area2 = _area2(ys[tris], xs[tris]).astype(np.float64)[:, None]
+    plane = None
     for t, r, first, n, pixel0, e0, a, b in _runs(tris, ys, xs, (h, w)):
-        edge = e0[t] + a[t] * r[:, None] + b[t] * first[:, None]  # (R, 3) at each run's start
-        start = np.einsum("rk,rkc->rc", edge.astype(np.float64), v[t]) / area2[t, None]
-        step = np.einsum("rk,rkc->rc", b[t].astype(np.float64), v[t]) / area2[t, None]
+        if plane is None:
+            # Each triangle's interpolant is a plane over its bounding box: the value at row r,
+            # column c is base + down r + across c (the edge functions weighted by the corners).
+            plane = [np.einsum("mk,mkc->mc", e.astype(np.float64), v) / area2 for e in (e0, a, b)]
+            base, down, across = plane
+        start = base[t] + down[t] * r[:, None] + across[t] * first[:, None]  # (R, C) at each run's start
         offset = _offsets(n)
         pixels = np.repeat(pixel0, n) + offset
         inside[pixels] = True  # pixels on shared edges: both triangles give the edge's value
         for c in range(values.shape[1]):
-            out[pixels, c] = np.repeat(start[:, c], n) + offset * np.repeat(step[:, c], n)
+            out[pixels, c] = np.repeat(start[:, c], n) + offset * np.repeat(across[t, c], n)
     return out, inside
 
 
