@@ -76,15 +76,30 @@ def block_counts(levels: np.ndarray, count: int, height: int, width: int, block:
     return counts.reshape(levels.shape)
 
 
-def block_mask(seed: int, height: int, width: int, counts: np.ndarray, block: int) -> np.ndarray:
-    """In each block, its count of pixels with the smallest keys (the random sampler's
-    SplitMix64 keys of the row-major pixel index)."""
+def block_keys(seed: int, height: int, width: int, block: int) -> tuple[np.ndarray, np.ndarray]:
+    """Each block's SplitMix64 keys of the row-major pixel index, as it lies and sorted
+    ((blocks, block * block) each; padding past the image's edge gets the largest key)."""
     by, bx = grid(height, width, block)
     keys = np.full((by * block, bx * block), np.iinfo(np.uint64).max, np.uint64)
     pixels = np.arange(height * width, dtype=np.uint64)
     keys[:height, :width] = splitmix64(seed, pixels).reshape(height, width)
     blocks = keys.reshape(by, block, bx, block).transpose(0, 2, 1, 3).reshape(by * bx, block * block)
-    ranked = np.sort(blocks, axis=1)
+    return blocks, np.sort(blocks, axis=1)
+
+
+def block_mask(
+    seed: int,
+    height: int,
+    width: int,
+    counts: np.ndarray,
+    block: int,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
+) -> np.ndarray:
+    """In each block, its count of pixels with the smallest keys (the random sampler's
+    SplitMix64 keys of the row-major pixel index). `keys`: `block_keys`' result, when the
+    caller makes several masks of one seed."""
+    by, bx = grid(height, width, block)
+    blocks, ranked = keys if keys is not None else block_keys(seed, height, width, block)
     n = counts.ravel()
     # Keys are distinct (SplitMix64 is a bijection), so "at most the n-th smallest" keeps n.
     threshold = ranked[np.arange(n.size), np.maximum(n - 1, 0)]
@@ -93,16 +108,19 @@ def block_mask(seed: int, height: int, width: int, counts: np.ndarray, block: in
     return full[:height, :width].copy()
 
 
-def choose_levels(image: np.ndarray, seed: int, count: int, block: int) -> np.ndarray:
+def choose_levels(
+    image: np.ndarray, seed: int, count: int, block: int, keys: tuple[np.ndarray, np.ndarray] | None = None
+) -> np.ndarray:
     """The level per block that minimises the `linear` fill's squared error for `count`
     samples: each block's error at each uniform density, then the Lagrangian choice."""
     h, w = image.shape[:2]
     flat = np.full(grid(h, w, block), MEAN_LEVEL, np.uint8)
+    keys = keys if keys is not None else block_keys(seed, h, w, block)
     errors, costs = [], []
     for weight in WEIGHTS:
         trial = min(h * w, max(1, count * weight // WEIGHTS[MEAN_LEVEL]))
         counts = block_counts(flat, trial, h, w, block)
-        mask = block_mask(seed, h, w, counts, block)
+        mask = block_mask(seed, h, w, counts, block, keys)
         canvas = np.where(mask[..., None] if image.ndim == 3 else mask, image, 0)
         err = (linear(canvas.reshape(h, w, -1), mask).astype(np.float64) - image.reshape(h, w, -1)) ** 2
         errors.append(block_sums(err.sum(2), block))
@@ -130,8 +148,9 @@ def place(image: np.ndarray, seed: int, count: int) -> tuple[np.ndarray, bytes]:
     per block, row-major)."""
     h, w = image.shape[:2]
     block = block_size(h, w, count)
-    levels = choose_levels(image, seed, count, block)
-    mask = block_mask(seed, h, w, block_counts(levels, count, h, w, block), block)
+    keys = block_keys(seed, h, w, block)
+    levels = choose_levels(image, seed, count, block, keys)
+    mask = block_mask(seed, h, w, block_counts(levels, count, h, w, block), block, keys)
     return mask, bytes([block.bit_length() - 1]) + levels.tobytes()
 
 
