@@ -244,9 +244,9 @@ class DeviceBatches:
         rank: int = 0,
         world: int = 1,
     ):
-        unported = supports(config)
-        if unported:
-            raise InputError(f"--data-path device does not do {unported} yet; use --data-path workers")
+        missing = unported(config)
+        if missing:
+            raise InputError(f"--data-path device does not do {missing} yet; use --data-path workers")
         self.config, self.device, self.labels, self.coarse = config, device, labels, coarse
         self.rank, self.world = rank, world
         self.images = [_load(p, config.crop, device) for p in paths]
@@ -272,9 +272,9 @@ class DeviceBatches:
         target = torch.stack(crops).contiguous()
         count_t = torch.tensor(counts, device=device)
         mask = random_masks(seeds, size, size, count_t)
-        is_sobel = torch.tensor(sobel, device=device)
-        if is_sobel.any():
-            mask = torch.where(is_sobel[:, None, None], sobel_masks(target, seeds, count_t), mask)
+        if any(sobel):
+            pick = torch.tensor([j for j, s in enumerate(sobel) if s], device=device)
+            mask[pick] = sobel_masks(target[pick], [seeds[j] for j in pick.tolist()], count_t[pick])
         canvas = target * mask[:, None]
         if cfg.quality:
             canvas = self._lossy(canvas, mask, seeds)
@@ -301,7 +301,7 @@ class DeviceBatches:
         return delaunay_fill(canvas, mask, threads=self.threads)
 
 
-def supports(config: TrainConfig) -> str:
+def unported(config: TrainConfig) -> str:
     """'' when `config` can be trained with on-device data, else what is not ported."""
     if config.task not in SPARSE_TASKS:
         return f"task {config.task}"
