@@ -296,9 +296,7 @@ class Trainer:
     # -- the loop -------------------------------------------------------------------------
 
     def _loader(self) -> DataLoader:
-        # With --echo E, data batch b serves steps b*E .. b*E + E-1 (`_step_batches`).
-        echo = self.config.echo
-        first, stop = self.step // echo, math.ceil(self.config.steps / echo)
+        first, stop = self._data_batches()
         sampler = data.IndexRange(first, stop, self.config.batch, self.dist.rank, self.dist.world)
         # Its own generator: a DataLoader draws a base seed when iterated, which would otherwise
         # shift the global torch RNG (dropout) between a straight run and a resumed one.
@@ -317,12 +315,17 @@ class Trainer:
             **spawn,
         )
 
+    def _data_batches(self) -> tuple[int, int]:
+        """The data batches [first, stop) the coming steps use: with --echo E, data batch b
+        serves steps b*E .. b*E + E-1 (`_step_batches`)."""
+        echo = self.config.echo
+        return self.step // echo, math.ceil(self.config.steps / echo)
+
     def _batches(self):
         """Iterate the data batches from the current step on: made on the device, or by the
         loader, whose workers start here, single-threaded."""
         if self.device_batches is not None:
-            first, stop = self.step // self.config.echo, math.ceil(self.config.steps / self.config.echo)
-            return (self.device_batches.batch(b) for b in range(first, stop))
+            return (self.device_batches.batch(b) for b in range(*self._data_batches()))
         loader = self._loader()
         with _environment(WORKER_THREADS):
             return iter(loader)
