@@ -63,11 +63,27 @@ def test_white_block_is_the_centre_half():
     assert holes.sum() == 128 * 128 and holes[64:192, 64:192].all()
 
 
-def test_auto_fills_the_white_block_with_the_model_trained_for_it_and_masks_classically():
+def test_auto_fills_the_white_block_and_masks_with_the_models_trained_for_them():
     from sparsepix.restoration import model_for
 
     assert model_for("white-block").name == "faces-white-block"
-    assert model_for("inpaint").name == "telea"  # no photo inpainter ships yet
+    assert model_for("inpaint").name == "inpaint"
+
+
+def test_the_shipped_inpainter_beats_telea_on_free_form_holes():
+    from skimage import data
+
+    from sparsepix.train.corruptions import free_form_holes
+
+    gains = []
+    for i, photo in enumerate((data.astronaut()[:256, :256], data.coffee()[100:356, 200:456])):
+        holes = free_form_holes(256, 256, np.random.default_rng(i), 0.25)
+        damaged = np.where(holes[..., None], 0, photo).astype(np.uint8)
+        learned = sparsepix.restore(damaged, mask=holes)  # auto: the inpainter
+        classical = sparsepix.restore(damaged, mask=holes, model="telea")
+        assert np.array_equal(learned[~holes], photo[~holes])  # kept pixels stay
+        gains.append(psnr(photo, learned) - psnr(photo, classical))
+    assert min(gains) > 0.5, gains
 
 
 def test_encoders_refuse_a_restoration_model(small_rgb):
