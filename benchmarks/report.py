@@ -20,8 +20,7 @@ from sparsepix.benchmarks.results import (
     md_table,
     speed_table,
 )
-from sparsepix.benchmarks.sweep import as_rgb
-from sparsepix.codec.imageio import load_image
+from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.metrics import psnr
 
 

@@ -25,7 +25,7 @@ from skimage.metrics import structural_similarity
 
 from sparsepix import catalog
 from sparsepix.benchmarks.recon_table import list_images
-from sparsepix.codec.imageio import load_image
+from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.errors import SparsepixError
 from sparsepix.metrics import ms_ssim, psnr
 from sparsepix.restoration import HIDDEN, restore
@@ -33,11 +33,6 @@ from sparsepix.train import corruptions
 
 COVERAGES = (0.10, 0.25, 0.40)
 FACE_TASKS = ("white-block", "color-block", "color-noise")
-
-
-def _rgb(path: Path) -> np.ndarray:
-    image = load_image(path)
-    return np.repeat(image[..., None], 3, 2) if image.ndim == 2 else image
 
 
 def corrupt(task: str, image: np.ndarray, donor: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -102,11 +97,11 @@ def main() -> None:
         for m in models:
             catalog.get(m)
         if args.faces:
-            faces = [_rgb(q) for q in list_images(args.faces)[-args.last :]]
+            faces = [as_rgb(load_image(q)) for q in list_images(args.faces)[-args.last :]]
             title = f"{len(faces)} held-out faces, 128 px"
             print(table(title, {t: scores(faces, t, models) for t in tasks}, models), "\n", flush=True)
         if args.kodak:
-            photos = [_rgb(q) for q in list_images(args.kodak)]
+            photos = [as_rgb(load_image(q)) for q in list_images(args.kodak)]
             free = tuple(f"free-{round(100 * c)}" for c in COVERAGES)
             title = f"{len(photos)} photos, free-form masks (coverage in %)"
             print(table(title, {t: scores(photos, t, models) for t in free}, models), flush=True)

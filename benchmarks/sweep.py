@@ -13,10 +13,8 @@ from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
 
-import numpy as np
-
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
-from sparsepix.codec.imageio import atomic_write, load_image
+from sparsepix.codec.imageio import as_rgb, atomic_write, load_image
 from sparsepix.metrics import gradient_ratio, gradient_w1, haarpsi, ms_ssim, psnr
 
 # Bumped whenever a cached measurement would come out differently (a metric fixed, a codec's
@@ -35,10 +33,6 @@ class Task:
 
     def cache_path(self, cache: Path) -> Path:
         return cache / self.spec.cache_key / f"{Path(self.image).stem}__{self.setting:g}.json"
-
-
-def as_rgb(image: np.ndarray) -> np.ndarray:
-    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
 
 
 def measure(task: Task) -> dict:

@@ -113,6 +113,11 @@ def load_image(path: str | os.PathLike, background: tuple[int, int, int] = WHITE
     return image_from_bytes(data, str(path), background)
 
 
+def as_rgb(image: np.ndarray) -> np.ndarray:
+    """Grayscale (H, W) repeated into three channels; (H, W, 3) as it is."""
+    return np.repeat(image[..., None], 3, axis=2) if image.ndim == 2 else image
+
+
 def image_from_bytes(
     data: bytes, name: str = "<stdin>", background: tuple[int, int, int] = WHITE
 ) -> np.ndarray:

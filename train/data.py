@@ -14,7 +14,7 @@ import numpy as np
 import torch
 from torch.utils.data import Dataset
 
-from sparsepix.codec.imageio import image_files, load_image
+from sparsepix.codec.imageio import as_rgb, image_files, load_image
 from sparsepix.errors import InputError
 from sparsepix.train import corruptions
 from sparsepix.train.config import TASKS, TrainConfig
@@ -134,7 +134,7 @@ class CorruptedImages(Dataset):
         image = self._cache.get(k)
         if image is None:
             image = load_image(self.paths[k])
-            image = np.repeat(image[..., None], 3, 2) if image.ndim == 2 else image
+            image = as_rgb(image)
             if len(self._cache) < CACHE_ITEMS:
                 self._cache[k] = image
         return image

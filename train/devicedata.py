@@ -21,7 +21,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sparsepix.codec.imageio import load_image
+from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.codec.predictive import (
     DEAD_ZONE,
     NEIGHBOURS,
@@ -313,7 +313,7 @@ def unported(config: TrainConfig) -> str:
 def _load(path: Path, size: int, device: torch.device) -> torch.Tensor:
     """An image as uint8 (3, H, W) on the device, reflect-padded to at least the crop side."""
     image = load_image(path)
-    image = pad_to(np.repeat(image[..., None], 3, 2) if image.ndim == 2 else image, size)
+    image = pad_to(as_rgb(image), size)
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).to(device)
 
 
