@@ -26,6 +26,7 @@ from sparsepix.codec.predictive import (
     DEAD_ZONE,
     NEIGHBOURS,
     WEIGHT_ONE,
+    _limits,
     decode_pred,
     encode_pred,
     level_bounds,
@@ -179,8 +180,7 @@ def pred_values(samples: torch.Tensor, indices: torch.Tensor, width: int, seed: 
     target = _rgb_to_ycocg(samples)[order]
     steps = torch.tensor([params.luma_step, params.chroma_step, params.chroma_step], device=device)
     dead = torch.tensor(DEAD_ZONE, device=device)
-    lo = torch.tensor([0, -255, -255], device=device)
-    hi = torch.tensor([255, 255, 255], device=device)
+    lo, hi = (torch.as_tensor(v, device=device) for v in _limits(3))  # the coding domain's range
     decoded = torch.zeros_like(target)
     bounds = level_bounds(len(indices))
     start = 0
