@@ -44,8 +44,8 @@ def corrupt(task: str, image: np.ndarray, donor: np.ndarray, seed: int) -> tuple
     if task == "white-block":
         canvas, known = corruptions.white_block(image, rng)
         return canvas, ~known
-    if task == "color-block":  # at most half the side, as the white block: some pixels stay known
-        canvas, _ = corruptions.color_block(image, rng, donor, size=(16, min(image.shape[:2]) // 2))
+    if task == "color-block":
+        canvas, _ = corruptions.color_block(image, rng, donor)
     else:
         canvas, _ = corruptions.color_noise(image, rng, share=(0.9, 0.9))
     return canvas, (canvas != image).any(-1)

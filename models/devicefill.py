@@ -82,6 +82,8 @@ def fill_one(values: torch.Tensor, known: np.ndarray) -> torch.Tensor:
     from sparsepix.codec.classical import linear_float
 
     c, h, w = values.shape
+    if known.all():  # nothing to fill, as `linear_float`
+        return values.clone()
     if h == 1 or w == 1 or not known.any():  # 1-D or empty: the CPU's own handling
         filled = linear_float(values.permute(1, 2, 0).cpu().numpy(), known)
         return torch.from_numpy(filled).permute(2, 0, 1).to(values.device, values.dtype)

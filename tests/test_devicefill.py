@@ -32,6 +32,13 @@ def _cases(astronaut):
     border = np.zeros((32, 32), bool)
     border[[0, -1], :] = border[:, [0, -1]] = True  # everything inside the hull
     yield photo[:32, :32], border
+    yield photo[:20, :24], np.ones((20, 24), bool)  # nothing to fill (the hidden restoration tasks)
+
+
+def test_a_fully_known_canvas_comes_back_as_it_is(astronaut):
+    values = astronaut[:20, :24].astype(np.float32)
+    for fill in _both(values, np.ones((20, 24), bool)):
+        assert np.array_equal(fill, values)
 
 
 def test_matches_the_numpy_fill(astronaut):

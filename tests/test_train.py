@@ -144,12 +144,17 @@ def test_an_inpainting_model_trains(image_dir, tmp_path):
     assert (tmp_path / "latest.pt").is_file()
 
 
-def test_color_block_pastes_donor_patch():
+def test_color_block_pastes_a_donor_patch_of_up_to_half_the_side():
     img = np.zeros((128, 128, 3), np.uint8)
     donor = np.full((128, 128, 3), 200, np.uint8)
-    canvas, known = corruptions.color_block(img, np.random.default_rng(3), donor)
-    side = int(np.sqrt((canvas[..., 0] == 200).sum()))
-    assert 16 <= side <= 128 and known.all()
+    sides = []
+    for seed in range(200):
+        canvas, known = corruptions.color_block(img, np.random.default_rng(seed), donor)
+        sides.append(int(np.sqrt((canvas[..., 0] == 200).sum())))
+        assert known.all()
+    assert min(sides) == 16 and max(sides) == 64  # the paper's 16-128 px of 256
+    canvas, _ = corruptions.color_block(img, np.random.default_rng(3), donor, size=(100, 100))
+    assert (canvas[..., 0] == 200).sum() == 100 * 100
 
 
 # -- data ------------------------------------------------------------------------------------

@@ -144,11 +144,13 @@ def inpaint(
 
 
 def color_block(
-    image: np.ndarray, rng: np.random.Generator, donor: np.ndarray, size: tuple[int, int] = (16, 128)
+    image: np.ndarray, rng: np.random.Generator, donor: np.ndarray, size: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Paste a random 16-128 px patch cut from another training image (`donor`) at a random place."""
+    """Paste a random square patch cut from another image (`donor`) at a random place; its side
+    is drawn from `size`, by default 16 px to half the short side (the paper's 16-128 of 256)."""
     h, w = image.shape[:2]
-    side = int(rng.integers(size[0], size[1] + 1))
+    lo, hi = size or (16, max(16, min(h, w) // 2))
+    side = int(rng.integers(lo, hi + 1))
     ph, pw = min(side, h, donor.shape[0]), min(side, w, donor.shape[1])
     sy, sx = int(rng.integers(0, donor.shape[0] - ph + 1)), int(rng.integers(0, donor.shape[1] - pw + 1))
     ty, tx = int(rng.integers(0, h - ph + 1)), int(rng.integers(0, w - pw + 1))
