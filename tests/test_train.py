@@ -116,6 +116,13 @@ def test_tuned_values_are_what_an_optimising_encoder_stores(image_dir, tmp_path)
     assert torch.equal(m0, m1) and torch.equal(t0, t1) and not torch.equal(c0, c1)
 
 
+def test_hidden_task_validation_scores_the_network_not_its_input(image_dir, tmp_path):
+    """Colour noise marks every pixel "known": pasting those back would score the input."""
+    Trainer(_config(image_dir, tmp_path, steps=1, task="color-noise"), quiet=True).train()
+    val = json.loads((tmp_path / "val.jsonl").read_text().splitlines()[-1])
+    assert val["psnr"] != val["psnr_pushpull"]  # push-pull of an all-known canvas is the input
+
+
 def test_color_noise_share():
     img = np.zeros((100, 100, 3), np.uint8)
     canvas, known = corruptions.color_noise(img, np.random.default_rng(1))

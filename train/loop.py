@@ -28,6 +28,7 @@ from sparsepix.models.discriminator import MultiscaleDiscriminator
 from sparsepix.models.generator import Generator
 from sparsepix.models.inference import SYMMETRIES, apply_symmetry, cpu_has_native_bf16
 from sparsepix.models.vgg import VGG19Features
+from sparsepix.restoration import HIDDEN
 from sparsepix.train import checkpoint, data
 from sparsepix.train.config import TrainConfig
 from sparsepix.train.corruptions import POINT_LOSS_TASKS
@@ -353,7 +354,8 @@ class Trainer:
 
     def evaluate(self) -> dict[str, float]:
         model = self.G_ema if self.G_ema is not None else self.G
-        metrics = validate(model, self.val_set, self.device, self.config.val_limit)
+        paste = self.config.task not in HIDDEN
+        metrics = validate(model, self.val_set, self.device, self.config.val_limit, paste)
         metrics["step"] = self.step
         return metrics
 

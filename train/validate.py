@@ -29,16 +29,16 @@ def run_generator(
 
 
 def validate(
-    model: torch.nn.Module, val_set, device: torch.device, limit: int | None = None
+    model: torch.nn.Module, val_set, device: torch.device, limit: int | None = None, paste: bool = True
 ) -> dict[str, float]:
     """Mean PSNR/SSIM over the validation set (its first `limit` items), kept pixels pasted back
-    as the codec does."""
+    as the codec does (`paste`; not for the hidden tasks, whose "kept" pixels are the input)."""
     scores = {"psnr": [], "ssim": [], "psnr_pushpull": []}
     for i in range(min(len(val_set), limit or len(val_set))):
         canvas, mask, target, _ = val_set[i]
         out = run_generator(model, canvas[None], mask[None], device)[0]
-        keep = mask.bool().expand_as(out)
-        out = torch.where(keep, canvas, out)
+        if paste:
+            out = torch.where(mask.bool().expand_as(out), canvas, out)
         ref, img = to_uint8(target), to_uint8(out)
         known = mask[0].bool().numpy()
         scores["psnr"].append(psnr(ref, img))
