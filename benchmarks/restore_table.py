@@ -53,8 +53,10 @@ def corrupt(task: str, image: np.ndarray, donor: np.ndarray, seed: int) -> tuple
 
 def fits(rec, task: str) -> bool:
     """Classical inpainters take every task (given the true holes); a learned model a hidden
-    task only if trained for it."""
-    return not (rec.learned and task in HIDDEN and rec.task != task)
+    task only if trained for it, and a model of a hidden task no other (it never saw holes)."""
+    if rec.learned and (task in HIDDEN or rec.task in HIDDEN):
+        return rec.task == task
+    return True
 
 
 def scores(images: list[np.ndarray], task: str, models: list[str]) -> dict[str, tuple[float, float, float]]:

@@ -1,5 +1,6 @@
 import io
 import json
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -259,6 +260,9 @@ def test_restore_table_scores_every_fit_model_on_the_same_inputs(small_rgb):
     assert set(rows["white-block"]) == {"telea", "natural"} and set(rows["color-noise"]) == {"telea"}
     text = restore_table.table("t", rows, ["telea", "natural"])
     assert "| natural |" in text and "–" in text.splitlines()[-1]
+    block = SimpleNamespace(learned=True, task="color-block")  # a model of one hidden task
+    tasks = ("color-block", "color-noise", "white-block", "free-25")
+    assert [restore_table.fits(block, t) for t in tasks] == [True, False, False, False]
 
 
 def test_run_summary_tables_the_losses_and_strips_the_crops(tmp_path):

@@ -439,6 +439,10 @@ def test_export_writes_fp16_weights_and_card(image_dir, tmp_path):
     assert all(v.dtype == torch.float16 for v in payload["state_dict"].values() if v.is_floating_point())
     info = json.loads(card.read_text())
     assert info["steps"] == 2 and info["ema"] and len(info["sha256"]) == 64
+    assert info["validation"]["of"] == "ema" and info["validation"]["step"] == 2
+    _, card = export(tmp_path / "run" / "latest.pt", "toy", tmp_path / "w", use_ema=False)
+    info = json.loads(card.read_text())
+    assert not info["ema"] and info["validation"]["of"] == "ema"  # what the run scored
 
 
 def _ddp_worker(rank: int, world: int, port: int, image_dir: str, out: str) -> None:

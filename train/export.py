@@ -56,7 +56,8 @@ def export(
         "ema": bool(use_ema and state.get("G_ema") is not None),
         "steps": state["step"],
         "train_config": cfg,
-        "validation": state.get("val", {}),
+        # The run validates its EMA when it keeps one: say so when the raw weights ship.
+        "validation": {**state.get("val", {}), "of": "ema" if state.get("G_ema") is not None else "raw"},
         "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "exported_with": {"torch": torch.__version__, "python": platform.python_version()},
     }
