@@ -27,10 +27,5 @@ sparsepix train "${COMMON[@]}" --out "$RUN-2" --init "$RUN-w1/faces-color-block.
 sparsepix export "$RUN-2/latest.pt" faces-color-block --out "$RUN-w2" --version 2 --no-ema --description "$DESCRIPTION"
 sparsepix train "${COMMON[@]}" --out "$RUN-3" --init "$RUN-w2/faces-color-block.pt" --lr 5e-5 --warmup 100 \
     --steps "${STEPS3:-3500}" --seed 37
-sparsepix export "$RUN-3/latest.pt" faces-color-block --out "${WEIGHTS:-models/weights}" --version 3 --no-ema --description "$DESCRIPTION"
-# Decoders average the face and its mirror image, as for `faces`.
-python3 - "${WEIGHTS:-models/weights}/faces-color-block.json" <<'PY'
-import json, pathlib, sys
-p = pathlib.Path(sys.argv[1])
-card = json.loads(p.read_text()); card["ensemble"] = 2; p.write_text(json.dumps(card, indent=2) + "\n")
-PY
+# --ensemble 2: decoders average the face and its mirror image, as for `faces`.
+sparsepix export "$RUN-3/latest.pt" faces-color-block --out "${WEIGHTS:-models/weights}" --version 3 --no-ema --ensemble 2 --description "$DESCRIPTION"

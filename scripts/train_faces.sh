@@ -20,10 +20,5 @@ sparsepix train --data faces-2 --out runs/f2 "${COMMON[@]}" --init runs/w1/faces
 sparsepix export runs/f2/latest.pt faces --out runs/w2 --version 6
 sparsepix train --data faces-3 --out runs/f3 "${COMMON[@]}" --init runs/w2/faces.pt --lr 1e-4 \
     --schedule cosine --steps 4700 --seed 22
-sparsepix export runs/f3/latest.pt faces --out models/weights --version 6 --description \
+sparsepix export runs/f3/latest.pt faces --out models/weights --version 6 --ensemble 2 --description \
     "X-GAN refiner of the Delaunay-linear fill (refine-32-deep) for aligned 128 px face crops (CelebA), squared error, sparse 1-20 %, quality-65 values"
-python3 - <<'PY'
-import json, pathlib
-p = pathlib.Path("models/weights/faces.json")
-card = json.loads(p.read_text()); card["ensemble"] = 2; p.write_text(json.dumps(card, indent=2) + "\n")
-PY

@@ -13,10 +13,5 @@ sparsepix train "${COMMON[@]}" --out runs/natural-opt --init runs/natural-v3/nat
 sparsepix export runs/natural-opt/latest.pt natural-opt --out runs/v1 --version 1
 sparsepix train "${COMMON[@]}" --out runs/opt256 --init runs/v1/natural-opt.pt --crop 256 \
     --lr 1e-4 --warmup 250 --batch 4 --steps 4000 --seed 18 --val-every 500
-sparsepix export runs/opt256/latest.pt natural-opt --out models/weights --version 2 --description \
+sparsepix export runs/opt256/latest.pt natural-opt --out models/weights --version 2 --ensemble 8 --description \
     "X-GAN refiner of the Delaunay-linear fill (refine-16) for values tuned by least squares (encode --optimize), BSDS500"
-python3 - <<'PY'
-import json, pathlib
-p = pathlib.Path("models/weights/natural-opt.json")
-card = json.loads(p.read_text()); card["ensemble"] = 8; p.write_text(json.dumps(card, indent=2) + "\n")
-PY

@@ -12,11 +12,6 @@ OMP_NUM_THREADS=1 sparsepix train --data "$DATA/train" --data "$DATA/test" --val
     --quality 65 --crop 320 --lr 2e-4 --schedule cosine --warmup 500 --beta1 0.9 --batch 16 \
     --steps 6000 --echo 2 --workers "$WORKERS" --seed 32 --val-every 500 --ckpt-every 1000 \
     --stop-at 5272
-sparsepix export "$RUN/latest.pt" natural --out models/weights --version 8 --description \
+# --ensemble: the card sets how many symmetries decoders average (measured for version 6).
+sparsepix export "$RUN/latest.pt" natural --out models/weights --version 8 --ensemble 2 --description \
     "X-GAN refiner of the Delaunay-linear fill (refine-32-deep), trained on BSDS500 at 320 px, squared error, sparse 1-20 %, quality-65 values"
-# The card sets how many symmetries decoders average (measured for version 6).
-python3 - <<'PY'
-import json, pathlib
-p = pathlib.Path("models/weights/natural.json")
-card = json.loads(p.read_text()); card["ensemble"] = 2; p.write_text(json.dumps(card, indent=2) + "\n")
-PY

@@ -8,6 +8,7 @@ import pytest
 import torch
 from PIL import Image
 
+from sparsepix.errors import InputError
 from sparsepix.train import checkpoint, corruptions
 from sparsepix.train.config import LOSS_PROFILES, TrainConfig
 from sparsepix.train.data import CorruptedImages, IndexRange, WithCoarseFill, list_images, split
@@ -443,6 +444,11 @@ def test_export_writes_fp16_weights_and_card(image_dir, tmp_path):
     _, card = export(tmp_path / "run" / "latest.pt", "toy", tmp_path / "w", use_ema=False)
     info = json.loads(card.read_text())
     assert not info["ema"] and info["validation"]["of"] == "ema"  # what the run scored
+    assert "ensemble" not in info  # decoders then make one pass
+    _, card = export(tmp_path / "run" / "latest.pt", "toy", tmp_path / "w", ensemble=2)
+    assert json.loads(card.read_text())["ensemble"] == 2
+    with pytest.raises(InputError):
+        export(tmp_path / "run" / "latest.pt", "toy", tmp_path / "w", ensemble=3)
 
 
 def _ddp_worker(rank: int, world: int, port: int, image_dir: str, out: str) -> None:
@@ -542,8 +548,6 @@ def test_init_from_exported_weights(image_dir, tmp_path):
 
 
 def test_resume_and_export_refuse_what_is_not_a_training_checkpoint(image_dir, tmp_path):
-    from sparsepix.errors import InputError
-
     junk = tmp_path / "junk.pt"
     junk.write_bytes(b"not a checkpoint\n")
     with pytest.raises(InputError, match="cannot read checkpoint"):

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sparsepix.codec.ensemble import ENSEMBLES
 from sparsepix.models.config import PRESETS
 from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAWS, LOSS_PROFILES, TASKS
 
@@ -331,11 +332,17 @@ def train(
 @click.option("--version", "model_version", default=1, show_default=True, type=click.IntRange(1, 255))
 @click.option("--no-ema", is_flag=True, help="Export the raw generator instead of its EMA.")
 @click.option("--description", default="", help="One line shown in reconstructor lists.")
-def export(checkpoint_path, name, out, model_version, no_ema, description) -> None:
+@click.option(
+    "--ensemble",
+    type=click.Choice([str(n) for n in ENSEMBLES]),
+    help="Image symmetries decoders average by default, as measured for this model [default: 1].",
+)
+def export(checkpoint_path, name, out, model_version, no_ema, description, ensemble) -> None:
     """Export a checkpoint's generator as fp16 weights plus a JSON model card."""
     from sparsepix.train.export import export as do_export
 
-    weights, card = do_export(checkpoint_path, name, out, model_version, not no_ema, description)
+    passes = int(ensemble) if ensemble else None
+    weights, card = do_export(checkpoint_path, name, out, model_version, not no_ema, description, passes)
     click.echo(f"{weights} ({weights.stat().st_size} bytes), {card}")
 
 

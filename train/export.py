@@ -11,6 +11,7 @@ from pathlib import Path
 
 import torch
 
+from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.codec.imageio import atomic_write
 from sparsepix.train import checkpoint
 
@@ -22,11 +23,15 @@ def export(
     version: int = 1,
     use_ema: bool = True,
     description: str = "",
+    ensemble: int | None = None,
 ) -> tuple[Path, Path]:
     """Write `NAME.pt` (fp16 generator state dict + its config) and `NAME.json` (model card data).
 
-    The weights file loads with `torch.load(..., weights_only=True)`.
+    The weights file loads with `torch.load(..., weights_only=True)`. `ensemble`: how many image
+    symmetries decoders average by default (the card's `ensemble`; absent means 1).
     """
+    if ensemble is not None:
+        check_ensemble(ensemble)
     state = checkpoint.load_run(checkpoint_path)
     weights = state["G_ema"] if use_ema and state.get("G_ema") is not None else state["G"]
     half = {k: (v.half() if v.is_floating_point() else v) for k, v in weights.items()}
@@ -61,5 +66,7 @@ def export(
         "exported": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "exported_with": {"torch": torch.__version__, "python": platform.python_version()},
     }
+    if ensemble is not None:
+        card["ensemble"] = ensemble
     atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
     return weights_path, card_path
