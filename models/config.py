@@ -37,6 +37,27 @@ class GeneratorConfig:
 
 
 @dataclass(frozen=True)
+class DetectorConfig:
+    """The colour-noise detector (models/noisedetector.py): two passes of dilated convolutions."""
+
+    channels: int = 32
+    radius: int = 3  # neighbourhood of the colour-agreement counts
+    threshold: float = 0.7  # probability above which a pixel is taken as a true one
+
+    def __post_init__(self) -> None:
+        if not (self.channels >= 1 and self.radius >= 1 and 0 < self.threshold < 1):
+            raise ValueError(f"bad detector config {self}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> "DetectorConfig":
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass(frozen=True)
 class DiscriminatorConfig:
     """pix2pixHD multi-scale PatchGAN: identical nets at scales 1, 1/2, 1/4."""
 

@@ -20,12 +20,13 @@ import numpy as np
 from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.codec.reconstructors import ModelRef, Reconstructor
 from sparsepix.errors import InputError, ModelError
-from sparsepix.models.config import GeneratorConfig
+from sparsepix.models.config import DetectorConfig, GeneratorConfig
 
 if TYPE_CHECKING:
     import torch
 
     from sparsepix.models.generator import Generator
+    from sparsepix.models.noisedetector import NoiseDetector
 
 # Reading cards, naming models and listing them import no torch (a second of a cold start);
 # the functions that run a network import it.
@@ -44,6 +45,8 @@ class ShippedModel:
     trained_on_tuned: bool = False  # trained with `--optimize`: on values tuned for the linear fill
     ensemble: int = 1  # image symmetries averaged when decoding (the card's measured choice)
     task: str = "sparse"  # what it was trained for (train --task; `inpaint` fills known holes)
+    # Finds the true pixels of a noisy image before the generator runs (models/noisedetector.py).
+    detector: DetectorConfig | None = None
 
     @property
     def ref(self) -> ModelRef:
@@ -63,6 +66,7 @@ def read_card(card_path: Path) -> ShippedModel:
             trained_on_tuned=bool(card.get("train_config", {}).get("optimize", 0)),
             ensemble=check_ensemble(card.get("ensemble", 1)),
             task=str(card.get("train_config", {}).get("task", "sparse")),
+            detector=DetectorConfig.from_dict(card["detector"]) if "detector" in card else None,
         )
     except (OSError, ValueError, KeyError, TypeError, InputError) as exc:
         raise ModelError(f"broken model card {card_path}: {exc}") from None
@@ -86,11 +90,9 @@ def shipped(folder: Path = WEIGHTS_DIR) -> dict[str, ShippedModel]:
     return read_cards(folder)[0]
 
 
-def load_generator(model: ShippedModel, device: torch.device) -> Generator:
-    """Verify the file's SHA-256, then load it (fp16 on disk, fp32 in memory)."""
+def _payload(model: ShippedModel) -> dict:
+    """The weights file's content, after its SHA-256 check."""
     import torch
-
-    from sparsepix.models.generator import Generator
 
     try:
         blob = model.path.read_bytes()
@@ -99,16 +101,54 @@ def load_generator(model: ShippedModel, device: torch.device) -> Generator:
     if hashlib.sha256(blob).hexdigest() != model.sha256:
         raise ModelError(f"model {model.ref}: {model.path.name} fails its SHA-256 check")
     try:
-        payload = torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+        return torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
+    except Exception as exc:  # a blocked pickle, a truncated file, ...
+        raise _unloadable(model, exc) from None
+
+
+def _unloadable(model: ShippedModel, exc: Exception) -> ModelError:
+    reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return ModelError(f"model {model.ref}: {model.path.name} does not load: {reason[:200]}")
+
+
+def _fp32(module: torch.nn.Module, state: dict, model: ShippedModel, device: torch.device) -> torch.nn.Module:
+    """`module` with `state` (fp16 on disk) loaded as fp32, frozen, on `device`."""
+    import torch
+
+    try:
+        module.load_state_dict({k: v.float() if v.is_floating_point() else v for k, v in state.items()})
+    except Exception as exc:  # other tensors than the card says, ...
+        raise _unloadable(model, exc) from None
+    module.eval().requires_grad_(False)
+    return module.to(device, memory_format=torch.channels_last)
+
+
+def load_generator(model: ShippedModel, device: torch.device) -> Generator:
+    """Verify the file's SHA-256, then load it (fp16 on disk, fp32 in memory)."""
+    from sparsepix.models.generator import Generator
+
+    payload = _payload(model)
+    try:
         generator = Generator(model.config)
-        generator.load_state_dict(
-            {k: v.float() if v.is_floating_point() else v for k, v in payload["state_dict"].items()}
-        )
-    except Exception as exc:  # a blocked pickle, other tensors than the card says, ...
-        reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        raise ModelError(f"model {model.ref}: {model.path.name} does not load: {reason[:200]}") from None
-    generator.eval().requires_grad_(False)
-    return generator.to(device, memory_format=torch.channels_last)
+        state = payload["state_dict"]
+    except Exception as exc:
+        raise _unloadable(model, exc) from None
+    return _fp32(generator, state, model, device)
+
+
+def load_detector(model: ShippedModel, device: torch.device) -> NoiseDetector:
+    """The model's colour-noise detector (its card has a `detector`), checked and loaded as the
+    generator is."""
+    from sparsepix.models.noisedetector import NoiseDetector
+
+    if model.detector is None:
+        raise ModelError(f"model {model.ref} has no detector")
+    payload = _payload(model)
+    try:
+        state = payload["detector_state_dict"]
+    except Exception as exc:
+        raise _unloadable(model, exc) from None
+    return _fp32(NoiseDetector(model.detector), state, model, device)
 
 
 GPU_BATCH = 8  # images per network call when decoding several on a GPU
@@ -119,6 +159,13 @@ def _cached(model: ShippedModel, device: str) -> Generator:
     import torch
 
     return load_generator(model, torch.device(device))
+
+
+@lru_cache(maxsize=2)
+def _cached_detector(model: ShippedModel, device: str) -> NoiseDetector:
+    import torch
+
+    return load_detector(model, torch.device(device))
 
 
 def reconstruct_with(
@@ -144,6 +191,13 @@ def reconstruct_batch_with(
     inputs = [np.repeat(c, 3, axis=2) if c.shape[2] != channels else c for c in canvases]
     dev = pick_device(device)
     generator = _cached(model, str(dev))
+    if model.detector is not None:
+        # Among the pixels given as kept, only those the detector takes as true ones.
+        from sparsepix.models.noisedetector import true_pixels
+
+        detector = _cached_detector(model, str(dev))
+        masks = [m & true_pixels(detector, c, dev) for c, m in zip(inputs, masks)]
+        inputs = [c * m[..., None] for c, m in zip(inputs, masks)]
     if batch is None:
         batch = GPU_BATCH if dev.type == "cuda" else 1
     if len(inputs) == 1 or batch == 1:

@@ -45,7 +45,6 @@ def test_masks_come_as_bool_white_uint8_or_pil(small_rgb, holes):
         ({"mask": np.zeros((3, 3), bool)}, sparsepix.InputError),
         ({"mask": "ALL"}, sparsepix.InputError),
         ({"task": "sepia"}, sparsepix.InputError),
-        ({"task": "color-noise"}, sparsepix.ModelError),  # no model trained for it is installed
         ({"task": "color-noise", "model": "natural"}, sparsepix.ModelError),  # trained for another job
     ],
 )
@@ -54,6 +53,15 @@ def test_misuse_is_a_typed_error(small_rgb, holes, kwargs, error):
     kwargs = {k: swap.get(v, v) if isinstance(v, str) else v for k, v in kwargs.items()}
     with pytest.raises(error):
         sparsepix.restore(small_rgb, **kwargs)
+
+
+def test_hidden_corruptions_without_a_model_for_them_are_refused(small_rgb, monkeypatch):
+    from sparsepix import catalog
+
+    monkeypatch.setattr(catalog, "_learned", lambda: {})
+    for task in ("color-noise", "color-block"):
+        with pytest.raises(sparsepix.ModelError, match="no installed model restores"):
+            sparsepix.restore(small_rgb, task=task)
 
 
 def test_white_block_is_the_centre_half():
@@ -107,6 +115,21 @@ def test_the_white_block_model_beats_the_classical_fills_on_held_out_faces(heldo
     assert np.mean(gain) > 3.0
 
 
+@pytest.mark.data
+def test_the_colour_noise_model_beats_linear_given_the_true_mask_on_held_out_faces(heldout_faces):
+    from sparsepix.benchmarks.restore_table import corrupt
+    from sparsepix.codec.imageio import load_image
+
+    gain = []
+    for i, path in enumerate(heldout_faces[::50]):
+        face = load_image(path)
+        noisy, holes = corrupt("color-noise", face, face, seed=i)
+        learned = sparsepix.restore(noisy, task="color-noise")  # finds the true pixels itself
+        classical = sparsepix.restore(noisy, mask=holes, model="linear")
+        gain.append(psnr(face, learned) - psnr(face, classical))
+    assert np.mean(gain) > 0.2, np.mean(gain)
+
+
 def test_hidden_corruptions_run_a_model_trained_for_them_without_pasting(monkeypatch, small_rgb, tmp_path):
     """Colour noise hides which pixels are wrong: the model sees every pixel as kept, and its
     output replaces all of them (pasting the "kept" pixels back would return the noise)."""
@@ -146,7 +169,7 @@ def test_cli_restores_with_a_mask_file_or_a_task(tmp_path, small_rgb, holes):
     assert np.array_equal(np.asarray(Image.open(tmp_path / "out.png")), expected)
     assert run(str(src), str(tmp_path / "wb.png"), "--task", "white-block").returncode == 0
     assert run(str(src), str(tmp_path / "x.png")).returncode == 2  # neither mask nor task
-    r = run(str(src), str(tmp_path / "x.png"), "--task", "color-noise")
+    r = run(str(src), str(tmp_path / "x.png"), "--task", "color-noise", "-r", "natural")  # not trained for it
     assert (
         r.returncode == 1 and r.stderr.startswith("sparsepix: error:") and not (tmp_path / "x.png").exists()
     )
