@@ -59,9 +59,12 @@ def noise_model(tmp_path_factory, astronaut):
     )
     export(folder / "g.pt", "toy", folder)
     paths = sorted(folder.glob("*.png"))
-    net = noisedetect.train(
-        paths, DetectorConfig(channels=4, threshold=0.5), steps=3, batch=2, crop=32, lr=1e-3, seed=0
-    )
+    net = noisedetect.train(paths, DetectorConfig(channels=8), steps=3, batch=2, crop=32, lr=1e-3, seed=0)
+    # A threshold at the median logit of a noisy image: about half the pixels kept, not all or none.
+    noisy, _ = color_noise(np.ascontiguousarray(astronaut[:64, :64]), np.random.default_rng(1))
+    with torch.no_grad():
+        logit = net(torch.from_numpy(noisy).permute(2, 0, 1)[None].float() / 255)[1]
+    net.config = dataclasses.replace(net.config, threshold=1 / (1 + math.exp(-float(logit.median()))))
     card = noisedetect.ship(
         net, read_card(folder / "toy.json"), "toy-noise", folder, 1, {"train_config": {"task": "color-noise"}}
     )
@@ -89,3 +92,33 @@ def test_restore_runs_the_detector_then_the_generator(noise_model, small_rgb, mo
     assert calls and out.shape == small_rgb.shape and out.dtype == np.uint8
     gray = sparsepix.restore(small_rgb[..., 0], task="color-noise", model="toy-noise")
     assert gray.shape == small_rgb.shape[:2]
+
+
+def test_generators_train_on_the_pixels_the_detector_keeps(noise_model, tmp_path):
+    from sparsepix.train.config import TrainConfig
+    from sparsepix.train.data import CorruptedImages, found_pixels
+
+    model, _ = noise_model
+    folder, card = model.path.parent, str(model.path.with_suffix(".json"))
+    paths = sorted(folder.glob("*.png"))
+    config = TrainConfig(data=(str(folder),), out=str(tmp_path), task="color-noise", crop=32, detector=card)
+    canvas, mask, _, _ = CorruptedImages(paths, config, train=True)[0]
+    noisy, everything, _, _ = CorruptedImages(paths, dataclasses.replace(config, detector=""), train=True)[0]
+    known = mask[0].numpy() > 0.5
+    assert everything.all() and 0 < known.mean() < 1
+    as_uint8 = ((noisy + 1) * 127.5).round().byte().permute(1, 2, 0).numpy()
+    assert np.array_equal(known, found_pixels(card, as_uint8))
+    assert torch.equal(canvas[:, known], noisy[:, known]) and (canvas[:, ~known] == -1).all()
+
+
+def test_the_detector_option_needs_the_noise_task_and_a_detector(noise_model, tmp_path):
+    from click.testing import CliRunner
+
+    from sparsepix.train.cli import train
+
+    model, _ = noise_model
+    folder = model.path.parent
+    common = ["--data", str(folder), "--out", str(tmp_path / "run"), "--workers", "0", "--preset", "tiny"]
+    for task, card in (("sparse", "toy-noise.json"), ("color-noise", "toy.json")):
+        r = CliRunner().invoke(train, common + ["--task", task, "--detector", str(folder / card)])
+        assert r.exit_code == 2 and "--detector" in r.output, r.output

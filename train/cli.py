@@ -200,6 +200,13 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAW
     "than --preset are grown to it, the added blocks starting as the identity.",
 )
 @click.option(
+    "--detector",
+    default=None,
+    type=click.Path(exists=True, dir_okay=False),
+    help="With --task color-noise: a model card with a noise detector (python -m "
+    "sparsepix.train.noisedetect); the generator learns from the pixels it keeps, as it will restore.",
+)
+@click.option(
     "--time-limit",
     default=None,
     type=click.FloatRange(0, min_open=True),
@@ -253,6 +260,7 @@ def train(
     vgg_weights,
     labels,
     init_from,
+    detector,
     time_limit,
     stop_at,
     resume,
@@ -275,6 +283,17 @@ def train(
     elif out is None:
         raise click.UsageError("give --out, the run folder")
     steps = steps or 1000
+    if detector:
+        from sparsepix.errors import ModelError
+        from sparsepix.models.registry import read_card
+
+        try:
+            found = read_card(Path(detector)).detector
+        except ModelError as exc:
+            raise click.BadParameter(str(exc), param_hint="--detector") from None
+        if task != "color-noise" or found is None:
+            why = "needs --task color-noise and a card with a detector"
+            raise click.BadParameter(why, param_hint="--detector")
     if not 0.001 <= density[0] <= density[1] <= 0.5:
         raise click.BadParameter("need 0.001 <= MIN <= MAX <= 0.5", param_hint="--density")
     config = TrainConfig(
@@ -312,6 +331,7 @@ def train(
         vgg_weights=vgg_weights,
         labels=labels,
         init=init_from,
+        detector=detector or "",
     )
     trainer = Trainer(config, resume=resumed)
     if trainer.step >= trainer.config.steps:

@@ -82,6 +82,7 @@ class TrainConfig:
     vgg_weights: str = ""
     labels: bool = False  # folder-per-class labels for ResGAN's classifier head
     init: str = ""  # start the generator from these weights (exported .pt or a checkpoint)
+    detector: str = ""  # color-noise: a model card whose detector picks the samples (train/noisedetect.py)
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -63,6 +63,21 @@ def corruption_for(task: str, density: tuple[float, float], law: str = "uniform"
     }.get(task)  # color-block needs a donor image: handled by the dataset
 
 
+@lru_cache(maxsize=1)
+def _detector(card: str) -> torch.nn.Module:
+    from sparsepix.models import registry
+
+    return registry.load_detector(registry.read_card(Path(card)), torch.device("cpu"))
+
+
+def found_pixels(card: str, noisy: np.ndarray) -> np.ndarray:
+    """The pixels of a noisy crop that the card's detector takes as true (on the CPU: data
+    workers run it)."""
+    from sparsepix.models.noisedetector import true_pixels
+
+    return true_pixels(_detector(card), noisy, torch.device("cpu"))
+
+
 def to_tensor(image: np.ndarray) -> torch.Tensor:
     """uint8 (H, W, C) -> float (C, H, W) in [-1, 1]."""
     return torch.from_numpy(np.ascontiguousarray(image.transpose(2, 0, 1))).float() / 127.5 - 1.0
@@ -156,6 +171,10 @@ class CorruptedImages(Dataset):
             canvas, known = corruptions.color_block(crop, rng, donor)
         else:
             canvas, known = self.corrupt(crop, rng)
+            if self.config.detector:
+                # The samples a restoration will hand the generator: the detector's pick.
+                known = found_pixels(self.config.detector, canvas)
+                canvas = canvas * known[..., None]
             if self.config.task in corruptions.SPARSE_TASKS:
                 # What a decoder gets: tuned values (encoders with --optimize), then quantised.
                 if self.config.optimize:

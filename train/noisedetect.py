@@ -112,7 +112,9 @@ def ship(
         "generator": base_card["generator"],
         "ensemble": base.ensemble,
         "detector": net.config.to_dict(),
-        "decoder": {"model": str(base.ref), "sha256": base.sha256},
+        # Where the generator came from, and how it was trained.
+        "decoder": {"model": str(base.ref), "sha256": base.sha256}
+        | {k: base_card[k] for k in ("steps", "train_config", "validation") if k in base_card},
         **card_extra,
     }
     atomic_write(out / f"{name}.json", (json.dumps(card, indent=2) + "\n").encode())
@@ -139,6 +141,11 @@ def main() -> None:
     p.add_argument("--val-count", type=int, default=1000)
     p.add_argument("--val-score", type=int, default=200, help="held-out images scored for the card")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--detector-from",
+        type=Path,
+        help="a card whose detector to ship instead of training one (with a fine-tuned --generator)",
+    )
     args = p.parse_args()
     try:
         config = DetectorConfig(channels=args.channels, threshold=args.threshold)
@@ -147,10 +154,13 @@ def main() -> None:
     try:
         gen = args.generator
         base = registry.read_card(Path(gen)) if gen.endswith(".json") else registry.shipped().get(gen)
-        if base is None or not base.task.startswith("sparse"):
-            raise SystemExit(f"error: {gen!r} is no sparse-sample model")
+        if base is None or not (base.task.startswith("sparse") or base.task == "color-noise"):
+            raise SystemExit(f"error: {gen!r} is no sparse-sample or colour-noise model")
         train_paths, val_paths = split(list_images(tuple(args.data)), args.val_count)
-        net = train(train_paths, config, args.steps, args.batch, args.crop, args.lr, args.seed)
+        if args.detector_from:
+            net = registry.load_detector(registry.read_card(args.detector_from), torch.device("cpu"))
+        else:
+            net = train(train_paths, config, args.steps, args.batch, args.crop, args.lr, args.seed)
         precision, recall = precision_recall(net, val_paths[: args.val_score], args.seed)
         print(f"held-out precision {precision:.4f} recall {recall:.4f}")
         options = {k: v for k, v in vars(args).items() if k not in ("out",)}
