@@ -4,9 +4,10 @@
         --generator faces --name faces-color-noise --out models/weights
 
 The model restores the X-GANs paper's colour noise (85-95 % of pixels replaced by random colours):
-the detector (models/noisedetector.py) finds the true pixels, the shipped generator named by
-`--generator` rebuilds the image from them, as it does from a file's samples. Its weights are
-copied unchanged into the new model's file, so the model does not change when that one does.
+the detector (models/noisedetector.py) finds the true pixels, and the generator of `--generator`
+(a shipped sparse-sample model, or a card exported after `sparsepix train --detector` fine-tuned
+one on this detector's picks, shipped with `--detector-from`) rebuilds the image from them. Its
+weights are copied into the new model's file, so the model does not change when that one does.
 The last `--val-count` images by name are held out; the card records the detector's precision
 and recall on them.
 """
