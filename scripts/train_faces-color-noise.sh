@@ -3,7 +3,8 @@
 # (docs/models/faces-color-noise.md). Version 1: a detector of the pixels 85-95 % colour noise
 # left true, trained on the training faces (the last 1,000 by name held out) and paired with
 # `faces` v6, which rebuilds the face from them. Version 2: the same detector, with `faces` v6
-# fine-tuned, squared error, on the pixels the detector keeps. CPU runs; resumes are exact.
+# fine-tuned, squared error, on the pixels the detector keeps. CPU runs; the generator stage
+# resumes exactly (`sparsepix train --resume`).
 # A smoke run: STEPS=2 SCORE=2 STEPS2=2 BATCH=2 WORKERS=0 RUN=/tmp/fcn/run WEIGHTS=/tmp/fcn-w bash scripts/train_faces-color-noise.sh
 set -euo pipefail
 D=$(realpath "${DATA:-../shared/datasets/celeba_faces_128}")
