@@ -3,10 +3,26 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields, replace
+from typing import TypeVar
+
+_C = TypeVar("_C", bound="AsDict")
+
+
+class AsDict:
+    """Dict round trips for the network configs, as cards and checkpoints store them. Keys this
+    version does not know (from another version's card) are ignored."""
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls: type[_C], d: dict) -> _C:
+        names = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass(frozen=True)
-class GeneratorConfig:
+class GeneratorConfig(AsDict):
     """X-GAN generator (Johnson et al. style), optionally with ResGAN's pass-through channel.
 
     in_channels counts the image channels of the canvas; the mask adds one more input channel.
@@ -27,17 +43,9 @@ class GeneratorConfig:
     n_down = 2
     stride = 4
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "GeneratorConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
 
 @dataclass(frozen=True)
-class DetectorConfig:
+class DetectorConfig(AsDict):
     """The colour-noise detector (models/noisedetector.py): two passes of dilated convolutions."""
 
     channels: int = 32
@@ -48,17 +56,9 @@ class DetectorConfig:
         if not (self.channels >= 1 and self.radius >= 1 and 0 < self.threshold < 1):
             raise ValueError(f"bad detector config {self}")
 
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "DetectorConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
-
 
 @dataclass(frozen=True)
-class DiscriminatorConfig:
+class DiscriminatorConfig(AsDict):
     """pix2pixHD multi-scale PatchGAN: identical nets at scales 1, 1/2, 1/4."""
 
     in_channels: int = 3 + 1 + 3  # canvas + mask (the condition) + real or generated image
@@ -66,14 +66,6 @@ class DiscriminatorConfig:
     n_layers: int = 3
     n_scales: int = 3
     n_classes: int = 0  # >0 adds ResGAN's embedded classifier head
-
-    def to_dict(self) -> dict:
-        return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "DiscriminatorConfig":
-        names = {f.name for f in fields(cls)}
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 # The shipped models' network (refine-*): a residual refiner of the Delaunay-linear fill, which
