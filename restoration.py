@@ -23,6 +23,9 @@ TASKS = ("white-block", "color-noise", "color-block")
 HIDDEN = {"color-noise", "color-block"}  # corrupted pixels the caller cannot point at
 INPAINT = "inpaint"  # the training task of models that fill known holes (masks, white block)
 DEFAULT_CLASSICAL = "telea"
+# The colour block a blind restorer found: where its answer, box-blurred over 5 px, moved more
+# than PATCH_TOLERANCE levels, in one piece of at least PATCH_MIN_AREA pixels.
+PATCH_TOLERANCE, PATCH_MIN_AREA = 8, 64
 
 
 def white_block_holes(h: int, w: int) -> np.ndarray:
@@ -30,6 +33,25 @@ def white_block_holes(h: int, w: int) -> np.ndarray:
     holes = np.zeros((h, w), bool)
     holes[h // 4 : h // 4 + h // 2, w // 4 : w // 4 + w // 2] = True
     return holes
+
+
+def outside_patch_kept(corrupted: np.ndarray, restored: np.ndarray) -> np.ndarray:
+    """`restored` inside the largest region it changed (the patch its model found, holes
+    filled), `corrupted` everywhere else: a blind block restorer also drifts a little where
+    nothing was wrong. (H, W, C) uint8 both; `restored` as it is when no region qualifies."""
+    import cv2
+    from scipy import ndimage
+
+    change = np.abs(corrupted.astype(np.int16) - restored.astype(np.int16)).max(axis=2)
+    moved = cv2.blur(change.astype(np.float32), (5, 5)) > PATCH_TOLERANCE
+    labels, count = ndimage.label(moved)
+    if count == 0:
+        return restored
+    areas = ndimage.sum_labels(moved, labels, range(1, count + 1))
+    if areas.max() < PATCH_MIN_AREA:
+        return restored
+    patch = ndimage.binary_fill_holes(labels == 1 + int(np.argmax(areas)))
+    return np.where(patch[..., None], restored, corrupted)
 
 
 def as_holes(mask: object, shape: tuple[int, int]) -> np.ndarray:
@@ -110,4 +132,6 @@ def restore(
     known = ~holes
     canvas = canvas * known[..., None]
     out = reconstructors.reconstruct(rec, canvas, known, device, ensemble, paste=task not in HIDDEN)
+    if task == "color-block":
+        out = outside_patch_kept(canvas, out)
     return out[..., 0] if img.ndim == 2 else out

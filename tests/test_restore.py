@@ -64,6 +64,26 @@ def test_hidden_corruptions_without_a_model_for_them_are_refused(small_rgb, monk
             sparsepix.restore(small_rgb, task=task)
 
 
+def test_a_found_colour_block_is_repainted_and_the_rest_given_back(small_rgb):
+    from sparsepix.restoration import outside_patch_kept
+
+    rng = np.random.default_rng(0)
+    drift = np.clip(small_rgb.astype(int) + rng.integers(-3, 4, small_rgb.shape), 0, 255).astype(np.uint8)
+    restored = drift.copy()
+    restored[10:40, 20:50] = small_rgb[10:40, 20:50] + 128  # the model's repainted patch (uint8 wraps)
+    restored[25, 35] = small_rgb[25, 35]  # unchanged inside the patch: still part of it
+    out = outside_patch_kept(small_rgb, restored)
+    patch = np.zeros(small_rgb.shape[:2], bool)
+    patch[10:40, 20:50] = True
+    assert np.array_equal(out[patch], restored[patch])
+    # The blur grows the region by two pixels at most; beyond that the input comes back.
+    grown = np.zeros_like(patch)
+    grown[8:42, 18:52] = True
+    assert np.array_equal(out[~grown], small_rgb[~grown])
+    # Drift alone is no patch: the model's answer stands.
+    assert np.array_equal(outside_patch_kept(small_rgb, drift), drift)
+
+
 def test_white_block_is_the_centre_half():
     from sparsepix.restoration import white_block_holes
 
