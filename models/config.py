@@ -46,14 +46,15 @@ class GeneratorConfig(AsDict):
 
 @dataclass(frozen=True)
 class DetectorConfig(AsDict):
-    """The colour-noise detector (models/noisedetector.py): two passes of dilated convolutions."""
+    """The colour-noise detector (models/noisedetector.py): passes of dilated convolutions."""
 
     channels: int = 32
     radius: int = 3  # neighbourhood of the colour-agreement counts
     threshold: float = 0.7  # probability above which a pixel is taken as a true one
+    passes: int = 2  # each after the first sees the previous pass's answer
 
     def __post_init__(self) -> None:
-        if not (self.channels >= 1 and self.radius >= 1 and 0 < self.threshold < 1):
+        if not (self.channels >= 1 and self.radius >= 1 and 0 < self.threshold < 1 and 2 <= self.passes <= 3):
             raise ValueError(f"bad detector config {self}")
 
 

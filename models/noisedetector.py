@@ -5,7 +5,8 @@ X-GANs paper's colour-noise task) is a sparse-sample image, which the codec's ge
 Pass 1 sees the image and, per pixel, the share of its neighbours of nearly the same colour:
 random colours rarely agree with anything, true ones agree with their true neighbours. Pass 2
 adds pass 1's probabilities and what a normalised-convolution fill from them predicts at each
-pixel, so that a pixel far from its neighbourhood's prediction reads as noise.
+pixel, so that a pixel far from its neighbourhood's prediction reads as noise. Further passes
+(`DetectorConfig.passes`) do the same from the pass before.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sparsepix.models.config import DetectorConfig
 
 AGREE = (8 / 255, 16 / 255, 32 / 255)  # colour distances (max over channels) counted as agreeing
 FILL_SIGMAS = (1.0, 2.5)  # the normalised-convolution fills pass 2 compares each pixel with
-TILE, MARGIN = 512, 64  # large images run in tiles; the margin covers the receptive field
+TILE, MARGIN = 512, 64  # large images run in tiles; the margin covers three passes' receptive field
 
 
 def agreement(x: torch.Tensor, radius: int) -> torch.Tensor:
@@ -70,18 +71,23 @@ class NoiseDetector(nn.Module):
         self.config = config
         c = config.channels
         self.first = _dilated(3 + len(AGREE), c, (1, 2, 4, 8, 4, 2, 1))
-        self.second = _dilated(3 + len(AGREE) + 1 + 4 * len(FILL_SIGMAS), c, (1, 2, 4, 2, 1))
+        refiner_inputs = 3 + len(AGREE) + 1 + 4 * len(FILL_SIGMAS)
+        self.second = _dilated(refiner_inputs, c, (1, 2, 4, 2, 1))
+        # Passes 3 and on; none in two-pass detectors, whose files have no such weights.
+        more = range(config.passes - 2)
+        self.more = nn.ModuleList(_dilated(refiner_inputs, c, (1, 2, 4, 2, 1)) for _ in more)
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Logits (pass 1, pass 2) that each pixel is a true one; x: (N, 3, H, W) in [0, 1].
-        Pass 2 sees pass 1's answer as a constant: each pass learns its own job."""
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """Each pass's logits that each pixel is a true one, the last the answer; x: (N, 3, H, W)
+        in [0, 1]. A pass sees the previous one's answer as a constant: each learns its own job."""
         agree = agreement(x, self.config.radius)
-        first = self.first(torch.cat([x * 2 - 1, agree], 1))
-        p = torch.sigmoid(first).detach()
-        fills = [normalised_fill(x, p, s) for s in FILL_SIGMAS]
-        far = [(x - f).abs().amax(1, keepdim=True) for f in fills]
-        second = self.second(torch.cat([x * 2 - 1, agree, p, *(f * 2 - 1 for f in fills), *far], 1))
-        return first, second
+        logits = [self.first(torch.cat([x * 2 - 1, agree], 1))]
+        for refiner in (self.second, *self.more):
+            p = torch.sigmoid(logits[-1]).detach()
+            fills = [normalised_fill(x, p, s) for s in FILL_SIGMAS]
+            far = [(x - f).abs().amax(1, keepdim=True) for f in fills]
+            logits.append(refiner(torch.cat([x * 2 - 1, agree, p, *(f * 2 - 1 for f in fills), *far], 1)))
+        return logits
 
 
 @torch.no_grad()
@@ -97,7 +103,7 @@ def true_pixels(detector: NoiseDetector, image: np.ndarray, device: torch.device
         for x0 in range(0, w, TILE):
             ya, xa = max(y0 - MARGIN, 0), max(x0 - MARGIN, 0)
             yb, xb = min(y0 + TILE + MARGIN, h), min(x0 + TILE + MARGIN, w)
-            logit = detector(x[..., ya:yb, xa:xb])[1][0, 0]
+            logit = detector(x[..., ya:yb, xa:xb])[-1][0, 0]
             keep = (logit > limit).cpu().numpy()
             out[y0 : y0 + TILE, x0 : x0 + TILE] = keep[y0 - ya : y0 - ya + TILE, x0 - xa : x0 - xa + TILE]
     return out

@@ -2,6 +2,7 @@
 
 import dataclasses
 import math
+import sys
 
 import numpy as np
 import pytest
@@ -29,12 +30,13 @@ def test_true_pixels_agree_with_their_neighbours_and_noise_does_not(astronaut):
         assert share[true].mean() > 3 * share[~true].mean()
 
 
-def test_tiles_give_what_one_pass_gives(astronaut, monkeypatch):
+@pytest.mark.parametrize("passes", [2, 3])
+def test_tiles_give_what_one_pass_gives(astronaut, monkeypatch, passes):
     torch.manual_seed(0)
-    net = NoiseDetector(DetectorConfig(channels=8)).eval()
+    net = NoiseDetector(DetectorConfig(channels=8, passes=passes)).eval()
     image = np.ascontiguousarray(astronaut[:300, :260])
     with torch.no_grad():
-        logit = net(torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255)[1]
+        logit = net(torch.from_numpy(image).permute(2, 0, 1)[None].float() / 255)[-1]
     # Threshold at the median probability, so that about half the pixels are kept.
     middle = float(logit.median())
     net.config = dataclasses.replace(net.config, threshold=1 / (1 + math.exp(-middle)))
@@ -63,7 +65,7 @@ def noise_model(tmp_path_factory, astronaut):
     # A threshold at the median logit of a noisy image: about half the pixels kept, not all or none.
     noisy, _ = color_noise(np.ascontiguousarray(astronaut[:64, :64]), np.random.default_rng(1))
     with torch.no_grad():
-        logit = net(torch.from_numpy(noisy).permute(2, 0, 1)[None].float() / 255)[1]
+        logit = net(torch.from_numpy(noisy).permute(2, 0, 1)[None].float() / 255)[-1]
     net.config = dataclasses.replace(net.config, threshold=1 / (1 + math.exp(-float(logit.median()))))
     card = noisedetect.ship(
         net, read_card(folder / "toy.json"), "toy-noise", folder, 1, {"train_config": {"task": "color-noise"}}
@@ -122,3 +124,18 @@ def test_the_detector_option_needs_the_noise_task_and_a_detector(noise_model, tm
     for task, card in (("sparse", "toy-noise.json"), ("color-noise", "toy.json")):
         r = CliRunner().invoke(train, common + ["--task", task, "--detector", str(folder / card)])
         assert r.exit_code == 2 and "--detector" in r.output, r.output
+
+
+@pytest.mark.parametrize("threshold, expected", [([], "card"), (["--threshold", "0.3"], 0.3)])
+def test_a_shipped_detector_keeps_its_threshold_unless_told(
+    noise_model, tmp_path, monkeypatch, threshold, expected
+):
+    model, net = noise_model
+    folder = model.path.parent
+    card = str(folder / "toy-noise.json")
+    argv = [str(folder), "--generator", str(folder / "toy.json"), "--detector-from", card]
+    argv += ["--val-count", "1", "--val-score", "1", "--out", str(tmp_path), *threshold]
+    monkeypatch.setattr(sys, "argv", ["noisedetect", *argv])
+    noisedetect.main()
+    shipped = read_card(tmp_path / "faces-color-noise.json")
+    assert shipped.detector.threshold == (net.config.threshold if expected == "card" else expected)

@@ -19,6 +19,7 @@ import hashlib
 import io
 import json
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -51,7 +52,7 @@ def noisy_batch(
 def train(
     paths: list[Path], config: DetectorConfig, steps: int, batch: int, crop: int, lr: float, seed: int
 ) -> NoiseDetector:
-    """Both passes at once, each with its own cross-entropy; one-cycle learning rate."""
+    """All passes at once, each with its own cross-entropy; one-cycle learning rate."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
     net = NoiseDetector(config)
@@ -60,8 +61,7 @@ def train(
     start, seen = time.time(), []
     for step in range(1, steps + 1):
         x, y = noisy_batch(paths, batch, crop, rng)
-        first, second = net(x)
-        loss = F.binary_cross_entropy_with_logits(first, y) + F.binary_cross_entropy_with_logits(second, y)
+        loss = sum(F.binary_cross_entropy_with_logits(logit, y) for logit in net(x))
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -138,7 +138,13 @@ def main() -> None:
     p.add_argument("--crop", type=int, default=64)
     p.add_argument("--lr", type=float, default=2e-3, help="peak of the one-cycle schedule")
     p.add_argument("--channels", type=int, default=DetectorConfig.channels)
-    p.add_argument("--threshold", type=float, default=DetectorConfig.threshold)
+    p.add_argument("--passes", type=int, default=DetectorConfig.passes)
+    p.add_argument(
+        "--threshold",
+        type=float,
+        help=f"probability above which a pixel is kept (default {DetectorConfig.threshold}, or the card's "
+        "with --detector-from)",
+    )
     p.add_argument("--val-count", type=int, default=1000)
     p.add_argument("--val-score", type=int, default=200, help="held-out images scored for the card")
     p.add_argument("--seed", type=int, default=0)
@@ -149,9 +155,10 @@ def main() -> None:
     )
     args = p.parse_args()
     try:
-        config = DetectorConfig(channels=args.channels, threshold=args.threshold)
+        threshold = DetectorConfig.threshold if args.threshold is None else args.threshold
+        config = DetectorConfig(channels=args.channels, threshold=threshold, passes=args.passes)
     except ValueError:
-        p.error("--channels must be at least 1 and --threshold between 0 and 1")
+        p.error("--channels must be at least 1, --threshold between 0 and 1, --passes 2 or 3")
     try:
         gen = args.generator
         base = registry.read_card(Path(gen)) if gen.endswith(".json") else registry.shipped().get(gen)
@@ -160,6 +167,8 @@ def main() -> None:
         train_paths, val_paths = split(list_images(tuple(args.data)), args.val_count)
         if args.detector_from:
             net = registry.load_detector(registry.read_card(args.detector_from), torch.device("cpu"))
+            if args.threshold is not None:
+                net.config = replace(net.config, threshold=threshold)
         else:
             net = train(train_paths, config, args.steps, args.batch, args.crop, args.lr, args.seed)
         precision, recall = precision_recall(net, val_paths[: args.val_score], args.seed)
