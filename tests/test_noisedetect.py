@@ -1,6 +1,7 @@
 """The colour-noise detector: its features, its tiling, and a detector model end to end."""
 
 import dataclasses
+import json
 import math
 import sys
 
@@ -139,3 +140,5 @@ def test_a_shipped_detector_keeps_its_threshold_unless_told(
     noisedetect.main()
     shipped = read_card(tmp_path / "faces-color-noise.json")
     assert shipped.detector.threshold == (net.config.threshold if expected == "card" else expected)
+    # Options of a training that did not run are not recorded as if they had.
+    assert "passes" not in json.loads((tmp_path / "faces-color-noise.json").read_text())["train_config"]

@@ -173,7 +173,10 @@ def main() -> None:
             net = train(train_paths, config, args.steps, args.batch, args.crop, args.lr, args.seed)
         precision, recall = precision_recall(net, val_paths[: args.val_score], args.seed)
         print(f"held-out precision {precision:.4f} recall {recall:.4f}")
-        options = {k: v for k, v in vars(args).items() if k not in ("out",)}
+        # With --detector-from the training options did not apply: the card records none of them.
+        training = ("steps", "batch", "crop", "lr", "channels", "passes")
+        unused = ("out", *(training if args.detector_from else ()))
+        options = {k: v for k, v in vars(args).items() if k not in unused}
         extra = {
             "train_config": {
                 "task": "color-noise",
