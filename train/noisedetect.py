@@ -30,7 +30,7 @@ from sparsepix.codec.imageio import as_rgb, atomic_write, load_image
 from sparsepix.errors import SparsepixError
 from sparsepix.models import registry
 from sparsepix.models.config import DetectorConfig
-from sparsepix.models.noisedetector import NoiseDetector
+from sparsepix.models.noisedetector import NoiseDetector, true_pixels
 from sparsepix.train.corruptions import color_noise
 from sparsepix.train.data import list_images, random_crop, split
 
@@ -76,8 +76,6 @@ def train(
 @torch.no_grad()
 def precision_recall(net: NoiseDetector, paths: list[Path], seed: int) -> tuple[float, float]:
     """Pooled over whole held-out images at 90 % noise, at the config's threshold."""
-    from sparsepix.models.noisedetector import true_pixels
-
     kept = right = true = 0
     for i, path in enumerate(paths):
         image = as_rgb(load_image(path))
