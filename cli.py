@@ -583,9 +583,13 @@ def models() -> None:
     """List the models this installation decodes and restores with (learned: what for)."""
     from sparsepix import catalog
 
-    for name, rec in sorted(catalog.available().items()):
-        kind = f"learned, {rec.task}" if rec.learned else "classical"
-        click.echo(f"{str(rec.ref):<16} {kind:<17} {rec.description}")
+    rows = [
+        (str(rec.ref), f"learned, {rec.task}" if rec.learned else "classical", rec.description)
+        for _, rec in sorted(catalog.available().items())
+    ]
+    name_width, kind_width = (max(len(row[i]) for row in rows) for i in (0, 1))
+    for ref, kind, description in rows:
+        click.echo(f"{ref:<{name_width}}  {kind:<{kind_width}}  {description}")
 
 
 @cli.command()

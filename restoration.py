@@ -26,6 +26,11 @@ DEFAULT_CLASSICAL = "telea"
 # The colour block a blind restorer found: where its answer, box-blurred over 5 px, moved more
 # than PATCH_TOLERANCE levels, in one piece of at least PATCH_MIN_AREA pixels.
 PATCH_TOLERANCE, PATCH_MIN_AREA = 8, 64
+# Before a hole filler paints it, the found patch is squared up (the paper's blocks are squares):
+# each side of its box moves to the strongest colour step between neighbouring rows or columns
+# within EDGE_REACH pixels, the image's border counting as a step of BORDER_STEP (summed levels).
+EDGE_REACH, BORDER_STEP = 4, 60.0
+FILL_TASK = "block-holes"  # the training task of models that fill a found colour block
 
 
 def white_block_holes(h: int, w: int) -> np.ndarray:
@@ -35,10 +40,9 @@ def white_block_holes(h: int, w: int) -> np.ndarray:
     return holes
 
 
-def outside_patch_kept(corrupted: np.ndarray, restored: np.ndarray) -> np.ndarray:
-    """`restored` inside the largest region it changed (the patch its model found, holes
-    filled), `corrupted` everywhere else: a blind block restorer also drifts a little where
-    nothing was wrong. (H, W, C) uint8 both; `restored` as it is when no region qualifies."""
+def found_patch(corrupted: np.ndarray, restored: np.ndarray) -> np.ndarray | None:
+    """The colour block a blind restorer found: the largest region its answer changed (holes
+    filled), or None when no region qualifies. (H, W, C) uint8 both."""
     import cv2
     from scipy import ndimage
 
@@ -46,12 +50,60 @@ def outside_patch_kept(corrupted: np.ndarray, restored: np.ndarray) -> np.ndarra
     moved = cv2.blur(change.astype(np.float32), (5, 5)) > PATCH_TOLERANCE
     labels, count = ndimage.label(moved)
     if count == 0:
-        return restored
+        return None
     areas = ndimage.sum_labels(moved, labels, range(1, count + 1))
     if areas.max() < PATCH_MIN_AREA:
+        return None
+    return ndimage.binary_fill_holes(labels == 1 + int(np.argmax(areas)))
+
+
+def squared_patch(corrupted: np.ndarray, patch: np.ndarray) -> np.ndarray:
+    """The square block behind a found `patch` (bool (H, W)): the box of the patch with each
+    side moved to the sharpest edge near it; a box that one border cuts is made as long as it
+    is wide. The patch itself where that leaves no box."""
+    image = corrupted.astype(np.float32)
+    h, w = patch.shape
+    rows, cols = np.nonzero(patch)
+
+    def edge(at: int, axis: int, lo: int, hi: int, n: int) -> int:
+        """The boundary (index of the first row or column past it) nearest `at` with the
+        strongest mean step over the span lo..hi of the other axis."""
+        lines = image if axis == 0 else image.transpose(1, 0, 2)
+        steps = {}
+        for k in range(max(1, at - EDGE_REACH), min(n - 1, at + EDGE_REACH) + 1):
+            steps[k] = float(np.abs(lines[k, lo:hi] - lines[k - 1, lo:hi]).sum(-1).mean())
+        steps.update({border: BORDER_STEP for border in (0, n) if abs(at - border) <= EDGE_REACH})
+        return max(steps, key=steps.__getitem__)
+
+    y0, y1, x0, x1 = rows.min(), rows.max() + 1, cols.min(), cols.max() + 1
+    top, bottom = edge(y0, 0, x0, x1, h), edge(y1, 0, x0, x1, h)
+    left, right = edge(x0, 1, y0, y1, w), edge(x1, 1, y0, y1, w)
+    tall, wide = bottom - top, right - left
+    cut_y, cut_x = top == 0 or bottom == h, left == 0 or right == w
+    if tall != wide and cut_y and not cut_x and wide <= h:
+        top, bottom = (bottom - wide, bottom) if top == 0 and bottom != h else (top, top + wide)
+    elif tall != wide and cut_x and not cut_y and tall <= w:
+        left, right = (right - tall, right) if left == 0 and right != w else (left, left + tall)
+    if bottom <= top or right <= left:
+        return patch.copy()
+    square = np.zeros_like(patch)
+    square[top:bottom, left:right] = True
+    return square
+
+
+def block_restored(corrupted: np.ndarray, restored: np.ndarray, device: str = "cpu") -> np.ndarray:
+    """A colour block undone from a blind restorer's answer: the patch it found, squared up,
+    painted by an installed hole filler (a model trained for FILL_TASK) from everything
+    around it; without a filler, its answer inside the patch. The input elsewhere either way:
+    a blind restorer also drifts a little where nothing was wrong."""
+    patch = found_patch(corrupted, restored)
+    if patch is None:
         return restored
-    patch = ndimage.binary_fill_holes(labels == 1 + int(np.argmax(areas)))
-    return np.where(patch[..., None], restored, corrupted)
+    filler = next((r for r in catalog.available().values() if r.learned and r.task == FILL_TASK), None)
+    holes = squared_patch(corrupted, patch)
+    if filler is None or holes.all():
+        return np.where(patch[..., None], restored, corrupted)
+    return reconstructors.reconstruct(filler, corrupted * ~holes[..., None], ~holes, device)
 
 
 def as_holes(mask: object, shape: tuple[int, int]) -> np.ndarray:
@@ -133,5 +185,5 @@ def restore(
     canvas = canvas * known[..., None]
     out = reconstructors.reconstruct(rec, canvas, known, device, ensemble, paste=task not in HIDDEN)
     if task == "color-block":
-        out = outside_patch_kept(canvas, out)
+        out = block_restored(canvas, out, device)
     return out[..., 0] if img.ndim == 2 else out

@@ -7,9 +7,9 @@ prints Markdown tables of mean PSNR / SSIM / MS-SSIM:
 
 - the X-GANs paper's three tasks on the held-out faces (the last `--last` crops by name, 128 px
   where the paper used 256 px): white block, colour block (a patch of the next held-out face,
-  16 px to half the side) and colour noise over 90 % of the pixels. Classical inpainters are given the true
-  mask of corrupted pixels, which a user of the noise and block tasks does not have; learned
-  models restore the hidden tasks only if trained for them;
+  16 px to half the side) and colour noise over 90 % of the pixels. Classical inpainters and
+  learned hole fillers are given the true mask of corrupted pixels, which a user of the noise and
+  block tasks does not have; other learned models restore the hidden tasks only if trained for them;
 - free-form masks (`train.corruptions.free_form_holes`) on Kodak at 10, 25 and 40 % coverage.
 
 Every corruption is seeded by the image's position, so each model sees identical inputs.
@@ -28,11 +28,12 @@ from sparsepix.benchmarks.recon_table import list_images
 from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.errors import SparsepixError
 from sparsepix.metrics import ms_ssim, psnr
-from sparsepix.restoration import HIDDEN, restore
+from sparsepix.restoration import FILL_TASK, HIDDEN, INPAINT, restore
 from sparsepix.train import corruptions
 
 COVERAGES = (0.10, 0.25, 0.40)
 FACE_TASKS = ("white-block", "color-block", "color-noise")
+HOLE_FILLERS = {INPAINT, FILL_TASK}  # learned models' tasks that are told the holes
 
 
 def corrupt(task: str, image: np.ndarray, donor: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
@@ -51,9 +52,18 @@ def corrupt(task: str, image: np.ndarray, donor: np.ndarray, seed: int) -> tuple
     return canvas, (canvas != image).any(-1)
 
 
+def told_holes(rec, task: str) -> bool:
+    """Whether a model is handed the true holes: classical inpainters and learned hole fillers
+    always, other learned models where the task shows its holes."""
+    return not rec.learned or rec.task in HOLE_FILLERS or task not in HIDDEN
+
+
 def fits(rec, task: str) -> bool:
-    """Classical inpainters take every task (given the true holes); a learned model a hidden
-    task only if trained for it, and a model of a hidden task no other (it never saw holes)."""
+    """Classical inpainters and hole fillers take every task (given the true holes); another
+    learned model a hidden task only if trained for it, and a model of a hidden task no other
+    (it never saw holes)."""
+    if rec.learned and rec.task in HOLE_FILLERS:
+        return True
     if rec.learned and (task in HIDDEN or rec.task in HIDDEN):
         return rec.task == task
     return True
@@ -67,7 +77,7 @@ def scores(images: list[np.ndarray], task: str, models: list[str]) -> dict[str, 
         canvas, holes = corrupt(task, image, images[(i + 1) % len(images)], seed=i)
         for name in out:
             # A learned model of a hidden task finds the pixels itself; the rest get the holes.
-            kw = {"task": task} if task in HIDDEN and recs[name].learned else {"mask": holes}
+            kw = {"mask": holes} if told_holes(recs[name], task) else {"task": task}
             restored = restore(canvas, model=name, **kw)
             ssim = structural_similarity(image, restored, channel_axis=2, data_range=255)
             out[name].append((psnr(image, restored), ssim, ms_ssim(image, restored)))

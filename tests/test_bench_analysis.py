@@ -263,6 +263,9 @@ def test_restore_table_scores_every_fit_model_on_the_same_inputs(small_rgb):
     block = SimpleNamespace(learned=True, task="color-block")  # a model of one hidden task
     tasks = ("color-block", "color-noise", "white-block", "free-25")
     assert [restore_table.fits(block, t) for t in tasks] == [True, False, False, False]
+    filler = SimpleNamespace(learned=True, task="block-holes")  # told the holes of every task
+    assert all(restore_table.fits(filler, t) and restore_table.told_holes(filler, t) for t in tasks)
+    assert not restore_table.told_holes(block, "color-block") and restore_table.told_holes(block, "free-25")
 
 
 def test_run_summary_tables_the_losses_and_strips_the_crops(tmp_path):

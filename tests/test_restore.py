@@ -64,15 +64,22 @@ def test_hidden_corruptions_without_a_model_for_them_are_refused(small_rgb, monk
             sparsepix.restore(small_rgb, task=task)
 
 
-def test_a_found_colour_block_is_repainted_and_the_rest_given_back(small_rgb):
-    from sparsepix.restoration import outside_patch_kept
-
+def _blind_answer(image: np.ndarray, box: tuple[slice, slice]) -> np.ndarray:
+    """What a blind block restorer returns: a little drift everywhere, the block repainted."""
     rng = np.random.default_rng(0)
-    drift = np.clip(small_rgb.astype(int) + rng.integers(-3, 4, small_rgb.shape), 0, 255).astype(np.uint8)
-    restored = drift.copy()
-    restored[10:40, 20:50] = small_rgb[10:40, 20:50] + 128  # the model's repainted patch (uint8 wraps)
+    out = np.clip(image.astype(int) + rng.integers(-3, 4, image.shape), 0, 255).astype(np.uint8)
+    out[box] = image[box] + 128  # uint8 wraps: a large change
+    return out
+
+
+def test_without_a_filler_a_found_colour_block_is_repainted_and_the_rest_given_back(small_rgb, monkeypatch):
+    from sparsepix import catalog
+    from sparsepix.restoration import block_restored
+
+    monkeypatch.setattr(catalog, "_learned", lambda: {})
+    restored = _blind_answer(small_rgb, np.s_[10:40, 20:50])
     restored[25, 35] = small_rgb[25, 35]  # unchanged inside the patch: still part of it
-    out = outside_patch_kept(small_rgb, restored)
+    out = block_restored(small_rgb, restored)
     patch = np.zeros(small_rgb.shape[:2], bool)
     patch[10:40, 20:50] = True
     assert np.array_equal(out[patch], restored[patch])
@@ -81,7 +88,44 @@ def test_a_found_colour_block_is_repainted_and_the_rest_given_back(small_rgb):
     grown[8:42, 18:52] = True
     assert np.array_equal(out[~grown], small_rgb[~grown])
     # Drift alone is no patch: the model's answer stands.
-    assert np.array_equal(outside_patch_kept(small_rgb, drift), drift)
+    drift = _blind_answer(small_rgb, np.s_[0:0, 0:0])
+    assert np.array_equal(block_restored(small_rgb, drift), drift)
+
+
+@pytest.mark.parametrize("box", [np.s_[10:40, 20:50], np.s_[0:24, 60:84], np.s_[50:64, 0:14]])
+def test_a_found_patch_is_squared_up_to_the_pasted_block(box):
+    from scipy import ndimage
+
+    from sparsepix.restoration import squared_patch
+
+    rng = np.random.default_rng(1)
+    face = np.clip(120 + np.cumsum(rng.integers(-2, 3, (64, 96, 3)), axis=1), 0, 255).astype(np.uint8)
+    corrupted = face.copy()
+    corrupted[box] = rng.integers(0, 256, 3, dtype=np.uint8)  # a pasted square, inside or at a border
+    truth = np.zeros(face.shape[:2], bool)
+    truth[box] = True
+    found = ndimage.binary_dilation(truth, iterations=2)  # the blurred change map overshoots
+    found[box[0].start + 3, box[1].start + 3 : box[1].start + 6] = False  # and is not a box
+    assert np.array_equal(squared_patch(corrupted, found), truth)
+
+
+def test_a_found_colour_block_goes_to_the_installed_hole_filler(small_rgb, monkeypatch):
+    from sparsepix import catalog
+    from sparsepix.codec.reconstructors import Reconstructor
+    from sparsepix.restoration import block_restored
+
+    def paint(canvas, mask, device, ensemble):
+        assert not mask[15:35, 25:45].any() and mask.mean() > 0.8  # the square, told as holes
+        return np.full_like(canvas, 7)
+
+    filler = Reconstructor("filler", paint, "paints 7", learned=True, task="block-holes")
+    monkeypatch.setattr(catalog, "_learned", lambda: {"filler": filler})
+    corrupted = small_rgb.copy()
+    corrupted[15:35, 25:45] = (250, 0, 250)
+    out = block_restored(corrupted, _blind_answer(corrupted, np.s_[15:35, 25:45]))
+    square = np.zeros(small_rgb.shape[:2], bool)
+    square[15:35, 25:45] = True
+    assert (out[square] == 7).all() and np.array_equal(out[~square], corrupted[~square])
 
 
 def test_white_block_is_the_centre_half():

@@ -165,6 +165,19 @@ def test_color_block_pastes_a_donor_patch_of_up_to_half_the_side():
     assert (canvas[..., 0] == 200).sum() == 100 * 100
 
 
+def test_block_holes_are_squares_of_the_colour_blocks_sizes():
+    img = np.full((128, 128, 3), 7, np.uint8)
+    sides = []
+    for seed in range(200):
+        canvas, known = corruptions.block_holes(img, np.random.default_rng(seed))
+        side = int(np.sqrt((~known).sum()))
+        rows, cols = np.nonzero(~known)
+        assert (~known).sum() == side * side and np.ptp(rows) == np.ptp(cols) == side - 1
+        assert (canvas[~known] == 0).all() and (canvas[known] == 7).all()
+        sides.append(side)
+    assert min(sides) == 16 and max(sides) == 64
+
+
 # -- data ------------------------------------------------------------------------------------
 
 

@@ -34,7 +34,8 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAW
     type=click.Choice(TASKS),
     help="Corruption: sparse (random or Sobel samples, 50/50), sparse-random, sparse-sobel, "
     "inpaint (free-form strokes and boxes over 5-50 %), color-noise (85-95 %), white-block "
-    "(centre, half side), color-block (a patch of another training image, up to half the side).",
+    "(centre, half side), color-block (a patch of another training image, up to half the side), "
+    "block-holes (a square hole, 16 px to half the side, anywhere).",
 )
 @click.option(
     "--preset",

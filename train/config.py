@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-TASKS = ("sparse", "sparse-random", "sparse-sobel", "inpaint", "color-noise", "white-block", "color-block")
+TASKS = (
+    "sparse",
+    "sparse-random",
+    "sparse-sobel",
+    "inpaint",
+    "color-noise",
+    "white-block",
+    "color-block",
+    "block-holes",
+)
 # How the sparse tasks draw a density from their range (train/corruptions.py, draw_density).
 DENSITY_LAWS = ("uniform", "log")
 # Which symmetries of a crop training draws from (train/data.py, random_crop).

@@ -159,7 +159,22 @@ def color_block(
     return out, np.ones((h, w), bool)
 
 
+def block_holes(
+    image: np.ndarray, rng: np.random.Generator, size: tuple[int, int] | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """A square hole, side drawn from `size` (by default 16 px to half the short side) at a
+    random place: `color_block`'s geometry with the place told, what a blind block restorer's
+    hole filler gets once the patch is found."""
+    h, w = image.shape[:2]
+    lo, hi = size or (16, max(16, min(h, w) // 2))
+    side = min(int(rng.integers(lo, hi + 1)), h, w)
+    y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
+    holes = np.zeros((h, w), bool)
+    holes[y : y + side, x : x + side] = True
+    return image * ~holes[..., None], ~holes
+
+
 SPARSE_TASKS = {"sparse", "sparse-random", "sparse-sobel"}
 # Whether the corresponding point loss applies (the paper enables it for sparse points and the
 # white block only: elsewhere the "known" pixels are not trustworthy).
-POINT_LOSS_TASKS = SPARSE_TASKS | {"white-block", "inpaint"}
+POINT_LOSS_TASKS = SPARSE_TASKS | {"white-block", "inpaint", "block-holes"}

@@ -60,6 +60,7 @@ def corruption_for(task: str, density: tuple[float, float], law: str = "uniform"
         "inpaint": corruptions.inpaint,
         "color-noise": corruptions.color_noise,
         "white-block": corruptions.white_block,
+        "block-holes": corruptions.block_holes,
     }.get(task)  # color-block needs a donor image: handled by the dataset
 
 
