@@ -180,6 +180,21 @@ def test_the_white_block_model_beats_the_classical_fills_on_held_out_faces(heldo
 
 
 @pytest.mark.data
+def test_the_colour_block_restorer_beats_linear_given_the_true_mask_on_held_out_faces(heldout_faces):
+    from sparsepix.benchmarks.restore_table import corrupt
+    from sparsepix.codec.imageio import load_image
+
+    faces = [load_image(p) for p in heldout_faces[::20]]
+    gain = []
+    for i, face in enumerate(faces):
+        blocked, holes = corrupt("color-block", face, faces[(i + 1) % len(faces)], seed=i)
+        learned = sparsepix.restore(blocked, task="color-block")  # finds the patch itself
+        classical = sparsepix.restore(blocked, mask=holes, model="linear")
+        gain.append(psnr(face, learned) - psnr(face, classical))
+    assert np.mean(gain) > 3.0, np.mean(gain)
+
+
+@pytest.mark.data
 def test_the_colour_noise_model_beats_linear_given_the_true_mask_on_held_out_faces(heldout_faces):
     from sparsepix.benchmarks.restore_table import corrupt
     from sparsepix.codec.imageio import load_image
