@@ -4,10 +4,10 @@
     sparsepix.restore(image, task="white-block")   # the paper's tasks, the image already corrupted
 
 The model is a learned one trained for the job (its card's `task`: `inpaint` for masks,
-`white-block` (else `inpaint`) for the white block, `color-noise`, `color-block`), else, where
-the missing pixels are known (a mask, the white block), a classical inpainter: `telea`, `ns` or
-`linear`. Colour noise and colour blocks hide which pixels are wrong, so only a model trained
-for them can find them.
+`white-block` (else `inpaint`) for the white block, `color-noise`, `color-block`, whose found
+patch a `block-holes` model paints), else, where the missing pixels are known (a mask, the
+white block), a classical inpainter: `telea`, `ns` or `linear`. Colour noise and colour blocks
+hide which pixels are wrong, so only a model trained for them can find them.
 """
 
 from __future__ import annotations
