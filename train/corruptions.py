@@ -143,13 +143,19 @@ def inpaint(
     return image * ~holes[..., None], ~holes
 
 
+def block_sides(h: int, w: int) -> tuple[int, int]:
+    """The sides a colour block is drawn from: 16 px to half the short side (the paper's 16-128
+    of 256)."""
+    return 16, max(16, min(h, w) // 2)
+
+
 def color_block(
     image: np.ndarray, rng: np.random.Generator, donor: np.ndarray, size: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
     """Paste a random square patch cut from another image (`donor`) at a random place; its side
-    is drawn from `size`, by default 16 px to half the short side (the paper's 16-128 of 256)."""
+    is drawn from `size`, by default `block_sides`."""
     h, w = image.shape[:2]
-    lo, hi = size or (16, max(16, min(h, w) // 2))
+    lo, hi = size or block_sides(h, w)
     side = int(rng.integers(lo, hi + 1))
     ph, pw = min(side, h, donor.shape[0]), min(side, w, donor.shape[1])
     sy, sx = int(rng.integers(0, donor.shape[0] - ph + 1)), int(rng.integers(0, donor.shape[1] - pw + 1))
@@ -162,11 +168,11 @@ def color_block(
 def block_holes(
     image: np.ndarray, rng: np.random.Generator, size: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
-    """A square hole, side drawn from `size` (by default 16 px to half the short side) at a
-    random place: `color_block`'s geometry with the place told, what a blind block restorer's
-    hole filler gets once the patch is found."""
+    """A square hole, side drawn from `size` (by default `block_sides`) at a random place:
+    `color_block`'s geometry with the place told, what a blind block restorer's hole filler gets
+    once the patch is found."""
     h, w = image.shape[:2]
-    lo, hi = size or (16, max(16, min(h, w) // 2))
+    lo, hi = size or block_sides(h, w)
     side = min(int(rng.integers(lo, hi + 1)), h, w)
     y, x = int(rng.integers(0, h - side + 1)), int(rng.integers(0, w - side + 1))
     holes = np.zeros((h, w), bool)
