@@ -40,6 +40,11 @@ def white_block_holes(h: int, w: int) -> np.ndarray:
     return holes
 
 
+def trained_for(task: str) -> reconstructors.Reconstructor | None:
+    """The installed learned model trained for `task` (the first if several), if any."""
+    return next((rec for rec in catalog.available().values() if rec.learned and rec.task == task), None)
+
+
 def found_patch(corrupted: np.ndarray, restored: np.ndarray) -> np.ndarray | None:
     """The colour block a blind restorer found: the largest region its answer changed (holes
     filled), or None when no region qualifies. (H, W, C) uint8 both."""
@@ -99,7 +104,7 @@ def block_restored(corrupted: np.ndarray, restored: np.ndarray, device: str = "c
     patch = found_patch(corrupted, restored)
     if patch is None:
         return restored
-    filler = next((r for r in catalog.available().values() if r.learned and r.task == FILL_TASK), None)
+    filler = trained_for(FILL_TASK)
     holes = squared_patch(corrupted, patch)
     if filler is None or holes.all():
         return np.where(patch[..., None], restored, corrupted)
@@ -135,11 +140,10 @@ def model_for(job: str, model: str = "auto") -> reconstructors.Reconstructor:
         if job in HIDDEN and rec.task != job:
             raise ModelError(f"{rec.name} was not trained for {job}; only such a model can find its pixels")
         return rec
-    learned = [rec for rec in catalog.available().values() if rec.learned]
     for wanted in (job,) if job in HIDDEN else dict.fromkeys((job, INPAINT)):
-        for rec in learned:
-            if rec.task == wanted:
-                return rec
+        rec = trained_for(wanted)
+        if rec is not None:
+            return rec
     if job in HIDDEN:
         raise ModelError(
             f"no installed model restores {job} (a model trained with `sparsepix train --task {job}`); "
