@@ -9,10 +9,8 @@
 set -euo pipefail
 D=$(realpath "${DATA:-../shared/datasets/celeba_faces_128}")
 RUN=${RUN:-runs/faces-color-block}
-# The 16,459 training faces (the first by name) and the last 64 held-out faces, which
-# --val-count 64 keeps for validation; the other 936 held-out faces are never seen.
-rm -rf "$RUN-data" && mkdir -p "$RUN-data"
-{ LC_ALL=C ls "$D" | head -n 16459; LC_ALL=C ls "$D" | tail -n 64; } | sed "s|^|$D/|" | xargs ln -s -t "$RUN-data"
+source "$(dirname "$0")/faces_data.sh"
+link_faces "$D" "$RUN-data"
 git show 92f678b:models/weights/faces-white-block.pt > "$RUN-init.pt"
 COMMON=(--data "$RUN-data" --val-count 64 --task color-block --crop 128 --preset refine-32-deep
     --loss l2 --beta1 0.9 --schedule cosine --batch "${BATCH:-8}" --workers "${WORKERS:-1}"

@@ -18,10 +18,8 @@ git show e3ffa77:models/weights/faces.pt > "$RUN-faces/faces.pt"
 DETECTOR=(--name faces-color-noise --steps "${STEPS:-3000}" --val-score "${SCORE:-200}" --seed 0)
 python -m sparsepix.train.noisedetect "$D" "${DETECTOR[@]}" --generator "$RUN-faces/faces.json" \
     --version 1 --out "$RUN-w1"
-# The 16,459 training faces (the first by name) and the last 64 held-out faces, which
-# --val-count 64 keeps for validation; the other 936 held-out faces are never seen.
-rm -rf "$RUN-data" && mkdir -p "$RUN-data"
-{ LC_ALL=C ls "$D" | head -n 16459; LC_ALL=C ls "$D" | tail -n 64; } | sed "s|^|$D/|" | xargs ln -s -t "$RUN-data"
+source "$(dirname "$0")/faces_data.sh"
+link_faces "$D" "$RUN-data"
 COMMON=(--data "$RUN-data" --val-count 64 --task color-noise --crop 128 --preset refine-32-deep --loss l2
     --beta1 0.9 --schedule cosine --lr 1e-4 --batch "${BATCH:-8}" --workers "${WORKERS:-2}" --val-every 500
     --device cpu)
