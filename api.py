@@ -12,13 +12,14 @@ from sparsepix import catalog
 from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
 from sparsepix.bitstream.limits import MAX_SIDE
 from sparsepix.codec import edgesampler, predictive, reconstructors
-from sparsepix.codec.imageio import as_image_array, atomic_write, load_image, save_image
+from sparsepix.codec.files import check_not_input, check_path, read_bytes, write_bytes
+from sparsepix.codec.imageio import as_image_array, load_image, save_image
 from sparsepix.codec.pages import no_hugepage_advice
 from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, sample_count
 from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
-from sparsepix.errors import BitstreamError, InputError, ModelError, SparsepixError, memory_errors_typed
+from sparsepix.errors import BitstreamError, InputError, SparsepixError, memory_errors_typed
 
 VALUES_TAG, VALUES2_TAG = b"VALS", b"VAL2"
 PAD_TAG = b"pads"  # skippable filler (FORMAT.md)
@@ -79,10 +80,7 @@ def encode(
         ref = catalog.default_ref(tuned=optimize > 0)
         written = str(ref) if ref is not None else ""
     elif model:
-        named = catalog.get(model)  # fail now, not at decode time
-        if not named.decodes_samples:
-            raise ModelError(f"{named.name} restores {named.task} corruptions; it is no decoder for samples")
-        written = str(named.ref)
+        written = str(catalog.as_decoder(catalog.get(model)).ref)  # fail now, not at decode time
     else:
         written = ""
     count = sample_count(h, w, density)
@@ -111,17 +109,23 @@ def encode(
         count=count,
         model=written,
     )
-    return _padded(header, sections, seed)
+    named_rec = catalog.for_file(written) if written else None
+    network = named_rec.macs_per_pixel * named_rec.ensemble if named_rec else 0
+    return _padded(header, sections, seed, network)
 
 
-def _padded(header: Header, sections: list[tuple[bytes, bytes]], seed: int) -> bytes:
+def _padded(header: Header, sections: list[tuple[bytes, bytes]], seed: int, network: int = 0) -> bytes:
     """The file, with a skippable filler section where it would otherwise be too small for
-    decoders to accept its claimed pixels or samples (a flat image whose values compress to
-    almost nothing; bitstream/limits.py). Decoders never inflate the filler."""
+    decoders to accept its claimed pixels, samples or network work (`network`: multiply-adds a
+    pixel of the model it names, all passes; bitstream/limits.py): a flat image whose values
+    compress to almost nothing, a large image at a very low rate. Decoders never inflate the
+    filler."""
     data = pack(header, sections)
     limits = Limits()  # the defaults: what any decoder accepts
     needed = max(
-        limits.bytes_for_pixels(header.pixels, header.sampler), limits.bytes_for_samples(header.count)
+        limits.bytes_for_pixels(header.pixels, header.sampler),
+        limits.bytes_for_samples(header.count),
+        limits.bytes_for_network(header.pixels * network),
     )
     if len(data) >= needed:
         return data
@@ -199,7 +203,7 @@ def _optimize(
 
 def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, np.ndarray, np.ndarray]:
     """Parse a file into (header, canvas (H, W, C) uint8 with zeros off-mask, mask (H, W) bool)."""
-    spx = parse(data, limits)
+    spx = parse(data, _checked_limits(limits))
     h = spx.header
     sampler = SAMPLER_BY_ID.get(h.sampler)
     if sampler is None:
@@ -273,6 +277,13 @@ def decode_many(
     """
     if errors not in ("raise", "return"):
         raise InputError(f"errors must be 'raise' or 'return', not {errors!r}")
+    if datas is None or isinstance(datas, (bytes, bytearray, memoryview, str)):
+        raise InputError("decode_many takes a list of files' bytes (for one file, use decode)")
+    try:
+        datas = list(datas)
+    except TypeError:
+        raise InputError(f"decode_many takes a list of files' bytes, not {type(datas).__name__}") from None
+    limits = _checked_limits(limits)
     if batch is not None and (not _is_int(batch) or batch < 1):
         raise InputError(f"batch must be None or a whole number of at least 1, not {batch!r}")
     if not isinstance(model, str) or not isinstance(device, str):
@@ -284,7 +295,7 @@ def decode_many(
         try:
             header, canvas, mask = decode_samples(data, limits)
             rec = catalog.for_file(header.model, model, strict)
-            rec.passes(ensemble)  # a bad ensemble fails here, per file, as in `decode`
+            _check_work(len(data), header, rec, rec.passes(ensemble), limits)
         except SparsepixError as exc:
             if errors == "raise":
                 raise
@@ -298,6 +309,39 @@ def decode_many(
         for (i, header, _, _), out in zip(members, outs):
             results[i] = out[..., 0] if header.channels == 1 else out
     return results  # type: ignore[return-value]
+
+
+def _checked_limits(limits: object) -> Limits:
+    if limits is None:
+        return Limits.from_env()
+    if not isinstance(limits, Limits):
+        raise InputError(f"limits must be a sparsepix.Limits or None, not {type(limits).__name__}")
+    return limits
+
+
+def _check_work(
+    size: int, header: Header, rec: reconstructors.Reconstructor, passes: int, limits: Limits
+) -> None:
+    """Refuse a decode whose network work is out of proportion to the file's bytes: a small file
+    must not make a learned model run for minutes (bitstream/limits.py)."""
+    macs = header.pixels * rec.macs_per_pixel * passes
+    needed = limits.bytes_for_network(macs)
+    if size < needed:
+        raise BitstreamError(
+            f"decoding this {size}-byte {header.width}x{header.height} file with {rec.name} "
+            f"({passes} pass{'es' if passes > 1 else ''}) would cost {macs:.2g} multiply-adds, out of "
+            f"proportion to its size (it would need {needed:,} bytes); decode with --model linear "
+            "or a lower --ensemble, or raise SPARSEPIX_MAX_WORK_PER_BYTE"
+        )
+
+
+def check_decodable(data: bytes, model: str = "auto", ensemble: int | None = None) -> None:
+    """Raise what `decode` would raise before reconstructing: a malformed file, a missing model,
+    or work out of proportion to the file's size. Reads the header and model cards only."""
+    limits = Limits.from_env()
+    header = read_header(data, limits)
+    rec = catalog.for_file(header.model, model)
+    _check_work(len(data), header, rec, rec.passes(ensemble), limits)
 
 
 @dataclass(frozen=True)
@@ -325,7 +369,7 @@ class FileInfo:
 @memory_errors_typed("reading a file")
 def inspect(data: bytes, limits: Limits | None = None) -> FileInfo:
     """Describe a .spx file (validating it fully) without reconstructing the image."""
-    spx = parse(data, limits)
+    spx = parse(data, _checked_limits(limits))
     h = spx.header
     modes = {v: k for k, v in VALUE_MODES.items()}
     sampler = SAMPLER_BY_ID.get(h.sampler)
@@ -357,31 +401,30 @@ def _decodes_with(file_model: str) -> str:
 
 def read_header(data: bytes, limits: Limits | None = None) -> Header:
     """Only the validated header (cheap: no section is inflated)."""
-    return parse_header(data, limits)[0]
-
-
-def _read_bytes(path: str | os.PathLike) -> bytes:
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise InputError(f"{path}: is a directory") from None
+    if not isinstance(data, (bytes, bytearray, memoryview)):
+        raise BitstreamError(f"expected bytes, got {type(data).__name__}")
+    return parse_header(bytes(data), _checked_limits(limits))[0]
 
 
 def encode_file(src: str | os.PathLike, dst: str | os.PathLike, **kwargs) -> int:
-    """Encode an image file to a .spx file (written atomically). Returns the bytes written.
+    """Encode an image file to a .spx file. Returns the bytes written.
 
-    For a size target instead of a density, see `sparsepix.encode_to_size`.
+    The output is written as `cp` writes (codec/files.py): atomically over a regular file,
+    through a symbolic link, directly into a device; never over `src` itself. For a size target
+    instead of a density, see `sparsepix.encode_to_size`.
     """
+    src, dst = check_path(src, "src"), check_path(dst, "dst")
+    check_not_input(src, dst)
     data = encode(load_image(src), **kwargs)
-    atomic_write(dst, data)
+    write_bytes(dst, data, src)
     return len(data)
 
 
 def decode_file(src: str | os.PathLike, dst: str | os.PathLike, **kwargs) -> np.ndarray:
-    """Decode a .spx file to an image file (format from the extension, written atomically)."""
-    image = decode(_read_bytes(src), **kwargs)
-    save_image(dst, image)
+    """Decode a .spx file to an image file (format from the extension), written as
+    `encode_file` writes."""
+    src, dst = check_path(src, "src"), check_path(dst, "dst")
+    check_not_input(src, dst)
+    image = decode(read_bytes(src), **kwargs)
+    save_image(dst, image, src)
     return image

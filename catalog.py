@@ -65,7 +65,7 @@ def for_file(file_model: str, asked: str = "auto", strict: bool = False) -> Reco
     of an installed model decodes with the installed one; `strict` refuses that instead.
     """
     if asked != "auto":
-        return get(asked)
+        return as_decoder(get(asked))
     if not file_model:
         return CLASSICAL[DEFAULT_CLASSICAL]
     ref = ModelRef.parse(file_model)
@@ -81,4 +81,11 @@ def for_file(file_model: str, asked: str = "auto", strict: bool = False) -> Reco
             f"the file asks for model {file_model!r} and this installation has {rec.ref} "
             "(strict decoding refuses other versions)"
         )
+    return as_decoder(rec)
+
+
+def as_decoder(rec: Reconstructor) -> Reconstructor:
+    """`rec`, if it rebuilds images from samples (a restorer of holes or noise does not)."""
+    if not rec.decodes_samples:
+        raise ModelError(f"{rec.name} is a restoration model ({rec.task}), not a decoder of samples")
     return rec

@@ -52,6 +52,14 @@ DEVICE_OPTION = click.option(
 
 
 STDIO = "-"  # standard input as an input, standard output as the output
+SPX_SUFFIX = ".spx"
+
+
+def _image_suffixes() -> frozenset[str]:
+    """Every file extension Pillow knows an image format for (.spx among them)."""
+    from PIL import Image
+
+    return frozenset(Image.registered_extensions())
 
 
 def _fail(message: str) -> None:
@@ -123,19 +131,45 @@ def _pairs(
 
 
 def _read(src: str) -> bytes:
-    from sparsepix.api import _read_bytes
+    from sparsepix.codec.files import read_bytes, read_stdin
 
-    return sys.stdin.buffer.read() if src == STDIO else _read_bytes(src)
+    return read_stdin() if src == STDIO else read_bytes(src)
 
 
-def _write(dst: str, data: bytes) -> None:
-    from sparsepix.codec.imageio import atomic_write
+def _source(src: str) -> str | int:
+    """What an output must not overwrite: the input's path, or stdin's descriptor."""
+    return 0 if src == STDIO else src
 
-    if dst == STDIO:
+
+def _check_output(src: str, dst: str) -> None:
+    """Refuse, before any work, an output that is the input itself."""
+    from sparsepix.codec.files import check_not_input
+
+    if dst != STDIO:
+        check_not_input(_source(src), dst)
+
+
+def _write(src: str, dst: str, data: bytes) -> None:
+    """Write an output (codec/files.py: as `cp` does, never over the input); - is stdout."""
+    from sparsepix.codec.files import write_bytes
+
+    if dst != STDIO:
+        write_bytes(dst, data, _source(src))
+        return
+    if sys.stdout is None:
+        raise InputError("<stdout>: standard output is closed")
+    try:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
-    else:
-        atomic_write(dst, data)
+    except BrokenPipeError:
+        raise  # the reader left: `run` ends quietly
+    except (OSError, ValueError) as exc:  # /dev/full, EBADF
+        raise InputError(f"<stdout>: cannot write ({getattr(exc, 'strerror', None) or exc})") from None
+
+
+def _named(name: str, exc: SparsepixError) -> SparsepixError:
+    """`exc` with its message led by the file's name, once."""
+    return exc if str(exc).startswith(f"{name}:") else type(exc)(f"{name}: {exc}")
 
 
 def _gpu_in_use() -> bool:
@@ -180,15 +214,30 @@ def _run_batch(pairs: list[tuple[str, str]], job: Callable[[int, str, str], str]
             except SparsepixError as exc:
                 failures += 1
                 _fail(f"{counter}{exc}")
-        for w in caught:
-            if issubclass(w.category, SparsepixWarning):
-                voice.say(f"sparsepix: warning: {_show(src, '<stdin>')}: {w.message}")
-            else:
-                warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+        _say_warnings(caught, _show(src, "<stdin>"), voice)
     if len(pairs) > 1:
         voice.say(f"{len(pairs) - failures} of {len(pairs)} files done")
     if failures:
         sys.exit(1)
+
+
+def _say_warnings(caught: list[warnings.WarningMessage], name: str, voice: Voice) -> None:
+    """Our warnings as one line each, `sparsepix: warning: NAME: ...`; others as Python shows them."""
+    for w in caught:
+        if issubclass(w.category, SparsepixWarning):
+            voice.say(f"sparsepix: warning: {name}: {w.message}")
+        else:
+            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+
+
+def _warned(name: str, voice: Voice, fn: Callable[[], object]) -> object:
+    """`fn()`, its warnings said as `_run_batch` says them."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", SparsepixWarning)
+        try:
+            return fn()
+        finally:
+            _say_warnings(caught, name, voice)
 
 
 def _io_options(command: Callable) -> Callable:
@@ -334,7 +383,7 @@ def encode(
     from PIL import ImageColor
 
     from sparsepix.api import encode as encode_image
-    from sparsepix.codec.imageio import IMAGE_SUFFIXES, image_from_bytes
+    from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for, image_from_bytes
     from sparsepix.ratecontrol import encode_to_size, target_bytes
 
     voice = _voice(quiet, verbose)
@@ -356,6 +405,9 @@ def encode(
     )
 
     def job(i: int, src: str, dst: str) -> str:
+        _check_output(src, dst)
+        if dst != STDIO and Path(dst).suffix.lower() in _image_suffixes() - {SPX_SUFFIX}:
+            raise InputError(f"{dst}: encode writes .spx files, not {format_for(dst)} images")
         image = image_from_bytes(_read(src), _show(src, "<stdin>"), rgb)
         pixels = image.shape[0] * image.shape[1]
         t0 = time.perf_counter()
@@ -365,11 +417,11 @@ def encode(
         else:
             data, chosen = encode_image(image, density=density, quality=quality, **options), ""
         seconds = time.perf_counter() - t0
-        _write(dst, data)
+        _write(src, dst, data)
         detail = f" ({chosen}{seconds:.2f} s)" if voice.level > 1 else ""
         return f"{len(data)} bytes, {8 * len(data) / pixels:.4f} bpp{detail}"
 
-    _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, ".spx", frozenset({".spx"})), job, voice)
+    _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, SPX_SUFFIX, frozenset({SPX_SUFFIX})), job, voice)
 
 
 @cli.command()
@@ -431,7 +483,7 @@ def decode(
             raise click.BadParameter(f"{fmt!r} is not an image format Pillow writes", param_hint="--format")
         suffix = f".{fmt.lower()}" if f".{fmt.lower()}" in known else known[0]
 
-    pairs = _pairs(paths, output, frozenset({".spx"}), suffix, frozenset(Image.registered_extensions()))
+    pairs = _pairs(paths, output, frozenset({SPX_SUFFIX}), suffix, _image_suffixes())
     options = dict(model=model, strict=strict, device=device, ensemble=from_choice(ensemble))
     pending: dict[int, tuple[bytes, object, float]] = {}  # index -> (bytes, image or error, seconds)
 
@@ -453,6 +505,7 @@ def decode(
             pending[i] = (data, failed.get(i, result), seconds)
 
     def job(i: int, src: str, dst: str) -> str:
+        _check_output(src, dst)
         out_fmt = "PNG" if dst == STDIO else format_for(dst)  # before decoding: fail fast
         if fmt is not None:
             if out_fmt != fmt.upper() and dst != STDIO:
@@ -464,8 +517,8 @@ def decode(
             decode_from(i)
         data, image, seconds = pending.pop(i)
         if isinstance(image, SparsepixError):
-            raise type(image)(f"{_show(src, '<stdin>')}: {image}")
-        _write(dst, image_bytes(image, out_fmt, _show(dst)))
+            raise _named(_show(src, "<stdin>"), image)
+        _write(src, dst, image_bytes(image, out_fmt, _show(dst)))
         line = f"{image.shape[1]}x{image.shape[0]}"
         if voice.level > 1:
             used = catalog.for_file(read_header(data).model, model, strict).ref
@@ -508,18 +561,21 @@ def restore(
 ) -> None:
     """Restore INPUTS (image files, folders or - for stdin) to OUTPUT: an image file, - for
     stdout (PNG), or a folder (needed for several inputs; files land in it as STEM.png)."""
-    from PIL import Image
-
-    from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for, image_bytes, image_from_bytes, load_image
+    from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for, image_bytes, image_from_bytes
+    from sparsepix.pil_plugin import FORMAT
+    from sparsepix.restoration import mask_image
     from sparsepix.restoration import restore as restore_image
 
     voice = _voice(quiet, verbose)
     if (mask_path is None) == (task is None):
         raise click.UsageError("give --mask or --task, not both or neither")
-    holes = None if mask_path is None else load_image(mask_path)
+    holes = None if mask_path is None else _warned(mask_path, voice, lambda: mask_image(mask_path))
 
     def job(i: int, src: str, dst: str) -> str:
+        _check_output(src, dst)
         out_fmt = "PNG" if dst == STDIO else format_for(dst)
+        if out_fmt == FORMAT:
+            raise InputError(f"{dst}: restore writes images, not .spx files")
         name = _show(src, "<stdin>")
         image = image_from_bytes(_read(src), name)
         t0 = time.perf_counter()
@@ -528,13 +584,12 @@ def restore(
                 image, mask=holes, task=task, model=model, device=device, ensemble=from_choice(ensemble)
             )
         except InputError as exc:
-            raise InputError(f"{name}: {exc}") from None
-        _write(dst, image_bytes(out, out_fmt, _show(dst)))
+            raise _named(name, exc) from None
+        _write(src, dst, image_bytes(out, out_fmt, _show(dst)))
         seconds = f", {time.perf_counter() - t0:.2f} s" if voice.level > 1 else ""
         return f"{out.shape[1]}x{out.shape[0]}{seconds}"
 
-    image_suffixes = frozenset(Image.registered_extensions())
-    _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, ".png", image_suffixes), job, voice)
+    _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, ".png", _image_suffixes()), job, voice)
 
 
 @cli.command()
@@ -547,11 +602,12 @@ def info(files: tuple[str, ...], as_json: bool) -> None:
     from sparsepix.api import inspect
 
     infos, failed = [], False
-    for name in files:
+    for path in files:
+        name = _show(path, "<stdin>")
         try:
-            infos.append((name, inspect(_read(name))))
+            infos.append((name, inspect(_read(path))))
         except SparsepixError as exc:
-            _fail(f"{name}: {exc}")
+            _fail(str(_named(name, exc)))
             failed = True
     if as_json:
         payload = [dict(file=n, **i.as_dict()) for n, i in infos]
@@ -611,14 +667,15 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
     from sparsepix import catalog
     from sparsepix.api import decode_samples, encode
     from sparsepix.codec import reconstructors
-    from sparsepix.codec.imageio import atomic_write, save_image
+    from sparsepix.codec.files import write_bytes
+    from sparsepix.codec.imageio import save_image
     from sparsepix.metrics import psnr
 
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     image = skdata.astronaut()
     data = encode(image, density=density, sampler=sampler)
-    atomic_write(out / "astronaut.spx", data)
+    write_bytes(out / "astronaut.spx", data)
     save_image(out / "original.png", image)
     _, canvas, mask = decode_samples(data)
     save_image(out / "samples.png", canvas)
@@ -638,11 +695,53 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
 
 def run(group: click.Group = cli) -> None:
     """Run a command group with the codec's error conventions (see the module docstring)."""
+    if sys.stdout is None:  # started with fd 1 closed: what would go there fails as a write
+        sys.stdout = _ClosedStdout()
     try:
-        group.main(prog_name="sparsepix", standalone_mode=True)
+        try:
+            group.main(prog_name="sparsepix", standalone_mode=False)
+        finally:
+            sys.stdout.flush()  # here, not at exit, where a failure would be a traceback
+    except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.ClickException as exc:
+        exc.show()
+        sys.exit(exc.exit_code)
+    except click.Abort:
+        _fail("aborted")
+        sys.exit(1)
     except SparsepixError as exc:  # raised outside a batch (e.g. while listing inputs)
         _fail(str(exc))
         sys.exit(1)
     except KeyboardInterrupt:
         _fail("interrupted")
         sys.exit(130)
+    except BrokenPipeError:  # the reader of stdout left (`| head`): quiet, as other tools
+        _silence_stdout()
+        sys.exit(1)
+    except OSError as exc:  # stdout full or closed (`> /dev/full`, `>&-`)
+        _silence_stdout()
+        _fail(f"cannot write to standard output ({exc.strerror or exc})")
+        sys.exit(1)
+
+
+class _ClosedStdout:
+    """sys.stdout when the process started without one: writing fails as a closed fd does."""
+
+    def write(self, text: str) -> int:
+        raise OSError(9, "standard output is closed")
+
+    def flush(self) -> None:
+        pass
+
+    buffer = property(lambda self: self)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit cannot fail again."""
+    import os
+
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        sys.stdout = open(os.devnull, "w")

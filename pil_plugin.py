@@ -16,7 +16,7 @@ from typing import IO
 from PIL import Image, ImageFile
 
 from sparsepix.bitstream import MAGIC
-from sparsepix.errors import InputError, SparsepixError
+from sparsepix.errors import BitstreamError, InputError, SparsepixError
 
 FORMAT = "SPX"
 EXTENSION = ".spx"
@@ -36,7 +36,7 @@ class SpxImageFile(ImageFile.ImageFile):
     format_description = "sparsepix sparse-sample image"
 
     def _open(self) -> None:
-        from sparsepix.api import inspect
+        from sparsepix.api import check_decodable, inspect
 
         assert self.fp is not None
         data = self.fp.read()
@@ -44,6 +44,12 @@ class SpxImageFile(ImageFile.ImageFile):
             info = inspect(data)
         except SparsepixError as exc:  # Pillow's way of saying "not a valid file of mine"
             raise SyntaxError(str(exc)) from None
+        try:
+            check_decodable(data)  # the work its model would cost: refused now, as Pillow's bombs
+        except BitstreamError as exc:
+            raise Image.DecompressionBombError(str(exc)) from None
+        except SparsepixError:
+            pass  # a model this installation lacks: load() says so, as an OSError
         self._size = (info.width, info.height)
         self._mode = "L" if info.channels == 1 else "RGB"
         self.info.update(
@@ -66,8 +72,21 @@ class SpxDecoder(ImageFile.PyDecoder):
         from sparsepix.api import decode
 
         assert self.fd is not None
-        self.set_as_raw(decode(self.fd.read()).tobytes())
+        try:
+            self.set_as_raw(decode(self.fd.read()).tobytes())
+        except SparsepixError as exc:  # Pillow callers catch OSError from load()
+            raise SpxLoadError(str(exc)) from None
         return -1, 0
+
+
+class SpxLoadError(SparsepixError, OSError):
+    """What `load()` raises when a file does not decode: an OSError, as every Pillow decoder's
+    failure is, and a SparsepixError."""
+
+
+class SpxSaveError(InputError, ValueError):
+    """What `save()` raises for options it cannot take: a ValueError, as Pillow's plugins raise
+    for bad options, and an InputError."""
 
 
 def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
@@ -77,17 +96,20 @@ def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
 
     options = dict(im.encoderinfo)
     unknown = set(options) - ENCODE_OPTIONS - RATE_OPTIONS
-    if unknown:
-        raise InputError(f"unknown .spx save options: {', '.join(sorted(unknown))}")
-    bpp, size = options.pop("bpp", None), options.pop("size", None)
-    image = pil_to_array(im)
-    if bpp is None and size is None:
-        data = encode(image, **options)
-    elif {"density", "quality"} & set(options) or (bpp is not None and size is not None):
-        raise InputError("bpp or size chooses density and quality; give one of them alone")
-    else:
-        target = target_bytes(image.shape[0] * image.shape[1], bpp, size)
-        data = encode_to_size(image, target, **options).data
+    try:
+        if unknown:
+            raise InputError(f"unknown .spx save options: {', '.join(sorted(unknown))}")
+        bpp, size = options.pop("bpp", None), options.pop("size", None)
+        image = pil_to_array(im)
+        if bpp is None and size is None:
+            data = encode(image, **options)
+        elif {"density", "quality"} & set(options) or (bpp is not None and size is not None):
+            raise InputError("bpp or size chooses density and quality; give one of them alone")
+        else:
+            target = target_bytes(image.shape[0] * image.shape[1], bpp, size)
+            data = encode_to_size(image, target, **options).data
+    except InputError as exc:
+        raise SpxSaveError(str(exc)) from None
     fp.write(data)
 
 

@@ -29,7 +29,28 @@ class RateChoice:
 
 def target_bytes(pixels: int, bpp: float | None = None, size: int | None = None) -> int:
     """The byte budget of a rate target: `size` itself, else `bpp` bits for each pixel."""
-    return size if size is not None else max(1, int(bpp * pixels / 8))
+    if size is not None:
+        return checked_size(size)
+    if not _is_number(bpp) or not 0 < bpp < 64:
+        raise InputError(f"bpp must be a number above 0 and below 64, not {bpp!r}")
+    return max(1, int(bpp * pixels / 8))
+
+
+def _is_number(value: object) -> bool:
+    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and (
+        bool(np.isfinite(value))
+    )
+
+
+def _is_quality(q: object) -> bool:
+    return isinstance(q, (int, np.integer)) and not isinstance(q, bool) and 1 <= q <= 100
+
+
+def checked_size(size: object) -> int:
+    """A size target in bytes: a whole number of at least 1."""
+    if not isinstance(size, (int, np.integer)) or isinstance(size, bool) or size < 1:
+        raise InputError(f"the size target must be a whole number of bytes, at least 1, not {size!r}")
+    return int(size)
 
 
 def _fit_density(encode_at, target: int, iterations: int = 18) -> tuple[bytes, float] | None:
@@ -72,8 +93,11 @@ def encode_to_size(
     from sparsepix.metrics import psnr
 
     image = as_image_array(image)
-    if target_bytes < 1:
-        raise InputError("the size target must be positive")
+    target_bytes = checked_size(target_bytes)
+    if fixed := {"density", "quality"} & set(encode_args):
+        raise InputError(f"encode_to_size chooses density and quality; drop {', '.join(sorted(fixed))}")
+    if not isinstance(qualities, (tuple, list)) or not qualities or not all(map(_is_quality, qualities)):
+        raise InputError(f"qualities must be a non-empty list of whole numbers 1..100, not {qualities!r}")
     choices = []
     for quality in qualities:
         fit = _fit_density(

@@ -16,7 +16,7 @@ import numpy as np
 
 from sparsepix import catalog
 from sparsepix.codec import reconstructors
-from sparsepix.codec.imageio import as_image_array
+from sparsepix.codec.imageio import as_image_array, load_image
 from sparsepix.errors import InputError, ModelError, memory_errors_typed
 
 TASKS = ("white-block", "color-noise", "color-block")
@@ -111,17 +111,31 @@ def block_restored(corrupted: np.ndarray, restored: np.ndarray, device: str = "c
     return reconstructors.reconstruct(filler, corrupted * ~holes[..., None], ~holes, device)
 
 
+def mask_image(path: str) -> np.ndarray:
+    """A mask file's pixels, read as `as_holes` reads a PIL image: one way for the API and CLI."""
+    return _gray(load_image(path))
+
+
+def _gray(mask: np.ndarray) -> np.ndarray:
+    """Luma of a colour mask (a white one stays 255); grey as it is."""
+    if mask.ndim == 3 and mask.shape[2] >= 3 and mask.dtype == np.uint8:
+        import cv2
+
+        return cv2.cvtColor(np.ascontiguousarray(mask[..., :3]), cv2.COLOR_RGB2GRAY)
+    return mask[..., 0] if mask.ndim == 3 and mask.shape[2] == 1 else mask
+
+
 def as_holes(mask: object, shape: tuple[int, int]) -> np.ndarray:
     """A bool (H, W) map of missing pixels from a bool array, a uint8 array or a PIL image
-    (white, >= 128, is missing)."""
+    (white, luma >= 128, is missing). PIL images are read as every input image is
+    (codec/imageio.py: 16-bit samples by their high byte, transparency over white)."""
     from PIL import Image
 
     if isinstance(mask, Image.Image):
-        mask = np.asarray(mask.convert("L"))
+        mask = as_image_array(mask)
     if not isinstance(mask, np.ndarray):
         raise InputError(f"mask must be a numpy array or PIL image, not {type(mask).__name__}")
-    if mask.ndim == 3 and mask.shape[2] in (1, 3, 4):
-        mask = mask[..., 0]
+    mask = _gray(mask)
     if mask.shape != shape:
         raise InputError(f"mask of shape {mask.shape} does not match the image's {shape}")
     if mask.dtype == bool:

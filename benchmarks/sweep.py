@@ -14,7 +14,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
-from sparsepix.codec.imageio import as_rgb, atomic_write, load_image
+from sparsepix.codec.files import write_bytes
+from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.metrics import gradient_ratio, gradient_w1, haarpsi, ms_ssim, psnr
 
 # Bumped whenever a cached measurement would come out differently (a metric fixed, a codec's
@@ -67,7 +68,7 @@ def _run_and_cache(args: tuple[Task, str]) -> dict:
     result = measure(task)
     path = task.cache_path(Path(cache))
     path.parent.mkdir(parents=True, exist_ok=True)
-    atomic_write(path, json.dumps(result).encode())
+    write_bytes(path, json.dumps(result).encode())
     return result
 
 

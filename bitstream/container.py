@@ -124,6 +124,8 @@ def _section_crc(tag: bytes, stored_len: int, raw_len: int, stored: bytes) -> in
 def parse_header(data: bytes, limits: Limits | None = None) -> tuple[Header, int, int]:
     """Read and validate the header. Returns (header, number of sections, header size)."""
     limits = limits or Limits.from_env()
+    if not data:
+        raise BitstreamError("empty file (0 bytes), not a sparsepix file")
     if len(data) < 4 or data[:4] != MAGIC:
         raise BitstreamError("not a sparsepix file (bad magic bytes)")
     if len(data) < _FIXED.size:
@@ -172,6 +174,22 @@ def parse(data: bytes, limits: Limits | None = None) -> SpxFile:
     data = bytes(data)
     limits = limits or Limits.from_env()
     header, n_sections, pos = parse_header(data, limits)
+    # The sections' framing first: a cut or corrupted file says so, not that it is too small.
+    stored_sections = []
+    for _ in range(n_sections):
+        if len(data) - pos < _SECTION.size:
+            raise BitstreamError("truncated file (a section header is cut)")
+        tag, stored_len, raw_len, crc = _SECTION.unpack_from(data, pos)
+        pos += _SECTION.size
+        if stored_len > len(data) - pos:
+            raise BitstreamError(f"truncated file (section {_name(tag)} is cut)")
+        stored = data[pos : pos + stored_len]
+        pos += stored_len
+        if _section_crc(tag, stored_len, raw_len, stored) != crc:
+            raise BitstreamError(f"checksum mismatch in section {_name(tag)} (file is corrupted)")
+        stored_sections.append((tag, raw_len, stored))
+    if pos != len(data):
+        raise BitstreamError(f"{len(data) - pos} bytes of trailing garbage after the last section")
     if len(data) < limits.bytes_for_pixels(header.pixels, header.sampler):
         raise BitstreamError(
             f"a {len(data)}-byte file claiming {header.width}x{header.height} pixels is out of "
@@ -188,26 +206,14 @@ def parse(data: bytes, limits: Limits | None = None) -> SpxFile:
     sections: dict[bytes, bytes] = {}
     sizes: dict[bytes, int] = {}
     decompressor = zstandard.ZstdDecompressor()
-    for _ in range(n_sections):
-        if len(data) - pos < _SECTION.size:
-            raise BitstreamError("truncated section header")
-        tag, stored_len, raw_len, crc = _SECTION.unpack_from(data, pos)
-        pos += _SECTION.size
-        if stored_len > len(data) - pos:
-            raise BitstreamError(f"truncated section {_name(tag)}")
+    for tag, raw_len, stored in stored_sections:
         if raw_len > bound:
             raise BitstreamError(f"section {_name(tag)} claims {raw_len} bytes, more than the image allows")
-        if tag in sections:
+        if tag in sections or tag in sizes:
             raise BitstreamError(f"duplicate section {_name(tag)}")
-        stored = data[pos : pos + stored_len]
-        pos += stored_len
-        if _section_crc(tag, stored_len, raw_len, stored) != crc:
-            raise BitstreamError(f"checksum mismatch in section {_name(tag)} (file is corrupted)")
         if _critical(tag):  # skippable sections are checked, never inflated
             sections[tag] = _inflate(decompressor, stored, raw_len, tag)
-        sizes[tag] = _SECTION.size + stored_len
-    if pos != len(data):
-        raise BitstreamError(f"{len(data) - pos} bytes of trailing garbage after the last section")
+        sizes[tag] = _SECTION.size + len(stored)
     return SpxFile(header, sections, sizes, header_size=_header_size(header))
 
 

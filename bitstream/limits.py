@@ -23,6 +23,13 @@ FREE_SAMPLES = 16_384
 # Sampler 2 (edges) interpolates a coarse image at every pixel, several times the per-pixel
 # work of the others: its pixels count this many times.
 PIXEL_WORK = {2: 8}
+# A learned decoder's network costs tens of times the fill per pixel, so its work is bounded
+# apart, in multiply-adds (the network's layers, times the symmetries averaged): up to
+# FREE_NETWORK_WORK (a couple of seconds of a 2-core CPU) any file may ask for it, beyond that
+# a file must carry a byte per DEFAULT_MAX_WORK_PER_BYTE (what files of 0.02 bpp decoded by
+# `natural` carry; encoders pad lower-rate files up to it).
+FREE_NETWORK_WORK = 250_000_000_000
+DEFAULT_MAX_WORK_PER_BYTE = 250_000_000
 
 
 @dataclass(frozen=True)
@@ -32,16 +39,18 @@ class Limits:
     max_pixels: int = DEFAULT_MAX_PIXELS
     max_pixels_per_byte: int = DEFAULT_MAX_PIXELS_PER_BYTE  # above FREE_PIXELS
     max_samples_per_byte: int = DEFAULT_MAX_SAMPLES_PER_BYTE  # above FREE_SAMPLES
+    max_work_per_byte: int = DEFAULT_MAX_WORK_PER_BYTE  # network multiply-adds, above FREE_NETWORK_WORK
 
     @staticmethod
     def from_env() -> "Limits":
-        """Default limits, with `SPARSEPIX_MAX_PIXELS`, `SPARSEPIX_MAX_PIXELS_PER_BYTE` and
-        `SPARSEPIX_MAX_SAMPLES_PER_BYTE` honoured when set."""
+        """Default limits, with `SPARSEPIX_MAX_PIXELS`, `SPARSEPIX_MAX_PIXELS_PER_BYTE`,
+        `SPARSEPIX_MAX_SAMPLES_PER_BYTE` and `SPARSEPIX_MAX_WORK_PER_BYTE` honoured when set."""
         values = {}
         for field, name in (
             ("max_pixels", "SPARSEPIX_MAX_PIXELS"),
             ("max_pixels_per_byte", "SPARSEPIX_MAX_PIXELS_PER_BYTE"),
             ("max_samples_per_byte", "SPARSEPIX_MAX_SAMPLES_PER_BYTE"),
+            ("max_work_per_byte", "SPARSEPIX_MAX_WORK_PER_BYTE"),
         ):
             raw = os.environ.get(name)
             if raw and raw.isdigit():
@@ -56,3 +65,7 @@ class Limits:
     def bytes_for_samples(self, samples: int) -> int:
         """The smallest file that may claim `samples` (0: any)."""
         return 0 if samples <= FREE_SAMPLES else -(-samples // max(1, self.max_samples_per_byte))
+
+    def bytes_for_network(self, macs: int) -> int:
+        """The smallest file whose decode may run `macs` network multiply-adds (0: any)."""
+        return 0 if macs <= FREE_NETWORK_WORK else -(-macs // max(1, self.max_work_per_byte))

@@ -46,6 +46,8 @@ def linear_float(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
 
 def _linear_1d(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
     flat, keep = canvas.reshape(mask.size, -1), mask.ravel()
+    if not keep.any():  # nothing to interpolate from: zeros, as the 2-D fill gives
+        return np.zeros(canvas.shape, np.float32)
     pos = np.arange(mask.size)
     cols = [np.interp(pos, pos[keep], flat[keep, c].astype(np.float64)) for c in range(flat.shape[1])]
     return np.stack(cols, axis=-1).astype(np.float32).reshape(canvas.shape)

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import glob
 import io
 import os
-import tempfile
-import time
 import warnings
 from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from sparsepix.codec.files import read_bytes, write_bytes
 from sparsepix.errors import InputError, SparsepixWarning
 
 # What folder listings pick up: everything `load_image` reads that photo sets come as.
@@ -103,14 +101,7 @@ def _warn(message: str) -> None:
 
 def load_image(path: str | os.PathLike, background: tuple[int, int, int] = WHITE) -> np.ndarray:
     """Read an image file into a uint8 array (grayscale stays (H, W)); see `pil_to_array`."""
-    try:
-        with open(path, "rb") as f:
-            data = f.read()
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    except OSError as exc:
-        raise InputError(f"{path}: cannot read ({exc.strerror or exc})") from None
-    return image_from_bytes(data, str(path), background)
+    return image_from_bytes(read_bytes(path), str(path), background)
 
 
 def as_rgb(image: np.ndarray) -> np.ndarray:
@@ -127,51 +118,10 @@ def image_from_bytes(
             return pil_to_array(img, background)
     except InputError as exc:  # a mode we refuse: say which file, as for unreadable ones
         raise InputError(f"{name}: {exc}") from None
-    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
+    except UnidentifiedImageError:  # Pillow's message names its buffer, not the file
+        raise InputError(f"{name}: not an image file (no format Pillow reads)") from None
+    except (OSError, Image.DecompressionBombError) as exc:
         raise InputError(f"{name}: cannot read image ({exc})") from None
-
-
-def atomic_write(path: str | os.PathLike, data: bytes) -> None:
-    """Write bytes so that `path` holds either the old content or all of the new, never a part.
-
-    A destination that cannot be written (no such folder, no permission, a full disk) is an
-    `InputError` naming it, and leaves nothing behind."""
-    path = Path(path)
-    _remove_stale_temps(path)
-    try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    except OSError as exc:
-        raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, path)
-    except BaseException as exc:
-        Path(tmp).unlink(missing_ok=True)
-        if isinstance(exc, OSError):
-            raise InputError(f"{path}: cannot write ({exc.strerror or exc})") from None
-        raise
-
-
-STALE_AFTER_S = 60  # a temp file lives for the milliseconds of one write; older ones were orphaned
-
-
-def _remove_stale_temps(path: Path) -> None:
-    """Temp files that a killed run left beside `path` (a concurrent writer's are younger)."""
-    now = time.time()
-    for tmp in path.parent.glob(f".{glob.escape(path.name)}.*.tmp"):
-        try:
-            if now - tmp.stat().st_mtime > STALE_AFTER_S:
-                tmp.unlink()
-        except OSError:
-            pass  # gone already, or not ours to remove
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
 
 
 def image_bytes(image: np.ndarray, fmt: str, name: str = "<stdout>") -> bytes:
@@ -193,6 +143,6 @@ def format_for(path: str | os.PathLike) -> str:
     return fmt
 
 
-def save_image(path: str | os.PathLike, image: np.ndarray) -> None:
-    """Save atomically; the format follows the extension."""
-    atomic_write(path, image_bytes(image, format_for(path), str(path)))
+def save_image(path: str | os.PathLike, image: np.ndarray, source: str | os.PathLike | None = None) -> None:
+    """Save as `files.write_bytes` writes (never over `source`); the format follows the extension."""
+    write_bytes(path, image_bytes(image, format_for(path), str(path)), source)

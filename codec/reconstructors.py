@@ -56,6 +56,8 @@ class Reconstructor:
     tune: Callable[..., np.ndarray] | None = None
     # Learned: several images per network call (canvases, masks, device, ensemble, batch) -> list.
     batch_fn: Callable[..., list[np.ndarray]] | None = None
+    # Learned: the network's multiply-adds per pixel and pass (what a decode's work bound counts).
+    macs_per_pixel: int = 0
 
     @property
     def ref(self) -> ModelRef:

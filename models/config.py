@@ -43,6 +43,21 @@ class GeneratorConfig(AsDict):
     n_down = 2
     stride = 4
 
+    def macs_per_pixel(self) -> int:
+        """Multiply-adds of one pass per image pixel, layer by layer as models/generator.py
+        builds them: what a decode's work bound counts (bitstream/limits.py)."""
+        c, n = self.image_channels, self.n_down
+        stem_in = c + 1 + (c if self.coarse_input else 0)
+        head_in = self.ngf + (self.ngf if self.skip else 0)
+        head_in += c if (self.passthrough or self.residual or self.coarse_input) else 0
+        macs = 49 * stem_in * self.ngf + 49 * head_in * c  # the 7x7 stem and head, full resolution
+        for i in range(n):  # each stride-2 conv down, and the transposed conv back up from it
+            width = self.ngf << i
+            macs += 2 * 9 * width * 2 * width / 4 ** (i + 1)
+        bottleneck = self.ngf << n
+        macs += self.n_blocks * 2 * 9 * bottleneck**2 / 4**n
+        return round(macs)
+
 
 @dataclass(frozen=True)
 class DetectorConfig(AsDict):

@@ -250,6 +250,7 @@ def as_reconstructor(model: ShippedModel) -> Reconstructor:
         ensemble=model.ensemble,
         task=model.task,
         tune=tuner(model),
+        macs_per_pixel=model.config.macs_per_pixel(),
     )
 
 

@@ -122,7 +122,7 @@ def test_unreadable_and_refused_files_name_themselves(tmp_path):
     junk, deep = tmp_path / "junk.png", tmp_path / "deep.tif"
     junk.write_bytes(b"not an image")
     Image.fromarray(np.zeros((4, 4), np.float32)).save(deep)  # float samples
-    with pytest.raises(InputError, match=r"junk\.png: cannot read image"):
+    with pytest.raises(InputError, match=r"junk\.png: not an image file"):
         load_image(junk)
     with pytest.raises(InputError, match=r"deep\.tif: F images .* not supported"):
         load_image(deep)

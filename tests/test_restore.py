@@ -159,7 +159,7 @@ def test_the_shipped_inpainter_beats_telea_on_free_form_holes():
 
 
 def test_encoders_refuse_a_restoration_model(small_rgb):
-    with pytest.raises(sparsepix.ModelError, match="no decoder for samples"):
+    with pytest.raises(sparsepix.ModelError, match="not a decoder of samples"):
         sparsepix.encode(small_rgb, model="faces-white-block")
 
 

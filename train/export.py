@@ -12,7 +12,7 @@ from pathlib import Path
 import torch
 
 from sparsepix.codec.ensemble import check_ensemble
-from sparsepix.codec.imageio import atomic_write
+from sparsepix.codec.files import write_bytes
 from sparsepix.train import checkpoint
 
 
@@ -48,7 +48,7 @@ def export(
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     weights_path, card_path = out_dir / f"{name}.pt", out_dir / f"{name}.json"
-    atomic_write(weights_path, blob)
+    write_bytes(weights_path, blob)
     cfg = state["config"]
     card = {
         "name": name,
@@ -68,5 +68,5 @@ def export(
     }
     if ensemble is not None:
         card["ensemble"] = ensemble
-    atomic_write(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    write_bytes(card_path, (json.dumps(card, indent=2) + "\n").encode())
     return weights_path, card_path

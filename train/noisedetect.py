@@ -26,7 +26,8 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from sparsepix.codec.imageio import as_rgb, atomic_write, load_image
+from sparsepix.codec.files import write_bytes
+from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.errors import SparsepixError
 from sparsepix.models import registry
 from sparsepix.models.config import DetectorConfig
@@ -99,7 +100,7 @@ def ship(
     torch.save(payload, buf)
     blob = buf.getvalue()
     out.mkdir(parents=True, exist_ok=True)
-    atomic_write(out / f"{name}.pt", blob)
+    write_bytes(out / f"{name}.pt", blob)
     card = {
         "name": name,
         "version": version,
@@ -116,7 +117,7 @@ def ship(
         | {k: base_card[k] for k in ("steps", "train_config", "validation") if k in base_card},
         **card_extra,
     }
-    atomic_write(out / f"{name}.json", (json.dumps(card, indent=2) + "\n").encode())
+    write_bytes(out / f"{name}.json", (json.dumps(card, indent=2) + "\n").encode())
     return out / f"{name}.json"
 
 
