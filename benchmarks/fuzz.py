@@ -1,17 +1,19 @@
 """Structure-aware fuzzing of the decoder: mutated .spx files, each decoded in a capped worker.
 
     python -m sparsepix.benchmarks.fuzz --cases 20000 --workers 2 --json fuzz.json
+    python -m sparsepix.benchmarks.fuzz --model auto ...   # each file's own model: learned too
 
 Seeds are the golden files (tests/golden/) and files the harness encodes itself. Each case
 mutates one seed (bit flips, truncation, header field edits, lying section lengths, zstd bombs,
-sections swapped between seeds or renamed, bytes inserted or deleted) and then recomputes every
+sections swapped between seeds or renamed, bytes inserted or deleted, the claimed size grown) and
+then recomputes every
 CRC it can, so the mutation reaches the parser and the decoders instead of the checksum. A
 worker process decodes each case under a memory cap (RLIMIT_AS) and a time alarm and reports
 one outcome: `ok` (an image of the header's shape), `refused` (a SparsepixError), or a finding:
 `untyped` (any other exception), `wrong-shape`, `slow` (over the time cap), `crash` (the worker
 died). It also records seconds per claimed megapixel and bytes of peak-memory growth per claimed
 pixel, charging images below a quarter megapixel as a quarter megapixel (their fixed costs are
-not work per pixel).
+not work per pixel), and seconds per kilobyte of file, charging files below 1 KB as 1 KB.
 """
 
 from __future__ import annotations
@@ -35,7 +37,7 @@ from sparsepix.bitstream.container import _FIXED as HEADER
 from sparsepix.bitstream.container import _SECTION as SECTION
 from sparsepix.bitstream.container import _section_crc
 
-KINDS = ("bitflip", "truncate", "header", "length", "bomb", "swap", "rename", "splice")
+KINDS = ("bitflip", "truncate", "header", "length", "bomb", "swap", "rename", "splice", "grow")
 MIN_PIXELS = 250_000
 GOLDEN = Path(__file__).resolve().parents[1] / "tests" / "golden"
 
@@ -143,6 +145,10 @@ def mutate(seed: bytes, other: bytes, rng: np.random.Generator, kind: str) -> by
         pos = sections[int(rng.integers(len(sections)))][0]
         tags = [b"MASK", b"VALS", b"VAL2", b"vals", b"xyz!", b"\x00\x00\x00\x00"]
         data[pos : pos + 4] = tags[int(rng.integers(len(tags)))]
+    elif kind == "grow":  # a small file claiming a larger image: the work-per-byte attack
+        fields = list(HEADER.unpack_from(seed))
+        fields[3], fields[4] = (int(np.exp(rng.uniform(np.log(64), np.log(4096)))) for _ in range(2))
+        data[: HEADER.size] = HEADER.pack(*fields)
     elif kind == "splice":
         i = int(rng.integers(len(data) + 1))
         if rng.random() < 0.5:
@@ -155,8 +161,9 @@ def mutate(seed: bytes, other: bytes, rng: np.random.Generator, kind: str) -> by
 
 def seeds() -> list[bytes]:
     """The golden files of every format version, plus a few the harness encodes: larger,
-    adaptive, a named model."""
+    adaptive, naming a classical or a learned model."""
     import sparsepix
+    from sparsepix import catalog
 
     found = [p.read_bytes() for p in sorted(GOLDEN.rglob("*.spx"))]
     rng = np.random.default_rng(0)
@@ -164,6 +171,9 @@ def seeds() -> list[bytes]:
     found.append(sparsepix.encode(photo, density=0.2, sampler="adaptive", seed=1, model=""))
     found.append(sparsepix.encode(photo[..., 0], density=0.05, sampler="sobel", seed=2, model=""))
     found.append(sparsepix.encode(photo, density=0.02, values="raw8", seed=3, model="linear"))
+    for name in ("natural", "natural-opt", "faces"):  # files whose own model is learned
+        if name in catalog.available():
+            found.append(sparsepix.encode(photo, density=0.05, seed=4, model=name))
     return found
 
 
@@ -183,17 +193,12 @@ def _address_space() -> int:
         return 0
 
 
-def _worker(jobs, results, memory_bytes: int, seconds: int) -> None:
+def _worker(jobs, results, memory_bytes: int, seconds: int, model: str) -> None:
     import resource
     import signal
 
     import sparsepix
     from sparsepix.bitstream import parse_header
-
-    # On top of what the worker inherits: a fork of a large process (a test session that has run
-    # torch) may already hold more address space than the cap, and would then fail every case.
-    cap = memory_bytes + _address_space()
-    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
 
     def alarm(*_):
         raise TimeoutError
@@ -202,13 +207,21 @@ def _worker(jobs, results, memory_bytes: int, seconds: int) -> None:
     warm = np.random.default_rng(0).integers(0, 256, (64, 64, 3), dtype=np.uint8)  # lazy imports,
     for sampler in ("random", "sobel", "adaptive"):  # first-call costs: not the cases' work
         sparsepix.decode(sparsepix.encode(warm, density=0.1, sampler=sampler, model=""), model="linear")
+    if model == "auto":  # the learned models the seeds name: torch and their weights, loaded once
+        for name in ("natural", "natural-opt", "faces"):
+            if name in sparsepix.catalog.available():
+                sparsepix.decode(sparsepix.encode(warm, density=0.1, model=name), device="cpu")
+    # On top of what the worker holds by now: a fork of a large process (a test session that has
+    # run torch) may already hold more address space than the cap, and would then fail every case.
+    cap = memory_bytes + _address_space()
+    resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     while (job := jobs.get()) is not None:
         index, kind, data = job
         start, outcome, detail = time.perf_counter(), "ok", ""
         before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
         signal.alarm(seconds)
         try:
-            out = sparsepix.decode(data, model="linear", device="cpu")
+            out = sparsepix.decode(data, model=model, device="cpu")
             header = parse_header(data)[0]
             expected = (header.height, header.width) + ((3,) if header.channels == 3 else ())
             if out.shape != expected or out.dtype != np.uint8:
@@ -227,9 +240,12 @@ def _worker(jobs, results, memory_bytes: int, seconds: int) -> None:
     results.put(None)
 
 
-def campaign(cases: int, workers: int, seed: int, memory_mb: int = 2048, seconds: int = 20) -> dict:
-    """Run `cases` mutations; returns counts per outcome and kind, the findings, and the worst
-    seconds per claimed megapixel and bytes per claimed pixel."""
+def campaign(
+    cases: int, workers: int, seed: int, memory_mb: int = 2048, seconds: int = 20, model: str = "linear"
+) -> dict:
+    """Run `cases` mutations, decoded with `model` ("auto": each file's own); returns counts per
+    outcome and kind, the findings, and the worst seconds per claimed megapixel, bytes per
+    claimed pixel and seconds per kilobyte of file."""
     pool = seeds()
     rng = np.random.default_rng(seed)
     ctx = mp.get_context("fork" if sys.platform != "win32" else "spawn")
@@ -237,13 +253,14 @@ def campaign(cases: int, workers: int, seed: int, memory_mb: int = 2048, seconds
     cases_sent: dict[int, tuple[str, bytes]] = {}
 
     def start() -> mp.Process:
-        proc = ctx.Process(target=_worker, args=(jobs, results, memory_mb << 20, seconds), daemon=True)
+        args = (jobs, results, memory_mb << 20, seconds, model)
+        proc = ctx.Process(target=_worker, args=args, daemon=True)
         proc.start()
         return proc
 
     procs = [start() for _ in range(workers)]
     counts, findings = Counter(), []
-    worst = {"s_per_mp": 0.0, "bytes_per_pixel": 0.0, "small_file_s": 0.0}
+    worst = {"s_per_mp": 0.0, "bytes_per_pixel": 0.0, "small_file_s": 0.0, "s_per_kb": 0.0}
     done, sent, last = 0, 0, time.monotonic()
     while done < cases:
         while sent < cases and not jobs.full():
@@ -292,6 +309,9 @@ def campaign(cases: int, workers: int, seed: int, memory_mb: int = 2048, seconds
                 worst["s_per_mp"] = taken / (charged / 1e6)
                 worst["slowest"] = f"{kind}, {pixels} px, {size} B, {outcome}"
             worst["bytes_per_pixel"] = max(worst["bytes_per_pixel"], grown / charged)
+        if taken / (max(size, 1024) / 1024) > worst["s_per_kb"]:
+            worst["s_per_kb"] = taken / (max(size, 1024) / 1024)
+            worst["slowest_per_kb"] = f"{kind}, {pixels} px, {size} B, {outcome}"
         if size < 1024 and taken > worst["small_file_s"]:
             worst["small_file_s"] = taken
             worst["slowest_small"] = f"{kind}, {pixels} px, {size} B, {outcome}"
@@ -307,10 +327,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--memory-mb", type=int, default=2048, help="address space a worker may add")
     parser.add_argument("--seconds", type=int, default=20, help="time cap per case")
+    parser.add_argument("--model", default="linear", help="decode with this model; auto: each file's own")
     parser.add_argument("--json", type=Path)
     args = parser.parse_args()
     start = time.perf_counter()
-    report = campaign(args.cases, args.workers, args.seed, args.memory_mb, args.seconds)
+    report = campaign(args.cases, args.workers, args.seed, args.memory_mb, args.seconds, args.model)
+    report["model"] = args.model
     report["wall_s"] = round(time.perf_counter() - start, 1)
     text = json.dumps(report, indent=2)
     if args.json:
