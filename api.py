@@ -9,20 +9,16 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from sparsepix import catalog
-from sparsepix.bitstream import Header, Limits, pack, parse, parse_header
+from sparsepix.bitstream import Header, Limits, parse, parse_header
 from sparsepix.bitstream.limits import MAX_SIDE
-from sparsepix.codec import edgesampler, predictive, reconstructors
+from sparsepix.codec import reconstructors, sections
 from sparsepix.codec.files import check_not_input, check_path, read_bytes, write_bytes
 from sparsepix.codec.imageio import as_image_array, load_image, save_image
 from sparsepix.codec.pages import no_hugepage_advice
-from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, sample_count
-from sparsepix.codec.values import PRED, RAW8, VALUE_MODES, decode_values, encode_values
+from sparsepix.codec.values import PRED, VALUE_MODES
 from sparsepix.errors import BitstreamError, InputError, SparsepixError, memory_errors_typed
-
-VALUES_TAG, VALUES2_TAG = b"VALS", b"VAL2"
-PAD_TAG = b"pads"  # skippable filler (FORMAT.md)
 
 
 def content_seed(image: np.ndarray) -> int:
@@ -85,19 +81,11 @@ def encode(
         written = ""
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
-    rec = catalog.for_file(written) if optimize > 0 else None
+    params = params_for_quality(quality, chroma_skip) if mode == PRED else None
     mask, side = spec.place(img, seed, count)
     samples = img[mask].reshape(count, -1)
-    if rec is not None:
-        samples = _optimize(img, mask, rec, optimize)
-    sections = [] if side is None else [(spec.side_tag, side)]
-    if mode == PRED:
-        params = params_for_quality(quality, chroma_skip)
-        sections.append((VALUES_TAG, encode_pred(samples, np.flatnonzero(mask), w, seed, params)))
-    else:
-        canvas = np.zeros((h, w, samples.shape[1]), np.uint8)
-        canvas[mask] = samples
-        sections.append((VALUES_TAG, encode_values(canvas.reshape(img.shape), mask)))
+    if optimize > 0:
+        samples = catalog.for_file(written).tune(img, mask, optimize)  # codec/tonal.py, models/tuning.py
     header = Header(
         width=w,
         height=h,
@@ -109,29 +97,9 @@ def encode(
         count=count,
         model=written,
     )
-    named_rec = catalog.for_file(written) if written else None
-    network = named_rec.macs_per_pixel * named_rec.ensemble if named_rec else 0
-    return _padded(header, sections, seed, network)
-
-
-def _padded(header: Header, sections: list[tuple[bytes, bytes]], seed: int, network: int = 0) -> bytes:
-    """The file, with a skippable filler section where it would otherwise be too small for
-    decoders to accept its claimed pixels, samples or network work (`network`: multiply-adds a
-    pixel of the model it names, all passes; bitstream/limits.py): a flat image whose values
-    compress to almost nothing, a large image at a very low rate. Decoders never inflate the
-    filler."""
-    data = pack(header, sections)
-    limits = Limits()  # the defaults: what any decoder accepts
-    needed = max(
-        limits.bytes_for_pixels(header.pixels, header.sampler),
-        limits.bytes_for_samples(header.count),
-        limits.bytes_for_network(header.pixels * network),
-    )
-    if len(data) >= needed:
-        return data
-    # Random bytes stay their size through zstd; 64 more cover the section header and framing.
-    filler = np.random.default_rng(seed).integers(0, 256, needed - len(data) + 64, dtype=np.uint8)
-    return pack(header, sections + [(PAD_TAG, filler.tobytes())])
+    named = catalog.for_file(written) if written else None
+    network = named.macs_per_pixel * named.ensemble if named else 0  # what decoders will run
+    return sections.to_bytes(header, mask, samples, side, params, network)
 
 
 def _check_decodable(h: int, w: int) -> None:
@@ -171,67 +139,9 @@ def _check_encode_args(density, sampler, seed, values, quality, chroma_skip, mod
         raise InputError(f"optimize must be 0 or more, not {optimize}")
 
 
-def _decode_edges(spx, h: Header) -> tuple[np.ndarray, np.ndarray]:
-    first = edgesampler.first_stage(h.seed, h.height, h.width, h.count)
-    idx1 = np.flatnonzero(first)
-    decoded1 = decode_pred(spx.sections[VALUES_TAG], idx1, h.width, h.seed, h.channels)
-    second = edgesampler.second_stage(h.seed, first, decoded1, h.count)
-    idx2 = np.flatnonzero(second)
-    prior = (predictive.positions_of(idx1, h.width), predictive.to_coding_domain(decoded1))
-    decoded2 = decode_pred(spx.sections[VALUES2_TAG], idx2, h.width, h.seed, h.channels, prior)
-    canvas = np.zeros((h.height, h.width, h.channels), np.uint8)
-    canvas[first] = decoded1
-    canvas[second] = decoded2
-    return canvas, first | second
-
-
-def _optimize(
-    image: np.ndarray, mask: np.ndarray, rec: reconstructors.Reconstructor, effort: int, **fixed
-) -> np.ndarray:
-    """Sample values tuned for `rec` (see codec/tonal.py); effort = solver iterations."""
-    if rec.name == "linear":
-        from sparsepix.codec.tonal import optimize_linear
-
-        return optimize_linear(image, mask, iterations=effort, **fixed)
-    if rec.tune is not None:
-        return rec.tune(image, mask, effort, **fixed)
-    raise InputError(
-        f"tonal optimisation supports the linear reconstructor and learned models, "
-        f"not {rec.name!r}; encode with --model linear or a model name"
-    )
-
-
 def decode_samples(data: bytes, limits: Limits | None = None) -> tuple[Header, np.ndarray, np.ndarray]:
     """Parse a file into (header, canvas (H, W, C) uint8 with zeros off-mask, mask (H, W) bool)."""
-    spx = parse(data, _checked_limits(limits))
-    h = spx.header
-    sampler = SAMPLER_BY_ID.get(h.sampler)
-    if sampler is None:
-        raise BitstreamError(f"unknown sampler id {h.sampler}")
-    if h.value_mode not in (RAW8, PRED):
-        raise BitstreamError(f"unsupported value mode {h.value_mode} (this decoder reads raw8, pred)")
-    two_stage = sampler.recover is None  # format version 2's edge sampler
-    expected = ({VALUES_TAG, VALUES2_TAG} if two_stage else {VALUES_TAG}) | (
-        {sampler.side_tag} if sampler.side_tag else set()
-    )
-    critical = set(spx.sections)  # the parser inflates critical sections only
-    if critical != expected:
-        names = ", ".join(sorted(t.decode("ascii", "replace") for t in critical))
-        raise BitstreamError(f"sections [{names}] do not match sampler {sampler.name!r}")
-    if two_stage:
-        if h.value_mode != PRED:
-            raise BitstreamError(f"the {sampler.name} sampler needs the pred value mode")
-        canvas, mask = _decode_edges(spx, h)
-        return h, canvas, mask
-    side = spx.sections[sampler.side_tag] if sampler.side_tag else None
-    mask = sampler.recover(side, h.seed, h.height, h.width, h.count)
-    if h.value_mode == PRED:
-        samples = decode_pred(spx.sections[VALUES_TAG], np.flatnonzero(mask), h.width, h.seed, h.channels)
-    else:
-        samples = decode_values(spx.sections[VALUES_TAG], h.count, h.channels)
-    canvas = np.zeros((h.height, h.width, h.channels), np.uint8)
-    canvas[mask] = samples
-    return h, canvas, mask
+    return sections.from_bytes(data, _checked_limits(limits))
 
 
 @memory_errors_typed("decoding")

@@ -18,10 +18,8 @@ from sparsepix import catalog
 from sparsepix.codec import reconstructors
 from sparsepix.codec.imageio import as_image_array, load_image
 from sparsepix.errors import InputError, ModelError, memory_errors_typed
+from sparsepix.tasks import BLOCK_HOLES, HIDDEN, INPAINT, RESTORE_TASKS, white_block_holes
 
-TASKS = ("white-block", "color-noise", "color-block")
-HIDDEN = {"color-noise", "color-block"}  # corrupted pixels the caller cannot point at
-INPAINT = "inpaint"  # the training task of models that fill known holes (masks, white block)
 DEFAULT_CLASSICAL = "telea"
 # The colour block a blind restorer found: where its answer, box-blurred over 5 px, moved more
 # than PATCH_TOLERANCE levels, in one piece of at least PATCH_MIN_AREA pixels.
@@ -30,14 +28,6 @@ PATCH_TOLERANCE, PATCH_MIN_AREA = 8, 64
 # each side of its box moves to the strongest colour step between neighbouring rows or columns
 # within EDGE_REACH pixels, the image's border counting as a step of BORDER_STEP (summed levels).
 EDGE_REACH, BORDER_STEP = 4, 60.0
-FILL_TASK = "block-holes"  # the training task of models that fill a found colour block
-
-
-def white_block_holes(h: int, w: int) -> np.ndarray:
-    """The paper's white block: the centre half of each side (128x128 of 256x256)."""
-    holes = np.zeros((h, w), bool)
-    holes[h // 4 : h // 4 + h // 2, w // 4 : w // 4 + w // 2] = True
-    return holes
 
 
 def trained_for(task: str) -> reconstructors.Reconstructor | None:
@@ -98,13 +88,13 @@ def squared_patch(corrupted: np.ndarray, patch: np.ndarray) -> np.ndarray:
 
 def block_restored(corrupted: np.ndarray, restored: np.ndarray, device: str = "cpu") -> np.ndarray:
     """A colour block undone from a blind restorer's answer: the patch it found, squared up,
-    painted by an installed hole filler (a model trained for FILL_TASK) from everything
+    painted by an installed hole filler (a model trained for BLOCK_HOLES) from everything
     around it; without a filler, its answer inside the patch. The input elsewhere either way:
     a blind restorer also drifts a little where nothing was wrong."""
     patch = found_patch(corrupted, restored)
     if patch is None:
         return restored
-    filler = trained_for(FILL_TASK)
+    filler = trained_for(BLOCK_HOLES)
     holes = squared_patch(corrupted, patch)
     if filler is None or holes.all():
         return np.where(patch[..., None], restored, corrupted)
@@ -146,7 +136,7 @@ def as_holes(mask: object, shape: tuple[int, int]) -> np.ndarray:
 
 
 def model_for(job: str, model: str = "auto") -> reconstructors.Reconstructor:
-    """What restores `job` ("inpaint" or one of TASKS): `model` if named and fit for it, else
+    """What restores `job` ("inpaint" or one of RESTORE_TASKS): `model` if named and fit for it, else
     the installed model trained for it (for the white block, else a hole filler), else (known
     holes only) the classical default."""
     if model != "auto":
@@ -178,13 +168,13 @@ def restore(
     """The image with its missing or corrupted pixels rebuilt, uint8, same shape.
 
     mask: missing pixels (bool True, or white in a uint8 array or PIL image), any shape of hole.
-    task: one of TASKS instead of a mask, for an image already corrupted as the paper does.
+    task: one of RESTORE_TASKS instead of a mask, for an image already corrupted as the paper does.
     model: "auto", a learned model, or a classical inpainter (`telea`, `ns`, `linear`, ...).
     """
     if (mask is None) == (task is None):
         raise InputError("give a mask or a task, not both or neither")
-    if task is not None and task not in TASKS:
-        raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
+    if task is not None and task not in RESTORE_TASKS:
+        raise InputError(f"unknown task {task!r}; choose one of {', '.join(RESTORE_TASKS)}")
     if not isinstance(model, str) or not isinstance(device, str):
         raise InputError("model and device must be strings")
     img = as_image_array(image)

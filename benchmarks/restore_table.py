@@ -28,12 +28,13 @@ from sparsepix.benchmarks.recon_table import list_images
 from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.errors import SparsepixError
 from sparsepix.metrics import ms_ssim, psnr
-from sparsepix.restoration import FILL_TASK, HIDDEN, INPAINT, restore
+from sparsepix.restoration import restore
+from sparsepix.tasks import BLOCK_HOLES, HIDDEN, INPAINT
 from sparsepix.train import corruptions
 
 COVERAGES = (0.10, 0.25, 0.40)
 FACE_TASKS = ("white-block", "color-block", "color-noise")
-HOLE_FILLERS = {INPAINT, FILL_TASK}  # learned models' tasks that are told the holes
+HOLE_FILLERS = {INPAINT, BLOCK_HOLES}  # learned models' tasks that are told the holes
 
 
 def corrupt(task: str, image: np.ndarray, donor: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:

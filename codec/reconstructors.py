@@ -19,8 +19,7 @@ import numpy as np
 from sparsepix.codec import classical
 from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.errors import InputError, ModelError
-
-ReconstructFn = Callable[..., np.ndarray]
+from sparsepix.tasks import SAMPLE_TASKS
 
 _NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
 
@@ -45,19 +44,33 @@ class ModelRef:
 
 @dataclass(frozen=True)
 class Reconstructor:
+    """What rebuilds whole images from their kept samples: one call, `run`, for every kind (as
+    CompressAI's models share one interface). Classical ones are `Classical` below; learned ones
+    are built from their cards by `sparsepix.models.registry`."""
+
     name: str
-    fn: ReconstructFn  # (canvas (H,W,C) uint8, mask (H,W) bool, device[, ensemble]) -> (H,W,C) uint8
     description: str
     learned: bool = False
     version: int | None = None  # learned: the shipped weights' version, written into files
     ensemble: int = 1  # learned: image symmetries averaged by default (codec/ensemble.py)
     task: str = ""  # learned: what it was trained for (`sparse`, `inpaint`, `color-noise`, ...)
-    # Tonal optimisation hook for learned models: (image, mask, steps, **fixed) -> values.
-    tune: Callable[..., np.ndarray] | None = None
-    # Learned: several images per network call (canvases, masks, device, ensemble, batch) -> list.
-    batch_fn: Callable[..., list[np.ndarray]] | None = None
-    # Learned: the network's multiply-adds per pixel and pass (what a decode's work bound counts).
-    macs_per_pixel: int = 0
+    macs_per_pixel: int = 0  # learned: network multiply-adds per pixel and pass (the work bound)
+
+    def run(
+        self, canvases: list[np.ndarray], masks: list[np.ndarray], device: str, passes: int, batch: int | None
+    ) -> list[np.ndarray]:
+        """Images (H, W, C) uint8 from canvases (H, W, C) uint8 and masks (H, W) bool (True =
+        kept), averaging `passes` image symmetries where that means anything, up to `batch`
+        images a call (None: the reconstructor's choice for the device)."""
+        raise NotImplementedError
+
+    def tune(self, image: np.ndarray, mask: np.ndarray, effort: int, **fixed) -> np.ndarray:
+        """Sample values at `mask` tuned so that this reconstructor rebuilds `image` best
+        (`encode --optimize`; codec/tonal.py, models/tuning.py)."""
+        raise InputError(
+            f"tonal optimisation supports the linear reconstructor and learned models, "
+            f"not {self.name!r}; encode with --model linear or a model name"
+        )
 
     @property
     def ref(self) -> ModelRef:
@@ -66,25 +79,46 @@ class Reconstructor:
     @property
     def decodes_samples(self) -> bool:
         """Whether encoders may name it: classical, or learned on sparse samples (not holes)."""
-        return not self.learned or self.task.startswith("sparse")
+        return not self.learned or self.task in SAMPLE_TASKS
 
     def passes(self, ensemble: int | None = None) -> int:
         """The symmetries a decode averages: `ensemble` if asked for, else this one's own."""
         return check_ensemble(self.ensemble if ensemble is None else ensemble)
 
 
-def _classical(name: str, fn: Callable[[np.ndarray, np.ndarray], np.ndarray], doc: str) -> Reconstructor:
-    return Reconstructor(name, lambda canvas, mask, device: fn(canvas, mask), doc)
+@dataclass(frozen=True)
+class Classical(Reconstructor):
+    """A fill computed image by image: `fill(canvas, mask) -> image`; `tuner`, if any, is its
+    tonal optimisation `(image, mask, iterations, **fixed) -> values`."""
+
+    fill: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None
+    tuner: Callable[..., np.ndarray] | None = None
+
+    def run(self, canvases, masks, device, passes, batch):
+        return [self.fill(c, m) for c, m in zip(canvases, masks)]
+
+    def tune(self, image, mask, effort, **fixed):
+        if self.tuner is None:
+            return super().tune(image, mask, effort, **fixed)
+        return self.tuner(image, mask, effort, **fixed)
+
+
+def _tune_linear(image: np.ndarray, mask: np.ndarray, iterations: int, **fixed) -> np.ndarray:
+    from sparsepix.codec.tonal import optimize_linear
+
+    return optimize_linear(image, mask, iterations=iterations, **fixed)
 
 
 CLASSICAL: dict[str, Reconstructor] = {
     r.name: r
     for r in (
-        _classical("nearest", classical.nearest, "colour of the closest kept pixel"),
-        _classical("linear", classical.linear, "Delaunay piecewise-linear interpolation"),
-        _classical("telea", classical.telea, "OpenCV fast-marching inpainting (Telea)"),
-        _classical("ns", classical.navier_stokes, "OpenCV Navier-Stokes inpainting"),
-        _classical("pushpull", classical.pushpull, "pyramid push-pull fill, the fastest"),
+        Classical("nearest", "colour of the closest kept pixel", fill=classical.nearest),
+        Classical(
+            "linear", "Delaunay piecewise-linear interpolation", fill=classical.linear, tuner=_tune_linear
+        ),
+        Classical("telea", "OpenCV fast-marching inpainting (Telea)", fill=classical.telea),
+        Classical("ns", "OpenCV Navier-Stokes inpainting", fill=classical.navier_stokes),
+        Classical("pushpull", "pyramid push-pull fill, the fastest", fill=classical.pushpull),
     )
 }
 
@@ -107,13 +141,7 @@ def reconstruct(
     keeps the network's own output everywhere (restoration of pixels that are all "kept" but
     some corrupted).
     """
-    passes = rec.passes(ensemble)  # checked for every reconstructor, used by learned ones
-    _check_input(canvas, mask)
-    if rec.learned:
-        out = rec.fn(canvas, mask, device, ensemble=passes)
-    else:
-        out = rec.fn(canvas, mask, device)
-    return _pasted(rec, canvas, mask if paste else np.zeros_like(mask), out)
+    return reconstruct_batch(rec, [canvas], [mask], device, ensemble, paste=paste)[0]
 
 
 def reconstruct_batch(
@@ -123,16 +151,15 @@ def reconstruct_batch(
     device: str = "cpu",
     ensemble: int | None = None,
     batch: int | None = None,
+    paste: bool = True,
 ) -> list[np.ndarray]:
     """`reconstruct` for several images; learned models run up to `batch` of one size per
     network call (None: the model's choice for the device), which is what keeps a GPU busy."""
-    if rec.batch_fn is None or len(canvases) < 2:
-        return [reconstruct(rec, c, m, device, ensemble) for c, m in zip(canvases, masks)]
-    passes = rec.passes(ensemble)
+    passes = rec.passes(ensemble)  # checked for every reconstructor, used by learned ones
     for canvas, mask in zip(canvases, masks):
         _check_input(canvas, mask)
-    outs = rec.batch_fn(canvases, masks, device, passes, batch)
-    return [_pasted(rec, c, m, o) for c, m, o in zip(canvases, masks, outs)]
+    outs = rec.run(list(canvases), list(masks), device, passes, batch)
+    return [_pasted(rec, c, m if paste else np.zeros_like(m), o) for c, m, o in zip(canvases, masks, outs)]
 
 
 def _check_input(canvas: np.ndarray, mask: np.ndarray) -> None:

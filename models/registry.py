@@ -237,20 +237,30 @@ def tuner(model: ShippedModel):
     return lambda image, mask, steps, **fixed: tune_values(model, image, mask, steps, **fixed)
 
 
+@dataclass(frozen=True)
+class Learned(Reconstructor):
+    """A shipped model as a reconstructor: its network run on the images (after its noise
+    detector, if it has one); tuned for by `tuner`."""
+
+    model: ShippedModel | None = None
+    learned: bool = True
+
+    def run(self, canvases, masks, device, passes, batch):
+        return reconstruct_batch_with(self.model, canvases, masks, device, passes, batch)
+
+    def tune(self, image, mask, effort, **fixed):
+        return tuner(self.model)(image, mask, effort, **fixed)
+
+
 def as_reconstructor(model: ShippedModel) -> Reconstructor:
-    return Reconstructor(
+    return Learned(
         name=model.name,
-        fn=lambda canvas, mask, device, ensemble: reconstruct_with(model, canvas, mask, device, ensemble),
-        batch_fn=lambda canvases, masks, device, ensemble, batch: reconstruct_batch_with(
-            model, canvases, masks, device, ensemble, batch
-        ),
         description=model.description,
-        learned=True,
         version=model.version,
         ensemble=model.ensemble,
         task=model.task,
-        tune=tuner(model),
         macs_per_pixel=model.config.macs_per_pixel(),
+        model=model,
     )
 
 

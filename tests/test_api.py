@@ -206,11 +206,11 @@ def test_running_out_of_memory_is_a_one_line_resource_error(monkeypatch, small_r
         return run
 
     data = sparsepix.encode(small_rgb, model="")
-    monkeypatch.setattr(reconstructors, "reconstruct", fails_with(failure))
+    monkeypatch.setattr(reconstructors, "reconstruct_batch", fails_with(failure))
     with pytest.raises(sparsepix.ResourceError, match="out of memory while decoding") as info:
         sparsepix.decode(data)
     assert "\n" not in str(info.value)
-    monkeypatch.setattr(reconstructors, "reconstruct", fails_with(RuntimeError("x")))
+    monkeypatch.setattr(reconstructors, "reconstruct_batch", fails_with(RuntimeError("x")))
     with pytest.raises(RuntimeError):  # other errors are not dressed up as memory
         sparsepix.decode(data)
 

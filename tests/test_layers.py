@@ -12,6 +12,7 @@ ROOT = Path(__file__).resolve().parents[1]
 LAYERS = {
     "errors": 0,
     "metrics": 0,
+    "tasks": 0,
     "bitstream": 1,
     "codec": 2,
     "models": 3,

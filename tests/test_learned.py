@@ -260,9 +260,13 @@ def test_each_model_decodes_with_its_cards_ensemble(tiny_model, tmp_path):
             with pytest.raises(ModelError, match="broken model card"):
                 read_card(path)
     seen = []
-    rec = reconstructors.Reconstructor(
-        "spy", lambda c, m, d, ensemble: seen.append(ensemble) or c, "records", learned=True, ensemble=4
-    )
+
+    class Spy(reconstructors.Reconstructor):
+        def run(self, canvases, masks, device, passes, batch):
+            seen.append(passes)
+            return canvases
+
+    rec = Spy("spy", "records", learned=True, ensemble=4)
     canvas, mask = np.zeros((8, 8, 3), np.uint8), np.zeros((8, 8), bool)
     reconstructors.reconstruct(rec, canvas, mask)
     reconstructors.reconstruct(rec, canvas, mask, ensemble=1)
@@ -274,7 +278,7 @@ def test_shipped_models_decode_through_the_codec_or_restore(astronaut):
     file, restoration models the corruption they were trained for."""
     import sparsepix
     from sparsepix import catalog
-    from sparsepix.restoration import FILL_TASK, INPAINT
+    from sparsepix.tasks import BLOCK_HOLES, INPAINT
 
     models = shipped()
     if not models:
@@ -284,7 +288,7 @@ def test_shipped_models_decode_through_the_codec_or_restore(astronaut):
         assert rec.learned and rec.ref == model.ref
         if not rec.decodes_samples:
             crop = astronaut[:128, :128]
-            if model.task in (INPAINT, FILL_TASK):  # fills a mask's holes
+            if model.task in (INPAINT, BLOCK_HOLES):  # fills a mask's holes
                 holes = np.zeros((128, 128), bool)
                 holes[40:80, 30:90] = True
                 out = sparsepix.restore(crop, mask=holes, model=name)

@@ -114,11 +114,13 @@ def test_a_found_colour_block_goes_to_the_installed_hole_filler(small_rgb, monke
     from sparsepix.codec.reconstructors import Reconstructor
     from sparsepix.restoration import block_restored
 
-    def paint(canvas, mask, device, ensemble):
-        assert not mask[15:35, 25:45].any() and mask.mean() > 0.8  # the square, told as holes
-        return np.full_like(canvas, 7)
+    class Painter(Reconstructor):
+        def run(self, canvases, masks, device, passes, batch):
+            (mask,) = masks
+            assert not mask[15:35, 25:45].any() and mask.mean() > 0.8  # the square, told as holes
+            return [np.full_like(canvases[0], 7)]
 
-    filler = Reconstructor("filler", paint, "paints 7", learned=True, task="block-holes")
+    filler = Painter("filler", "paints 7", learned=True, task="block-holes")
     monkeypatch.setattr(catalog, "_learned", lambda: {"filler": filler})
     corrupted = small_rgb.copy()
     corrupted[15:35, 25:45] = (250, 0, 250)
@@ -129,7 +131,7 @@ def test_a_found_colour_block_goes_to_the_installed_hole_filler(small_rgb, monke
 
 
 def test_white_block_is_the_centre_half():
-    from sparsepix.restoration import white_block_holes
+    from sparsepix.tasks import white_block_holes
 
     holes = white_block_holes(256, 256)
     assert holes.sum() == 128 * 128 and holes[64:192, 64:192].all()
@@ -166,7 +168,7 @@ def test_encoders_refuse_a_restoration_model(small_rgb):
 @pytest.mark.data
 def test_the_white_block_model_beats_the_classical_fills_on_held_out_faces(heldout_faces):
     from sparsepix.codec.imageio import load_image
-    from sparsepix.restoration import white_block_holes
+    from sparsepix.tasks import white_block_holes
 
     faces = [load_image(p) for p in heldout_faces[::20]]
     holes = white_block_holes(128, 128)

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 
+from sparsepix import tasks
 from sparsepix.codec.ensemble import ENSEMBLES
 from sparsepix.models.config import PRESETS
 from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAWS, LOSS_PROFILES, TASKS
@@ -32,10 +33,7 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAW
     default="sparse",
     show_default=True,
     type=click.Choice(TASKS),
-    help="Corruption: sparse (random or Sobel samples, 50/50), sparse-random, sparse-sobel, "
-    "inpaint (free-form strokes and boxes over 5-50 %), color-noise (85-95 %), white-block "
-    "(centre, half side), color-block (a patch of another training image, up to half the side), "
-    "block-holes (a square hole, 16 px to half the side, anywhere).",
+    help="Corruption: " + "; ".join(f"{t.name}: {t.help}" for t in tasks.TASKS.values()) + ".",
 )
 @click.option(
     "--preset",

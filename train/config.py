@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields, replace
 
-TASKS = (
-    "sparse",
-    "sparse-random",
-    "sparse-sobel",
-    "inpaint",
-    "color-noise",
-    "white-block",
-    "color-block",
-    "block-holes",
-)
+from sparsepix import tasks
+
+TASKS = tuple(tasks.TASKS)
 # How the sparse tasks draw a density from their range (train/corruptions.py, draw_density).
 DENSITY_LAWS = ("uniform", "log")
 # Which symmetries of a crop training draws from (train/data.py, random_crop).

@@ -14,7 +14,7 @@ import numpy as np
 from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import params_for_quality
 from sparsepix.codec.samplers import random_mask, sample_count, sobel_mask
-from sparsepix.restoration import white_block_holes
+from sparsepix.tasks import TASKS, block_sides, white_block_holes
 from sparsepix.train.config import DENSITY_LAWS
 
 Corruption = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
@@ -143,12 +143,6 @@ def inpaint(
     return image * ~holes[..., None], ~holes
 
 
-def block_sides(h: int, w: int) -> tuple[int, int]:
-    """The sides a colour block is drawn from: 16 px to half the short side (the paper's 16-128
-    of 256)."""
-    return 16, max(16, min(h, w) // 2)
-
-
 def color_block(
     image: np.ndarray, rng: np.random.Generator, donor: np.ndarray, size: tuple[int, int] | None = None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -180,7 +174,5 @@ def block_holes(
     return image * ~holes[..., None], ~holes
 
 
-SPARSE_TASKS = {"sparse", "sparse-random", "sparse-sobel"}
-# Whether the corresponding point loss applies (the paper enables it for sparse points and the
-# white block only: elsewhere the "known" pixels are not trustworthy).
-POINT_LOSS_TASKS = SPARSE_TASKS | {"white-block", "inpaint", "block-holes"}
+SPARSE_TASKS = {n for n, t in TASKS.items() if t.samples}
+POINT_LOSS_TASKS = {n for n, t in TASKS.items() if t.point_loss}

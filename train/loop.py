@@ -28,7 +28,7 @@ from sparsepix.models.discriminator import MultiscaleDiscriminator
 from sparsepix.models.generator import Generator
 from sparsepix.models.inference import SYMMETRIES, apply_symmetry, cpu_has_native_bf16
 from sparsepix.models.vgg import VGG19Features
-from sparsepix.restoration import HIDDEN
+from sparsepix.tasks import HIDDEN
 from sparsepix.train import checkpoint, data
 from sparsepix.train.config import TrainConfig
 from sparsepix.train.corruptions import POINT_LOSS_TASKS

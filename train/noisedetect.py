@@ -32,6 +32,7 @@ from sparsepix.errors import SparsepixError
 from sparsepix.models import registry
 from sparsepix.models.config import DetectorConfig
 from sparsepix.models.noisedetector import NoiseDetector, true_pixels
+from sparsepix.tasks import SAMPLE_TASKS
 from sparsepix.train.corruptions import color_noise
 from sparsepix.train.data import list_images, random_crop, split
 
@@ -161,7 +162,7 @@ def main() -> None:
     try:
         gen = args.generator
         base = registry.read_card(Path(gen)) if gen.endswith(".json") else registry.shipped().get(gen)
-        if base is None or not (base.task.startswith("sparse") or base.task == "color-noise"):
+        if base is None or not (base.task in SAMPLE_TASKS or base.task == "color-noise"):
             raise SystemExit(f"error: {gen!r} is no sparse-sample or colour-noise model")
         train_paths, val_paths = split(list_images(tuple(args.data)), args.val_count)
         if args.detector_from:
