@@ -9,6 +9,7 @@ half-written file behind.
 
 from __future__ import annotations
 
+import importlib
 import json
 import math
 import sys
@@ -691,6 +692,22 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
         seconds = time.perf_counter() - t0
         save_image(out / f"{name}.png", image_out)
         click.echo(f"  {name:<12} {psnr(image, image_out):6.2f} dB  {seconds:6.3f} s  {rec.description}")
+
+
+def passthrough(name: str, module: str, summary: str) -> click.Command:
+    """A command that hands its arguments to `module.main()` (an argparse tool) under the name
+    `sparsepix ... NAME`; `--help` is the tool's own."""
+
+    @click.command(
+        name, help=summary, add_help_option=False, context_settings={"ignore_unknown_options": True}
+    )
+    @click.argument("args", nargs=-1, type=click.UNPROCESSED)
+    @click.pass_context
+    def command(ctx: click.Context, args: tuple[str, ...]) -> None:
+        sys.argv = [ctx.command_path, *args]
+        importlib.import_module(module).main()
+
+    return command
 
 
 def run(group: click.Group = cli) -> None:

@@ -1,4 +1,5 @@
-"""`sparsepix bench`: the rate-distortion sweep, its JSON, plots and report."""
+"""`sparsepix bench`: the rate-distortion sweep, its JSON, plots and report; `sparsepix bench
+recon | restore | speed`: the model tables and the speed records."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sparsepix.cli import ENSEMBLE_OPTION
+from sparsepix.cli import ENSEMBLE_OPTION, passthrough
 from sparsepix.codec.ensemble import from_choice
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
@@ -228,4 +229,27 @@ def _crop_choice(rates: str, curves: str, specs: dict) -> tuple[list[float], dic
     return parsed, {name: specs[name] for name in shown}
 
 
-COMMANDS = [bench]
+class BenchGroup(click.Group):
+    """`sparsepix bench DATASET ...` is the rate-distortion sweep; a first word that names a
+    subcommand runs that instead."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("-h", "--help"):
+            args = [SWEEP, *args]
+        return super().parse_args(ctx, args)
+
+
+SWEEP = "sweep"
+bench.name = SWEEP
+group = BenchGroup(
+    "bench",
+    help="Rate-distortion sweep of DATASET (`sparsepix bench DATASET --out DIR`, the same as "
+    "`bench sweep`), or a measurement named by its subcommand.",
+    commands=[
+        bench,
+        passthrough("recon", "sparsepix.benchmarks.recon_table", "Models side by side on the same files."),
+        passthrough("restore", "sparsepix.benchmarks.restore_table", "Restorers on the paper's tasks."),
+        passthrough("speed", "sparsepix.benchmarks.speed", "Decode and training speed records."),
+    ],
+)
+COMMANDS = [group]

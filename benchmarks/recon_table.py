@@ -1,9 +1,9 @@
 """Sampler x density x reconstructor table for sparsepix alone: bpp, PSNR, MS-SSIM, timings.
 
-    python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak --quality 65
-    python -m sparsepix.benchmarks.recon_table ../shared/datasets/celeba_faces_128 --last 1000 \\
+    sparsepix bench recon ../shared/datasets/kodak --quality 65
+    sparsepix bench recon ../shared/datasets/celeba_faces_128 --last 1000 \\
         --densities 0.05 --samplers random --models linear,faces
-    python -m sparsepix.benchmarks.recon_table ../shared/datasets/kodak --optimize 50 \
+    sparsepix bench recon ../shared/datasets/kodak --optimize 50 \
         --densities 0.01,0.05 --samplers random --models linear,natural-opt
 
 prints a Markdown table of means over the images (and writes JSON with --json). Every image

@@ -1,6 +1,6 @@
 """Restoration against the classical inpainters, from the same corrupted inputs.
 
-    python -m sparsepix.benchmarks.restore_table --faces ../shared/datasets/celeba_faces_128 \\
+    sparsepix bench restore --faces ../shared/datasets/celeba_faces_128 \\
         --kodak ../shared/datasets/kodak --models telea,ns,linear,natural,faces
 
 prints Markdown tables of mean PSNR / SSIM / MS-SSIM:

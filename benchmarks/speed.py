@@ -1,6 +1,6 @@
 """End-to-end speed on this machine, as JSON records.
 
-    python -m sparsepix.benchmarks.speed ../shared/datasets/kodak --out benchmarks/results/speed/cpu.json
+    sparsepix bench speed ../shared/datasets/kodak --out benchmarks/results/speed/cpu.json
 
 `h200.json` came from a lent H200 with OMP_NUM_THREADS=1 (as training leases run), on a
 folder of 8 Kodak images (kodim01, 04, 07, 12, 15, 19, 20, 23): `--device cuda --images 8

@@ -169,7 +169,7 @@ def test_data_rate_times_one_worker_and_refuses_bad_input(tmp_path, astronaut, m
     """The worker-rate benchmark runs the real data pipeline and leaves torch's threads as found."""
     import sys
 
-    from sparsepix.benchmarks import data_rate
+    from sparsepix.tools import data_rate
 
     for i in range(2):
         Image.fromarray(astronaut[64 * i : 64 * i + 96, :96]).save(tmp_path / f"{i}.png")
@@ -269,7 +269,7 @@ def test_restore_table_scores_every_fit_model_on_the_same_inputs(small_rgb):
 
 
 def test_run_summary_tables_the_losses_and_strips_the_crops(tmp_path):
-    from sparsepix.benchmarks import run_summary
+    from sparsepix.tools import run_summary
 
     logs = [{"step": s, "g_total": float(s), "d_total": 1.0, "images_per_s": 9.0} for s in range(1, 7)]
     (tmp_path / "log.jsonl").write_text("\n".join(json.dumps(r) for r in logs) + '\n{"step": 7, "g_to')

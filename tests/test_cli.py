@@ -278,3 +278,17 @@ def test_models_lists_what_each_learned_model_was_trained_for():
     for rec in catalog.available().values():
         if rec.learned:
             assert f"learned, {rec.task}" in r.stdout
+
+
+@pytest.mark.parametrize(
+    "args, usage",
+    [
+        (["bench", "recon", "--help"], "usage: sparsepix bench recon"),
+        (["bench", "restore", "--help"], "usage: sparsepix bench restore"),
+        (["bench", "speed", "--help"], "usage: sparsepix bench speed"),
+        (["noisedetect", "--help"], "usage: sparsepix noisedetect"),
+    ],
+)
+def test_the_measurement_tools_are_subcommands(args, usage):
+    r = run(*args)
+    assert r.returncode == 0 and r.stdout.startswith(usage), r.stderr

@@ -8,7 +8,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_readme_table_is_what_the_summary_generates():
-    from sparsepix.benchmarks.readme import BEGIN, END, block
+    from sparsepix.tools.readme import BEGIN, END, block
 
     readme = (ROOT / "README.md").read_text()
     start, end = readme.index(BEGIN), readme.index(END) + len(END)
@@ -16,7 +16,7 @@ def test_readme_table_is_what_the_summary_generates():
 
 
 def test_replacing_the_block_keeps_the_rest():
-    from sparsepix.benchmarks.readme import BEGIN, END, replace_block
+    from sparsepix.tools.readme import BEGIN, END, replace_block
 
     text = f"intro\n{BEGIN}\nold\n{END}\noutro\n"
     assert replace_block(text, f"{BEGIN}\nnew\n{END}") == f"intro\n{BEGIN}\nnew\n{END}\noutro\n"

@@ -1,9 +1,9 @@
-"""A smoke run of the fuzzing harness (benchmarks/fuzz.py): mutated files are decoded or
+"""A smoke run of the fuzzing harness (tools/fuzz.py): mutated files are decoded or
 refused with a SparsepixError, never anything else. The full campaign is in docs/FUZZING.md."""
 
 import pytest
 
-from sparsepix.benchmarks import fuzz
+from sparsepix.tools import fuzz
 
 
 def test_mutations_reach_past_the_checksums():

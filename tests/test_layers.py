@@ -25,6 +25,7 @@ LAYERS = {
     "train": 8,
     "benchmarks": 8,
     "main": 9,
+    "tools": 9,
     "__main__": 9,
     "__init__": 9,  # the package's facade: lazy re-exports of the API
 }

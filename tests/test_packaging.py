@@ -29,6 +29,8 @@ def test_the_wheel_holds_the_package_its_weights_and_types(wheel):
     assert shipped and {f"sparsepix/models/weights/{n}" for n in shipped} <= names
     assert {"sparsepix/py.typed", "sparsepix/pil_plugin.py", "sparsepix/codec/predictive.py"} <= names
     assert not any(n.startswith(("sparsepix/tests/", "sparsepix/runs/", "tests/")) for n in names)
+    # Developer tools and committed results stay in the source tree.
+    assert not any(n.startswith(("sparsepix/tools/", "sparsepix/benchmarks/results/")) for n in names)
 
 
 @pytest.mark.slow

@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from sparsepix import tasks
+from sparsepix.cli import passthrough
 from sparsepix.codec.ensemble import ENSEMBLES
 from sparsepix.models.config import PRESETS
 from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAWS, LOSS_PROFILES, TASKS
@@ -365,4 +366,8 @@ def export(checkpoint_path, name, out, model_version, no_ema, description, ensem
     click.echo(f"{weights} ({weights.stat().st_size} bytes), {card}")
 
 
-COMMANDS = [train, export]
+COMMANDS = [
+    train,
+    export,
+    passthrough("noisedetect", "sparsepix.train.noisedetect", "Train a colour-noise detector."),
+]

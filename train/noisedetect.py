@@ -1,6 +1,6 @@
 """Train a colour-noise detector and ship it with a sparse-sample generator as one model.
 
-    python -m sparsepix.train.noisedetect ../shared/datasets/celeba_faces_128 \\
+    sparsepix noisedetect ../shared/datasets/celeba_faces_128 \\
         --generator faces --name faces-color-noise --out models/weights
 
 The model restores the X-GANs paper's colour noise (85-95 % of pixels replaced by random colours):

@@ -1,8 +1,8 @@
 """Time training steps and full-image generator passes per preset on this machine.
 
-    python -m sparsepix.benchmarks.network_speed --presets refine-16,refine-32-deep,xgan
-    python -m sparsepix.benchmarks.network_speed --presets refine-16 --compile
-    python -m sparsepix.benchmarks.network_speed --presets refine-16 --losses l2 --no-amp
+    python -m sparsepix.tools.network_speed --presets refine-16,refine-32-deep,xgan
+    python -m sparsepix.tools.network_speed --presets refine-16 --compile
+    python -m sparsepix.tools.network_speed --presets refine-16 --losses l2 --no-amp
 
 Training steps run the real Trainer (G + three discriminators, the chosen loss profile) on
 synthetic crops; inference runs the generator in eval mode on a 768x512 canvas, channels_last

@@ -1,6 +1,6 @@
 """A training run at a glance, for model cards: its losses over the run and its sample crops.
 
-    python -m sparsepix.benchmarks.run_summary RUN --every 50 [--strip strip.png]
+    python -m sparsepix.tools.run_summary RUN --every 50 [--strip strip.png]
 
 Prints a Markdown table of every logged term (mean over each window of `--every` steps), with
 the validation PSNR/SSIM measured in the window; `--strip` joins the first validation crop's

@@ -1,7 +1,7 @@
 """Structure-aware fuzzing of the decoder: mutated .spx files, each decoded in a capped worker.
 
-    python -m sparsepix.benchmarks.fuzz --cases 20000 --workers 2 --json fuzz.json
-    python -m sparsepix.benchmarks.fuzz --model auto ...   # each file's own model: learned too
+    python -m sparsepix.tools.fuzz --cases 20000 --workers 2 --json fuzz.json
+    python -m sparsepix.tools.fuzz --model auto ...   # each file's own model: learned too
 
 Seeds are the golden files (tests/golden/) and files the harness encodes itself. Each case
 mutates one seed (bit flips, truncation, header field edits, lying section lengths, zstd bombs,

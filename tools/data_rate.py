@@ -1,6 +1,6 @@
 """How many training crops one data-loader worker makes a second, on this machine.
 
-    python -m sparsepix.benchmarks.data_rate ../shared/datasets/bsds500/train --crop 320
+    python -m sparsepix.tools.data_rate ../shared/datasets/bsds500/train --crop 320
 
 On a GPU the workers, not the network, set the training pace for Delaunay-coarse presets: each
 crop is cut, sampled, its values coded at `--quality` and its Delaunay fill computed on the CPU
