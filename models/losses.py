@@ -76,18 +76,6 @@ def l2(fake: torch.Tensor, real: torch.Tensor) -> torch.Tensor:
     return F.mse_loss(fake, real)
 
 
-def neg_psnr(fake: torch.Tensor, real: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Minus the mean over the batch of each image's PSNR in dB (images in [-1, 1], peak 2).
-
-    What the benchmark reports is the mean of per-image PSNRs. Squared error pooled over a batch
-    weighs every pixel alike, so textured, high-error crops dominate its gradient; this weighs
-    each image by the inverse of its own error, as a mean of PSNRs does. eps keeps the log finite
-    for a perfect image (it caps a crop at 66 dB; 8-bit rounding alone costs 5e-6 here, 59 dB).
-    """
-    per_image = (fake - real).pow(2).flatten(1).mean(dim=1)
-    return -(10 * torch.log10(4.0 / (per_image + eps))).mean()
-
-
 def classification(logits: torch.Tensor | None, labels: torch.Tensor | None) -> torch.Tensor | None:
     """ResGAN's embedded classifier: cross-entropy on the discriminator's class logits."""
     if logits is None or labels is None:

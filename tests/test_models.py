@@ -94,29 +94,6 @@ def test_l1_and_classification():
     assert losses.classification(logits, torch.tensor([0])).item() < 1e-6
 
 
-def test_neg_psnr_is_minus_the_mean_of_per_image_psnrs():
-    from sparsepix.metrics import psnr
-
-    rng = np.random.default_rng(0)
-    real8 = rng.integers(0, 256, (2, 8, 8, 3), dtype=np.uint8)
-    noise = rng.integers(-3, 4, real8.shape) * np.array([1, 6]).reshape(2, 1, 1, 1)  # one noisier
-    fake8 = np.clip(real8 + noise, 0, 255).astype(np.uint8)
-
-    def to_tensor(a):  # 8-bit NHWC -> [-1, 1] NCHW, the training scale
-        return torch.from_numpy(a).permute(0, 3, 1, 2).double() / 127.5 - 1
-
-    per_image = [psnr(r, f) for r, f in zip(real8, fake8)]
-    got = losses.neg_psnr(to_tensor(fake8), to_tensor(real8), eps=0.0).item()
-    assert got == pytest.approx(-np.mean(per_image), abs=1e-9)
-    # Not the PSNR of the pooled error, which the noisier image drags down further.
-    assert -got > psnr(real8, fake8) + 1.0
-    # Per pixel, the image with the smaller error gets the larger gradient.
-    fake = to_tensor(fake8).requires_grad_()
-    losses.neg_psnr(fake, to_tensor(real8)).backward()
-    g = fake.grad.abs().flatten(1).sum(1) / (fake - to_tensor(real8)).abs().flatten(1).sum(1)
-    assert g[0] > 10 * g[1]
-
-
 def test_vgg_loads_torchvision_layout_and_perceptual_loss(tmp_path):
     vgg = VGG19Features()
     # torchvision's vgg19 state dict: features.{0,2,5,...}.weight/bias plus a classifier.

@@ -69,21 +69,9 @@ def test_sparse_density_within_range():
             assert (canvas[~mask] == 0).all() and np.array_equal(canvas[mask], img[mask])
 
 
-def test_density_laws():
-    lo, hi = 0.01, 0.20
-
-    def draw(law: str, seed: int) -> float:
-        return corruptions.draw_density(np.random.default_rng(seed), (lo, hi), law)
-
-    draws = {law: np.array([draw(law, s) for s in range(2000)]) for law in corruptions.DENSITY_LAWS}
-    for d in draws.values():
-        assert lo <= d.min() and d.max() <= hi
-    # uniform: the plain draw old runs made; log: the median is the geometric mean, 4.5 %.
-    assert np.array_equal(draws["uniform"], [np.random.default_rng(s).uniform(lo, hi) for s in range(2000)])
-    assert abs(np.median(draws["uniform"]) - 0.105) < 0.01
-    assert abs(np.median(draws["log"]) - np.sqrt(lo * hi)) < 0.005
-    with pytest.raises(ValueError, match="density law"):
-        corruptions.draw_density(np.random.default_rng(0), (lo, hi), "square")
+def test_densities_are_drawn_uniformly_from_the_range():
+    draws = [corruptions.draw_density(np.random.default_rng(s), (0.01, 0.20)) for s in range(2000)]
+    assert np.array_equal(draws, [np.random.default_rng(s).uniform(0.01, 0.20) for s in range(2000)])
 
 
 def test_lossy_values_match_the_codec_quantiser():
@@ -352,15 +340,6 @@ def test_l2_profile_trains_on_squared_error_alone(image_dir, tmp_path):
         assert r["g_l2"] == pytest.approx(r["g_total"])
 
 
-def test_psnr_profile_trains_on_per_image_psnr_alone(image_dir, tmp_path):
-    cfg = _config(image_dir, tmp_path, loss_profile="psnr", weights=LOSS_PROFILES["psnr"], steps=2)
-    records = Trainer(cfg, quiet=True).train()
-    for r in records:
-        assert {k for k in r if k.startswith("g_")} == {"g_psnr", "g_total"}
-        assert -60 < r["g_psnr"] < 0  # minus a PSNR in dB
-        assert r["g_psnr"] == pytest.approx(r["g_total"])
-
-
 def test_coarse_fill_from_the_workers_equals_the_generators_own(image_dir, tmp_path):
     trainer = Trainer(_config(image_dir, tmp_path, preset="tiny-refine"), quiet=True)
     assert isinstance(trainer.train_set, WithCoarseFill)
@@ -576,28 +555,22 @@ def test_resume_and_export_refuse_what_is_not_a_training_checkpoint(image_dir, t
         checkpoint.load_run(weights)
 
 
-def test_dihedral_crops_draw_all_eight_symmetries_and_flip_crops_stay_as_they_were():
+def test_crops_flip_left_right_half_the_time():
     from sparsepix.train.data import random_crop
 
     image = np.arange(16, dtype=np.uint8).reshape(4, 4, 1)
-    views = {random_crop(image, 4, np.random.default_rng(i), "dihedral").tobytes() for i in range(200)}
-    assert len(views) == 8
-    for i in range(20):  # "flip": the crop's place, then one left-right coin, as runs always drew
+    for i in range(20):  # the crop's place, then one left-right coin, as runs always drew
         rng = np.random.default_rng(i)
         rng.integers(0, 1), rng.integers(0, 1)
         expected = image[:, ::-1] if rng.random() < 0.5 else image
         assert np.array_equal(random_crop(image, 4, np.random.default_rng(i)), expected)
-    with pytest.raises(ValueError, match="augment"):
-        random_crop(image, 4, np.random.default_rng(0), "rot45")
 
 
-def test_augment_is_a_training_option(image_dir, tmp_path):
-    trainer = Trainer(_config(image_dir, tmp_path, steps=1, augment="dihedral"), quiet=True)
-    assert trainer.train()[0]["g_total"] > 0
-    saved = checkpoint.load_run(tmp_path / "latest.pt")["config"]
-    assert saved["augment"] == "dihedral"
-    del saved["augment"]  # a checkpoint from before the option trained on left-right flips
-    assert TrainConfig.from_dict(saved).augment == "flip"
+def test_checkpoints_with_removed_options_still_load():
+    saved = TrainConfig(data=("d",), out="o").to_dict()
+    saved.update(density_law="log", augment="dihedral")
+    saved["weights"]["psnr"] = 1.0
+    assert TrainConfig.from_dict(saved).weights == TrainConfig(data=("d",), out="o").weights
 
 
 def _grown_pair(old, new, grow, mode: str, atol: float = 1e-5):

@@ -2,15 +2,43 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
+from typing import Callable
 
 import click
 
-from sparsepix import tasks
 from sparsepix.cli import passthrough
 from sparsepix.codec.ensemble import ENSEMBLES
-from sparsepix.models.config import PRESETS
-from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAWS, LOSS_PROFILES, TASKS
+from sparsepix.train.config import LOSS_PROFILES, TrainConfig
+
+
+def _click_type(f: dataclasses.Field) -> click.ParamType | type:
+    spec = f.metadata
+    if "choices" in spec:
+        return click.Choice(spec["choices"])
+    if spec.get("file"):
+        return click.Path(dir_okay=False)
+    kind = {"int": int, "float": float, "str": str}[f.type] if isinstance(f.type, str) else f.type
+    if "low" in spec or "high" in spec:
+        ranged = click.IntRange if kind is int else click.FloatRange
+        return ranged(spec.get("low"), spec.get("high"))
+    return kind
+
+
+def config_options(command: Callable) -> Callable:
+    """An option for every TrainConfig field that declares one (train/config.py, `option`):
+    written once, there."""
+    for f in reversed([f for f in dataclasses.fields(TrainConfig) if "help" in f.metadata]):
+        flag = "--" + f.metadata.get("flag", f.name).replace("_", "-")
+        if f.type in (bool, "bool"):
+            command = click.option(flag, f.name, is_flag=True, help=f.metadata["help"])(command)
+        else:
+            kind = _click_type(f)
+            command = click.option(
+                flag, f.name, default=f.default, show_default=True, type=kind, help=f.metadata["help"]
+            )(command)
+    return command
 
 
 @click.command()
@@ -30,55 +58,11 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAW
     "checkpoint's own folder unless given.",
 )
 @click.option(
-    "--task",
-    default="sparse",
-    show_default=True,
-    type=click.Choice(TASKS),
-    help="Corruption: " + "; ".join(f"{t.name}: {t.help}" for t in tasks.TASKS.values()) + ".",
-)
-@click.option(
-    "--preset",
-    default="refine-16",
-    show_default=True,
-    type=click.Choice(sorted(PRESETS)),
-    help="Network: refine-16 and refine-32-deep are the shipped decoders' (scripts/ holds "
-    "each model's recipe); xgan is the paper's, resgan adds the pass-through channel.",
-)
-@click.option(
-    "--crop", default=128, show_default=True, type=click.IntRange(*CROP_RANGE), help="Training crop side."
-)
-@click.option(
-    "--batch", default=8, show_default=True, type=click.IntRange(1, 4096), help="Batch per process."
-)
-@click.option(
     "--steps",
     default=None,
     type=click.IntRange(1),
     help="Total steps to reach; the cosine schedule ends there. [default: 1000; with --resume, "
     "the checkpoint's own total, so its schedule goes on unchanged]",
-)
-@click.option("--lr", default=2e-4, show_default=True, type=float, help="Adam learning rate.")
-@click.option(
-    "--schedule",
-    default="constant",
-    show_default=True,
-    type=click.Choice(["constant", "cosine"]),
-    help="Learning rate over the run: constant, or cosine from --lr down to 0 at --steps.",
-)
-@click.option(
-    "--warmup",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0),
-    help="Ramp the learning rate up linearly over this many first steps (for --init fine-tunes, "
-    "whose fresh Adam otherwise jolts the trained weights).",
-)
-@click.option(
-    "--beta1",
-    default=0.5,
-    show_default=True,
-    type=click.FloatRange(0, 1, max_open=True),
-    help="Adam beta1 (0.5 as the paper for GAN training; 0.9 suits --loss l1, l2 and psnr).",
 )
 @click.option(
     "--loss",
@@ -86,125 +70,29 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAW
     default="xgan",
     show_default=True,
     type=click.Choice(sorted(LOSS_PROFILES)),
-    help="Loss weights: xgan (the paper's), fidelity (dominant L1, for PSNR), l1 (regression "
-    "only, no discriminator: pre-training), l2 (squared error only, what PSNR scores: for "
-    "fine-tuning an l1 model), psnr (minus the mean per-image PSNR, what the benchmark "
-    "averages).",
+    help="Loss weights: xgan (the paper's: LSGAN, feature matching, VGG and point terms), fidelity "
+    "(dominant L1, light adversarial terms), l1 (regression only, no discriminator: pre-training), "
+    "l2 (squared error only, what PSNR scores: for fine-tuning an l1 model).",
 )
 @click.option(
     "--density",
     default=(0.01, 0.20),
     show_default=True,
     type=(float, float),
-    help="Range of sample densities for the sparse tasks.",
+    help="Range of sample densities for the sparse tasks, drawn uniformly.",
 )
-@click.option(
-    "--density-law",
-    default="uniform",
-    show_default=True,
-    type=click.Choice(DENSITY_LAWS),
-    help="How densities are drawn from --density: uniform, or log-uniform (each octave of rate "
-    "equally often, more of the sparse, hard cases).",
-)
-@click.option(
-    "--augment",
-    default="flip",
-    show_default=True,
-    type=click.Choice(AUGMENTS),
-    help="Crop symmetries: left-right flips, or all 8 (flips and transposes), which a decoder's "
-    "--ensemble then shows the network.",
-)
-@click.option(
-    "--echo",
-    default=1,
-    show_default=True,
-    type=click.IntRange(1, 8),
-    help="Data echoing: each batch the data workers make serves this many steps in a row, the "
-    "k-th time under the k-th image symmetry (as it is, mirrored left-right, upside down, both, "
-    "then transposed): more steps per crop where the workers, not the GPU, set the pace "
-    "(docs/DECISIONS.md). 1 = off.",
-)
-@click.option(
-    "--quality",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 100),
-    help="Sparse tasks: train on kept values after the codec's lossy value coding at this "
-    "--quality, as decoders will see them (65: the benchmark's rate-distortion setting, which the "
-    "shipped models train on; 70: the encoder's default); 0 = exact values.",
-)
-@click.option(
-    "--optimize",
-    default=0,
-    show_default=True,
-    type=click.IntRange(0, 1000),
-    help="Sparse tasks: train on kept values tuned for the Delaunay-linear fill with this many "
-    "least-squares iterations, as `sparsepix encode --optimize N` stores them for a model trained "
-    "so; 0 = the plain samples. For Delaunay-coarse presets (refine-*).",
-)
-@click.option(
-    "--val-count",
-    default=8,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Hold out the last N files by name for validation.",
-)
-@click.option(
-    "--val-limit",
-    default=16,
-    show_default=True,
-    type=click.IntRange(1),
-    help="Periodic validation scores this many held-out images.",
-)
-@click.option("--val-every", default=250, show_default=True, type=click.IntRange(1))
-@click.option("--ckpt-every", default=250, show_default=True, type=click.IntRange(1))
-@click.option(
-    "--ema",
-    default=0.999,
-    show_default=True,
-    type=click.FloatRange(0, 1),
-    help="EMA decay of the generator weights (0 = off).",
-)
-@click.option("--seed", default=0, show_default=True, type=int)
-@click.option("--device", default="auto", show_default=True, help="auto, cpu, cuda or cuda:N.")
+@config_options
 @click.option(
     "--no-amp",
     is_flag=True,
     help="Train in fp32 throughout: no fp16 autocast on CUDA, no bf16 autocast on CPUs with native bf16.",
 )
 @click.option(
-    "--workers", default=2, show_default=True, type=click.IntRange(0), help="Data-loader processes."
-)
-@click.option(
-    "--data-path",
-    type=click.Choice(DATA_PATHS),
-    default="workers",
-    show_default=True,
-    help="Where crops are cut, sampled and value-coded: CPU data-loader workers, or the training "
-    "device itself (sparse tasks without --optimize; the other steps are not ported).",
-)
-@click.option(
-    "--vgg-weights",
-    default="",
-    type=click.Path(dir_okay=False),
-    help="torchvision vgg19 ImageNet state dict for the VGG loss (else the term is off).",
-)
-@click.option("--labels", is_flag=True, help="Folder-per-class labels: enables ResGAN's classifier head.")
-@click.option(
-    "--init",
-    "init_from",
-    default="",
-    type=click.Path(dir_okay=False),
-    help="Start the generator from these weights (an exported model, e.g. models/weights/natural.pt, "
-    "or a checkpoint) with fresh optimisers: fine-tuning. Weights with fewer residual blocks "
-    "than --preset are grown to it, the added blocks starting as the identity.",
-)
-@click.option(
     "--detector",
     default=None,
     type=click.Path(exists=True, dir_okay=False),
-    help="With --task color-noise: a model card with a noise detector (python -m "
-    "sparsepix.train.noisedetect); the generator learns from the pixels it keeps, as it will restore.",
+    help="With --task color-noise: a model card with a noise detector (sparsepix noisedetect); the "
+    "generator learns from the pixels it keeps, as it will restore.",
 )
 @click.option(
     "--time-limit",
@@ -229,48 +117,13 @@ from sparsepix.train.config import AUGMENTS, CROP_RANGE, DATA_PATHS, DENSITY_LAW
     help="Continue from a checkpoint (its config wins except --steps/--out/--device/--workers).",
 )
 def train(
-    data_dirs,
-    out,
-    task,
-    preset,
-    crop,
-    batch,
-    steps,
-    lr,
-    schedule,
-    warmup,
-    beta1,
-    loss_profile,
-    density,
-    density_law,
-    augment,
-    echo,
-    quality,
-    optimize,
-    val_count,
-    val_limit,
-    val_every,
-    ckpt_every,
-    ema,
-    seed,
-    device,
-    no_amp,
-    workers,
-    data_path,
-    vgg_weights,
-    labels,
-    init_from,
-    detector,
-    time_limit,
-    stop_at,
-    resume,
+    data_dirs, out, steps, loss_profile, density, no_amp, detector, time_limit, stop_at, resume, **options
 ) -> None:
     """Train an X-GAN generator on image folders.
 
     Several GPUs: torchrun --nproc-per-node N -m sparsepix train ... (DistributedDataParallel).
     """
     from sparsepix.train import checkpoint
-    from sparsepix.train.config import TrainConfig
     from sparsepix.train.loop import Trainer
 
     if not data_dirs and not resume:
@@ -291,7 +144,7 @@ def train(
             found = read_card(Path(detector)).detector
         except ModelError as exc:
             raise click.BadParameter(str(exc), param_hint="--detector") from None
-        if task != "color-noise" or found is None:
+        if options["task"] != "color-noise" or found is None:
             why = "needs --task color-noise and a card with a detector"
             raise click.BadParameter(why, param_hint="--detector")
     if not 0.001 <= density[0] <= density[1] <= 0.5:
@@ -299,39 +152,15 @@ def train(
     config = TrainConfig(
         data=tuple(data_dirs),
         out=out,
-        task=task,
-        preset=preset,
-        crop=crop,
-        batch=batch,
         steps=steps,
-        lr=lr,
-        schedule=schedule,
-        warmup=warmup,
-        beta1=beta1,
         loss_profile=loss_profile,
         weights=LOSS_PROFILES[loss_profile],
         density_min=density[0],
         density_max=density[1],
-        density_law=density_law,
-        augment=augment,
-        echo=echo,
-        quality=quality,
-        optimize=optimize,
-        val_count=val_count,
-        val_limit=val_limit,
-        val_every=val_every,
-        ckpt_every=ckpt_every,
-        ema_decay=ema,
-        seed=seed,
-        device=device,
         amp=not no_amp,
         amp_cpu=not no_amp,
-        workers=workers,
-        data_path=data_path,
-        vgg_weights=vgg_weights,
-        labels=labels,
-        init=init_from,
         detector=detector or "",
+        **options,
     )
     trainer = Trainer(config, resume=resumed)
     if trainer.step >= trainer.config.steps:

@@ -15,7 +15,6 @@ from sparsepix.codec.predictive import decode_pred, encode_pred
 from sparsepix.codec.quality import params_for_quality
 from sparsepix.codec.samplers import random_mask, sample_count, sobel_mask
 from sparsepix.tasks import TASKS, block_sides, white_block_holes
-from sparsepix.train.config import DENSITY_LAWS
 
 Corruption = Callable[[np.ndarray, np.random.Generator], tuple[np.ndarray, np.ndarray]]
 
@@ -24,44 +23,38 @@ def _seed(rng: np.random.Generator) -> int:
     return int(rng.integers(0, 2**63))
 
 
-def draw_density(rng: np.random.Generator, density: tuple[float, float], law: str = "uniform") -> float:
-    """A sample density from the range: uniform, or log-uniform (`log`: each octave of density,
-    so of rate, drawn equally often; 1-20 % gives a median of 4.5 % instead of 10.5 %). Both draw
-    one number from `rng`, so the stream of crops is the same under either law."""
+def draw_density(rng: np.random.Generator, density: tuple[float, float]) -> float:
+    """A sample density drawn uniformly from the range."""
     lo, hi = density
-    if law == "uniform":
-        return float(rng.uniform(lo, hi))
-    if law == "log":
-        return float(np.exp(rng.uniform(np.log(lo), np.log(hi))))
-    raise ValueError(f"unknown density law {law!r}; choose one of {', '.join(DENSITY_LAWS)}")
+    return float(rng.uniform(lo, hi))
 
 
 def sparse_random(
-    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float], law: str = "uniform"
+    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep a uniform random share of pixels (density drawn from the range), with the codec's sampler."""
     h, w = image.shape[:2]
-    count = sample_count(h, w, draw_density(rng, density, law))
+    count = sample_count(h, w, draw_density(rng, density))
     mask = random_mask(_seed(rng), h, w, count)
     return image * mask[..., None], mask
 
 
 def sparse_sobel(
-    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float], law: str = "uniform"
+    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Keep Sobel-weighted samples, with the codec's sampler."""
     h, w = image.shape[:2]
-    count = sample_count(h, w, draw_density(rng, density, law))
+    count = sample_count(h, w, draw_density(rng, density))
     mask = sobel_mask(image, _seed(rng), count)
     return image * mask[..., None], mask
 
 
 def sparse_mixed(
-    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float], law: str = "uniform"
+    image: np.ndarray, rng: np.random.Generator, density: tuple[float, float]
 ) -> tuple[np.ndarray, np.ndarray]:
     """Either sampler with equal odds: one model for both."""
     pick = sparse_sobel if rng.random() < 0.5 else sparse_random
-    return pick(image, rng, density, law)
+    return pick(image, rng, density)
 
 
 def lossy_values(canvas: np.ndarray, known: np.ndarray, rng: np.random.Generator, quality: int) -> np.ndarray:

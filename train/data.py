@@ -50,13 +50,13 @@ def class_labels(paths: list[Path]) -> tuple[list[int], list[str]]:
     return [index[p.parent.name] for p in paths], names
 
 
-def corruption_for(task: str, density: tuple[float, float], law: str = "uniform") -> corruptions.Corruption:
+def corruption_for(task: str, density: tuple[float, float]) -> corruptions.Corruption:
     if task not in TASKS:
         raise InputError(f"unknown task {task!r}; choose one of {', '.join(TASKS)}")
     return {
-        "sparse": partial(corruptions.sparse_mixed, density=density, law=law),
-        "sparse-random": partial(corruptions.sparse_random, density=density, law=law),
-        "sparse-sobel": partial(corruptions.sparse_sobel, density=density, law=law),
+        "sparse": partial(corruptions.sparse_mixed, density=density),
+        "sparse-random": partial(corruptions.sparse_random, density=density),
+        "sparse-sobel": partial(corruptions.sparse_sobel, density=density),
         "inpaint": corruptions.inpaint,
         "color-noise": corruptions.color_noise,
         "white-block": corruptions.white_block,
@@ -92,22 +92,13 @@ def pad_to(image: np.ndarray, size: int) -> np.ndarray:
     return np.pad(image, ((0, max(0, size - h)), (0, max(0, size - w)), (0, 0)), mode="reflect")
 
 
-def random_crop(image: np.ndarray, size: int, rng: np.random.Generator, augment: str = "flip") -> np.ndarray:
-    """A random square crop, mirrored left-right half the time; with `augment="dihedral"` also
-    upside down and transposed half the time each, so every one of the square's 8 symmetries
-    is equally likely (what a decoder's geometric self-ensemble shows the network). The extra
-    draws come after the old ones, so "flip" runs see the crops they always did."""
+def random_crop(image: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """A random square crop, mirrored left-right half the time."""
     image = pad_to(image, size)
     h, w = image.shape[:2]
     y, x = int(rng.integers(0, h - size + 1)), int(rng.integers(0, w - size + 1))
     crop = image[y : y + size, x : x + size]
-    crop = crop[:, ::-1] if rng.random() < 0.5 else crop
-    if augment == "dihedral":
-        crop = crop[::-1] if rng.random() < 0.5 else crop
-        crop = crop.transpose(1, 0, 2) if rng.random() < 0.5 else crop
-    elif augment != "flip":
-        raise ValueError(f"unknown augment {augment!r}")
-    return crop
+    return crop[:, ::-1] if rng.random() < 0.5 else crop
 
 
 def centre_crop(image: np.ndarray, size: int) -> np.ndarray:
@@ -132,14 +123,14 @@ class CorruptedImages(Dataset):
     """Item i: (canvas, mask, target, label) for global sample index i, deterministic in (seed, i).
 
     Training (`train=True`): the file is the i-th of a per-epoch permutation, randomly cropped
-    and flipped (`config.augment`). Validation: file i, centre crop, the same corruption every time.
+    and flipped. Validation: file i, centre crop, the same corruption every time.
     """
 
     def __init__(self, paths: list[Path], config: TrainConfig, train: bool, labels: list[int] | None = None):
         self.paths, self.config, self.train = paths, config, train
         self.labels = labels
         self.corrupt = corruption_for(
-            config.task, (config.density_min, config.density_max), config.density_law
+            config.task, (config.density_min, config.density_max)
         )
         self._cache: dict[int, np.ndarray] = {}
 
@@ -165,7 +156,7 @@ class CorruptedImages(Dataset):
         k = self._file_index(i)
         image = self._image(k)
         size = self.config.crop
-        crop = random_crop(image, size, rng, self.config.augment) if self.train else centre_crop(image, size)
+        crop = random_crop(image, size, rng) if self.train else centre_crop(image, size)
         crop = np.ascontiguousarray(crop)
         if self.config.task == "color-block":
             donor = self._image(int(rng.integers(0, len(self.paths))))

@@ -215,16 +215,9 @@ def _pred_values_numpy(samples: torch.Tensor, indices: torch.Tensor, width: int,
 # -- the batches ---------------------------------------------------------------------------------
 
 
-def _dihedral(crop: torch.Tensor, rng: np.random.Generator, augment: str) -> torch.Tensor:
-    """`data.random_crop`'s symmetries, drawn in its order, on a (3, S, S) tensor."""
-    if rng.random() < 0.5:
-        crop = crop.flip(2)
-    if augment == "dihedral":
-        if rng.random() < 0.5:
-            crop = crop.flip(1)
-        if rng.random() < 0.5:
-            crop = crop.transpose(1, 2)
-    return crop
+def _flipped(crop: torch.Tensor, rng: np.random.Generator) -> torch.Tensor:
+    """`data.random_crop`'s mirror image, drawn as it draws it, on a (3, S, S) tensor."""
+    return crop.flip(2) if rng.random() < 0.5 else crop
 
 
 class DeviceBatches:
@@ -263,8 +256,8 @@ class DeviceBatches:
             image = self.images[k]
             y = int(rng.integers(0, image.shape[1] - size + 1))
             x = int(rng.integers(0, image.shape[2] - size + 1))
-            crops.append(_dihedral(image[:, y : y + size, x : x + size], rng, cfg.augment))
-            density = draw_density(rng, (cfg.density_min, cfg.density_max), cfg.density_law)
+            crops.append(_flipped(image[:, y : y + size, x : x + size], rng))
+            density = draw_density(rng, (cfg.density_min, cfg.density_max))
             counts.append(sample_count(size, size, density))
             seeds.append(int(rng.integers(0, 2**63)))
             sobel.append(cfg.task == "sparse-sobel" or (cfg.task == "sparse" and rng.random() < 0.5))

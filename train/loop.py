@@ -233,8 +233,6 @@ class Trainer:
                 terms["g_l1"] = losses.l1(fake.float(), target)
             if w.l2 > 0:
                 terms["g_l2"] = losses.l2(fake.float(), target)
-            if w.psnr > 0:
-                terms["g_psnr"] = losses.neg_psnr(fake.float(), target)
             scale = {
                 "g_gan": w.gan,
                 "g_fm": w.feature_matching,
@@ -242,7 +240,6 @@ class Trainer:
                 "g_point": w.point,
                 "g_l1": w.l1,
                 "g_l2": w.l2,
-                "g_psnr": w.psnr,
                 "g_cls": w.classifier,
             }
             loss_g = sum(scale[k] * v for k, v in terms.items())
