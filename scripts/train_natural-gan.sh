@@ -4,7 +4,7 @@
 # original by a dominant L1 term (`--loss fidelity`; VGG only with --vgg-weights). Not shipped
 # yet: sized for a lent GPU, crops made on it (`--data-path device`). BSDS500 train + test,
 # sparse 1-20 %, quality-65 values, as `natural` trained on.
-# The CPU stability check in docs/models/natural-gan.md:
+# Shipped when it wins at 0.10 bpp on Kodak (docs/TRAINING.md). The CPU stability check:
 #   CROP=128 BATCH=4 STEPS=1000 VAL_EVERY=100 EMA=0.99 DEVICE=cpu DATA_PATH=workers WORKERS=0 NO_EXPORT=1 \
 #   OUT=/tmp/natural-gan bash scripts/train_natural-gan.sh
 set -euo pipefail
