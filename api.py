@@ -15,6 +15,7 @@ from sparsepix.codec import reconstructors, sections
 from sparsepix.codec.files import check_not_input, check_path, read_bytes, write_bytes
 from sparsepix.codec.imageio import as_image_array, load_image, save_image
 from sparsepix.codec.pages import no_hugepage_advice
+from sparsepix.codec.predictive import stored_chroma_skip
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, sample_count
 from sparsepix.codec.values import PRED, VALUE_MODES
@@ -264,6 +265,8 @@ class FileInfo:
     seed: int
     samples: int
     density: float
+    quality: int | None  # pred values: the quality they were coded at; raw8: None
+    chroma_skip: int | None  # pred values: finest levels without chroma
     model: str  # as the file names it
     decodes_with: str  # what decodes it here by default ("" when not installed)
     total_bytes: int
@@ -292,6 +295,10 @@ def inspect(data: bytes, limits: Limits | None = None) -> FileInfo:
         seed=h.seed,
         samples=h.count,
         density=h.count / h.pixels,
+        quality=h.value_param if h.value_mode == PRED else None,
+        chroma_skip=stored_chroma_skip(spx.sections.get(sections.VALUES_TAG, b""))
+        if h.value_mode == PRED
+        else None,
         model=h.model,
         decodes_with=_decodes_with(h.model),
         total_bytes=len(data),

@@ -37,10 +37,29 @@ ENSEMBLE_OPTION = click.option(
 
 
 def _model_option(help: str) -> Callable:
-    """-r / --model (--reconstructor, its older spelling), as every command that picks one."""
+    """-r / --model (--reconstructor, its older spelling), as every command that picks one; an
+    unknown name is a usage error."""
     return click.option(
-        "-r", "--model", "--reconstructor", "model", default="auto", show_default=True, help=help
+        "-r",
+        "--model",
+        "--reconstructor",
+        "model",
+        default="auto",
+        show_default=True,
+        callback=_known_model,
+        help=help,
     )
+
+
+def _known_model(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    from sparsepix import catalog
+
+    if value not in ("auto", ""):
+        try:
+            catalog.get(value)
+        except SparsepixError as exc:
+            raise click.BadParameter(str(exc)) from None
+    return value
 
 
 DEVICE_OPTION = click.option(
@@ -279,8 +298,9 @@ def cli() -> None:
     "--density",
     default=0.05,
     show_default=True,
-    type=float,
-    help="Share of pixels kept, in [0.001, 0.5].",
+    type=click.FloatRange(0.001, 0.5),
+    callback=lambda ctx, param, value: _finite(value),
+    help="Share of pixels kept.",
 )
 @click.option(
     "--sampler",
@@ -384,6 +404,7 @@ def encode(
     from PIL import ImageColor
 
     from sparsepix.api import encode as encode_image
+    from sparsepix.api import inspect
     from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for, image_from_bytes
     from sparsepix.ratecontrol import encode_to_size, target_bytes
 
@@ -413,13 +434,12 @@ def encode(
         pixels = image.shape[0] * image.shape[1]
         t0 = time.perf_counter()
         if rate_control:
-            choice = encode_to_size(image, target_bytes(pixels, target_bpp, target_size), **options)
-            data, chosen = choice.data, f"density {choice.density:.4f}, quality {choice.quality}, "
+            data = encode_to_size(image, target_bytes(pixels, target_bpp, target_size), **options).data
         else:
-            data, chosen = encode_image(image, density=density, quality=quality, **options), ""
+            data = encode_image(image, density=density, quality=quality, **options)
         seconds = time.perf_counter() - t0
         _write(src, dst, data)
-        detail = f" ({chosen}{seconds:.2f} s)" if voice.level > 1 else ""
+        detail = f" ({_settings(inspect(data))}, {seconds:.2f} s)" if voice.level > 1 else ""
         return f"{len(data)} bytes, {8 * len(data) / pixels:.4f} bpp{detail}"
 
     _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, SPX_SUFFIX, frozenset({SPX_SUFFIX})), job, voice)
@@ -564,8 +584,9 @@ def restore(
     stdout (PNG), or a folder (needed for several inputs; files land in it as STEM.png)."""
     from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for, image_bytes, image_from_bytes
     from sparsepix.pil_plugin import FORMAT
-    from sparsepix.restoration import mask_image
+    from sparsepix.restoration import mask_image, model_for
     from sparsepix.restoration import restore as restore_image
+    from sparsepix.tasks import INPAINT
 
     voice = _voice(quiet, verbose)
     if (mask_path is None) == (task is None):
@@ -587,8 +608,10 @@ def restore(
         except InputError as exc:
             raise _named(name, exc) from None
         _write(src, dst, image_bytes(out, out_fmt, _show(dst)))
-        seconds = f", {time.perf_counter() - t0:.2f} s" if voice.level > 1 else ""
-        return f"{out.shape[1]}x{out.shape[0]}{seconds}"
+        if voice.level < 2:
+            return f"{out.shape[1]}x{out.shape[0]}"
+        used = model_for(task or INPAINT, model).name
+        return f"{out.shape[1]}x{out.shape[0]}, {used}, {time.perf_counter() - t0:.2f} s"
 
     _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, ".png", _image_suffixes()), job, voice)
 
@@ -617,14 +640,23 @@ def info(files: tuple[str, ...], as_json: bool) -> None:
         for name, i in infos:
             sections = ", ".join(f"{t} {n} B" for t, n in i.section_bytes.items())
             click.echo(
-                f"{name}: {i.width}x{i.height}x{i.channels}, {i.sampler} sampler, {i.samples} "
-                f"samples ({100 * i.density:.2f} %), values {i.value_mode}, "
-                f"model {_model_line(i.model, i.decodes_with)}\n"
+                f"{name}: {i.width}x{i.height}x{i.channels}, {i.samples} samples; {_settings(i)}\n"
                 f"  {i.total_bytes} bytes = header {i.header_bytes} B"
                 f" + {sections}; {i.bpp:.4f} bpp, {i.bits_per_sample:.2f} bits/sample"
             )
     if failed:
         sys.exit(1)
+
+
+def _settings(i) -> str:
+    """What an encoder chose, from a file's `FileInfo`: sampler, density, values, model."""
+    values = i.value_mode
+    if i.quality is not None:
+        values += f" quality {i.quality}, chroma skip {i.chroma_skip}"
+    return (
+        f"{i.sampler} sampler, density {i.density:.4f}, values {values}, "
+        f"model {_model_line(i.model, i.decodes_with)}"
+    )
 
 
 def _model_line(named: str, used: str) -> str:
@@ -640,8 +672,17 @@ def models() -> None:
     """List the models this installation decodes and restores with (learned: what for)."""
     from sparsepix import catalog
 
+    defaults = {
+        str(catalog.default_ref()): "default for encode",
+        str(catalog.default_ref(tuned=True)): "default for encode --optimize",
+        catalog.DEFAULT_CLASSICAL: "decodes files that name no model",
+    }
     rows = [
-        (str(rec.ref), f"learned, {rec.task}" if rec.learned else "classical", rec.description)
+        (
+            str(rec.ref),
+            f"learned, {rec.task}" if rec.learned else "classical",
+            rec.description + (f" [{defaults[str(rec.ref)]}]" if str(rec.ref) in defaults else ""),
+        )
         for _, rec in sorted(catalog.available().items())
     ]
     name_width, kind_width = (max(len(row[i]) for row in rows) for i in (0, 1))
@@ -653,7 +694,7 @@ def models() -> None:
 @click.argument("out_dir", type=click.Path(file_okay=False), default="sparsepix-demo")
 @click.option("--density", default=0.05, show_default=True, type=float, help="Share of pixels kept.")
 @click.option(
-    "--sampler", default="adaptive", show_default=True, type=click.Choice(["random", "adaptive", "sobel"])
+    "--sampler", default="random", show_default=True, type=click.Choice(["random", "adaptive", "sobel"])
 )
 def demo(out_dir: str, density: float, sampler: str) -> None:
     """Encode scikit-image's astronaut photo and decode it with every reconstructor.
@@ -720,6 +761,10 @@ def run(group: click.Group = cli) -> None:
         finally:
             sys.stdout.flush()  # here, not at exit, where a failure would be a traceback
     except click.exceptions.Exit as exc:
+        sys.exit(exc.exit_code)
+    except click.UsageError as exc:  # one line too, exit 2, with where to read more
+        where = exc.ctx.command_path if exc.ctx else "sparsepix"
+        _fail(f"{exc.format_message()} (see {where} --help)")
         sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()

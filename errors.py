@@ -9,8 +9,9 @@ class BitstreamError(SparsepixError):
     """A .spx file is malformed, truncated, corrupted, too large or of an unknown version."""
 
 
-class InputError(SparsepixError):
-    """An argument or input image the codec cannot work with."""
+class InputError(SparsepixError, ValueError):
+    """An argument or input image the codec cannot work with (a ValueError too, as Python's
+    convention for bad values asks)."""
 
 
 class ModelError(SparsepixError):

@@ -84,32 +84,25 @@ class SpxLoadError(SparsepixError, OSError):
     failure is, and a SparsepixError."""
 
 
-class SpxSaveError(InputError, ValueError):
-    """What `save()` raises for options it cannot take: a ValueError, as Pillow's plugins raise
-    for bad options, and an InputError."""
-
-
 def _save(im: Image.Image, fp: IO[bytes], filename: str | bytes) -> None:
     from sparsepix.api import encode
     from sparsepix.codec.imageio import pil_to_array
     from sparsepix.ratecontrol import encode_to_size, target_bytes
 
+    # Every refusal is an InputError: a ValueError, as Pillow's plugins raise for bad options.
     options = dict(im.encoderinfo)
     unknown = set(options) - ENCODE_OPTIONS - RATE_OPTIONS
-    try:
-        if unknown:
-            raise InputError(f"unknown .spx save options: {', '.join(sorted(unknown))}")
-        bpp, size = options.pop("bpp", None), options.pop("size", None)
-        image = pil_to_array(im)
-        if bpp is None and size is None:
-            data = encode(image, **options)
-        elif {"density", "quality"} & set(options) or (bpp is not None and size is not None):
-            raise InputError("bpp or size chooses density and quality; give one of them alone")
-        else:
-            target = target_bytes(image.shape[0] * image.shape[1], bpp, size)
-            data = encode_to_size(image, target, **options).data
-    except InputError as exc:
-        raise SpxSaveError(str(exc)) from None
+    if unknown:
+        raise InputError(f"unknown .spx save options: {', '.join(sorted(unknown))}")
+    bpp, size = options.pop("bpp", None), options.pop("size", None)
+    image = pil_to_array(im)
+    if bpp is None and size is None:
+        data = encode(image, **options)
+    elif {"density", "quality"} & set(options) or (bpp is not None and size is not None):
+        raise InputError("bpp or size chooses density and quality; give one of them alone")
+    else:
+        target = target_bytes(image.shape[0] * image.shape[1], bpp, size)
+        data = encode_to_size(image, target, **options).data
     fp.write(data)
 
 

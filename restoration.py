@@ -12,12 +12,14 @@ hide which pixels are wrong, so only a model trained for them can find them.
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from sparsepix import catalog
 from sparsepix.codec import reconstructors
 from sparsepix.codec.imageio import as_image_array, load_image
-from sparsepix.errors import InputError, ModelError, memory_errors_typed
+from sparsepix.errors import InputError, ModelError, SparsepixWarning, memory_errors_typed
 from sparsepix.tasks import BLOCK_HOLES, HIDDEN, INPAINT, RESTORE_TASKS, white_block_holes
 
 DEFAULT_CLASSICAL = "telea"
@@ -156,6 +158,23 @@ def model_for(job: str, model: str = "auto") -> reconstructors.Reconstructor:
     return catalog.get(DEFAULT_CLASSICAL)
 
 
+# A centre counts as the paper's white block when this share of it is near white (>= 240).
+WHITE_SHARE = 0.9
+
+
+def _warn_unless_white(canvas: np.ndarray, holes: np.ndarray) -> None:
+    """Say so when the image has no white block where the task puts one: its centre is then
+    replaced all the same, which the caller should know."""
+    share = float((canvas[holes] >= 240).all(axis=-1).mean()) if holes.any() else 1.0
+    if share < WHITE_SHARE:
+        warnings.warn(
+            f"no white block at the centre ({100 * share:.0f} % of it is white); its centre is "
+            "restored all the same",
+            SparsepixWarning,
+            stacklevel=3,
+        )
+
+
 @memory_errors_typed("restoring")
 def restore(
     image: object,
@@ -184,6 +203,8 @@ def restore(
         holes = np.zeros(shape, bool)  # unknown: the model is told every pixel may be kept
     else:
         holes = white_block_holes(*shape) if task == "white-block" else as_holes(mask, shape)
+        if task == "white-block":
+            _warn_unless_white(canvas, holes)
         if holes.all():
             raise InputError("the mask hides every pixel: nothing to restore from")
         if not holes.any():

@@ -37,14 +37,16 @@ def image_files(
 
 
 def as_image_array(image: object, background: tuple[int, int, int] = WHITE) -> np.ndarray:
-    """A uint8 array (H, W) for grayscale or (H, W, 3) for colour, validated. PIL images go
-    through `pil_to_array` (orientation, transparency, depth)."""
+    """A uint8 array (H, W) for grayscale or (H, W, 3) for colour, validated. PIL images, and
+    arrays with an alpha channel, go through `pil_to_array` (orientation, transparency, depth)."""
     if isinstance(image, Image.Image):
         return pil_to_array(image, background)
     if not isinstance(image, np.ndarray):
         raise InputError(f"expected a numpy array or PIL image, got {type(image).__name__}")
     if image.dtype != np.uint8:
         raise InputError(f"expected uint8 pixels, got {image.dtype} (scale to 0..255 first)")
+    if image.ndim == 3 and image.shape[2] in (2, 4):  # with alpha: composited as a PIL image is
+        return pil_to_array(Image.fromarray(image, "LA" if image.shape[2] == 2 else "RGBA"), background)
     if image.ndim == 3 and image.shape[2] == 1:
         image = image[..., 0]
     if not (image.ndim == 2 or (image.ndim == 3 and image.shape[2] == 3)):
@@ -79,6 +81,8 @@ def pil_to_array(img: Image.Image, background: tuple[int, int, int] = WHITE) -> 
             img = Image.fromarray((np.asarray(img).astype(np.uint16) >> 8).astype(np.uint8))
         img = _flatten_alpha(img, background)
         return as_image_array(np.asarray(img.convert("L" if img.mode in _GRAY_MODES else "RGB")))
+    except InputError:
+        raise
     except (ValueError, OSError) as exc:  # modes Pillow cannot convert
         raise InputError(f"{img.mode} images cannot be read: {exc}") from None
 

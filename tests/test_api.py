@@ -50,7 +50,7 @@ def test_inspect_reports_real_sizes(small_rgb):
     "bad",
     [
         np.zeros((4, 4), np.float32),
-        np.zeros((4, 4, 4), np.uint8),
+        np.zeros((4, 4, 5), np.uint8),
         np.zeros((0, 4, 3), np.uint8),
         "not an image",
         np.zeros((4,), np.uint8),

@@ -292,3 +292,52 @@ def test_models_lists_what_each_learned_model_was_trained_for():
 def test_the_measurement_tools_are_subcommands(args, usage):
     r = run(*args)
     assert r.returncode == 0 and r.stdout.startswith(usage), r.stderr
+
+
+def test_bad_values_are_usage_errors(tmp_path, photo):
+    for args in (
+        ["encode", str(photo), str(tmp_path / "a.spx"), "-d", "0.9"],
+        ["decode", str(photo), str(tmp_path / "a.png"), "-r", "foo"],
+        ["restore", str(photo), str(tmp_path / "r.png"), "--task", "white-block", "-r", "foo"],
+    ):
+        r = run(*args)
+        assert r.returncode == 2 and "Traceback" not in r.stderr, r.stderr
+
+
+def test_verbose_lines_say_what_was_chosen(tmp_path, photo):
+    spx = tmp_path / "a.spx"
+    r = run("encode", "-v", str(photo), str(spx), "-q", "65", "-r", "linear")
+    assert "random sampler, density 0.04" in r.stderr  # what the file holds: whole samples
+    assert "values pred quality 65, chroma skip 1, model linear" in r.stderr
+    assert "quality 65, chroma skip 1" in run("info", str(spx)).stdout
+    r = run("restore", "-v", str(photo), str(tmp_path / "r.png"), "--task", "white-block", "-r", "telea")
+    assert ", telea, " in r.stderr
+    listing = run("models").stdout
+    assert "[default for encode]" in listing and "[decodes files that name no model]" in listing
+
+
+def test_restoring_a_white_block_that_is_not_there_warns(tmp_path, photo, small_rgb):
+    r = run("restore", str(photo), str(tmp_path / "r.png"), "--task", "white-block", "-r", "telea")
+    assert r.returncode == 0 and "sparsepix: warning: " in r.stderr and "no white block" in r.stderr
+    from sparsepix.tasks import white_block_holes
+
+    blocked = small_rgb.copy()
+    blocked[white_block_holes(*blocked.shape[:2])] = 255
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        sparsepix.restore(blocked, task="white-block", model="telea")
+
+
+def test_rgba_arrays_are_composited_as_rgba_images_are(small_rgb):
+    import warnings
+
+    rgba = np.dstack([small_rgb, np.full(small_rgb.shape[:2], 255, np.uint8)])
+    rgba[:5, :5, 3] = 0
+    with warnings.catch_warnings(record=True):
+        warnings.simplefilter("always")
+        from_array = sparsepix.encode(rgba, model="linear")
+        from_image = sparsepix.encode(Image.fromarray(rgba, "RGBA"), model="linear")
+    assert from_array == from_image
+    assert issubclass(sparsepix.InputError, ValueError)
