@@ -9,10 +9,12 @@ half-written file behind.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import json
 import math
 import sys
+import threading
 import time
 import warnings
 from dataclasses import dataclass
@@ -220,6 +222,38 @@ def _voice(quiet: bool, verbose: bool) -> Voice:
     return Voice(0 if quiet else 2 if verbose else 1)
 
 
+# A file's work that lasts past HEARTBEAT_S seconds is said to go on, every HEARTBEAT_S after.
+HEARTBEAT_S = 2.0
+
+
+@contextlib.contextmanager
+def _heartbeat(voice: Voice, name: str):
+    """While the body runs past HEARTBEAT_S: `NAME: working, N s` on stderr, rewritten in place
+    on a terminal, a line each time elsewhere; nothing when quiet."""
+    done = threading.Event()
+    tty = sys.stderr is not None and sys.stderr.isatty()
+    said = []
+
+    def beat() -> None:
+        start = time.monotonic()
+        while not done.wait(HEARTBEAT_S):
+            line = f"{name}: working, {time.monotonic() - start:.0f} s"
+            click.echo(f"\r{line}" if tty else line, err=True, nl=not tty)
+            said.append(line)
+
+    thread = threading.Thread(target=beat, daemon=True)
+    if voice.level > 0:
+        thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        if thread.is_alive():
+            thread.join()
+        if tty and said:
+            click.echo("\r\x1b[K", err=True, nl=False)  # the result line takes its place
+
+
 def _run_batch(pairs: list[tuple[str, str]], job: Callable[[int, str, str], str], voice: Voice) -> None:
     """Run `job` on every pair, one line per file on stderr (a counter in batches), warnings
     and failures as one line each; exit 1 if any failed."""
@@ -229,7 +263,8 @@ def _run_batch(pairs: list[tuple[str, str]], job: Callable[[int, str, str], str]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", SparsepixWarning)
             try:
-                message = job(i - 1, src, dst)
+                with _heartbeat(voice, f"{counter}{_show(src, '<stdin>')}"):
+                    message = job(i - 1, src, dst)
                 voice.say(f"{counter}{_show(dst)}: {message}")
             except SparsepixError as exc:
                 failures += 1

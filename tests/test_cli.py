@@ -341,3 +341,16 @@ def test_rgba_arrays_are_composited_as_rgba_images_are(small_rgb):
         from_image = sparsepix.encode(Image.fromarray(rgba, "RGBA"), model="linear")
     assert from_array == from_image
     assert issubclass(sparsepix.InputError, ValueError)
+
+
+def test_long_work_says_it_goes_on_unless_quiet(monkeypatch, capsys):
+    import time
+
+    from sparsepix import cli
+
+    monkeypatch.setattr(cli, "HEARTBEAT_S", 0.1)
+    cli._run_batch([("slow.spx", "out.png")], lambda i, s, d: time.sleep(0.35) or "done", cli.Voice(1))
+    err = capsys.readouterr().err
+    assert "slow.spx: working, 0 s" in err and err.rstrip().endswith("out.png: done")
+    cli._run_batch([("slow.spx", "out.png")], lambda i, s, d: time.sleep(0.35) or "done", cli.Voice(0))
+    assert capsys.readouterr().err == ""
