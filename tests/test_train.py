@@ -443,7 +443,7 @@ def test_export_writes_fp16_weights_and_card(image_dir, tmp_path):
         export(tmp_path / "run" / "latest.pt", "toy", tmp_path / "w", ensemble=3)
 
 
-def _ddp_worker(rank: int, world: int, port: int, image_dir: str, out: str) -> None:
+def _ddp_worker(rank: int, world: int, port: int, image_dir: str, out: str, steps: int, resume: bool) -> None:
     os.environ.update(
         MASTER_ADDR="127.0.0.1",
         MASTER_PORT=str(port),
@@ -452,22 +452,38 @@ def _ddp_worker(rank: int, world: int, port: int, image_dir: str, out: str) -> N
         LOCAL_RANK=str(rank),
     )
     torch.set_num_threads(1)
-    trainer = Trainer(_config(image_dir, out, steps=2, loss_profile="xgan"), quiet=True)
-    trainer.train()
+    config = _config(image_dir, out, steps=steps, loss_profile="xgan")
+    trainer = Trainer(config, resume=os.path.join(out, "latest.pt") if resume else None, quiet=True)
+    records = trainer.train()
     flat = torch.cat([p.detach().flatten() for p in trainer.G.parameters()])
-    torch.save(flat, os.path.join(out, f"params_rank{rank}.pt"))
+    flat_d = torch.cat([p.detach().flatten() for p in trainer.D.parameters()])
+    torch.save(
+        {"params": flat, "d": flat_d, "records": records}, os.path.join(out, f"rank{rank}_to{steps}.pt")
+    )
     torch.distributed.destroy_process_group()
 
 
-def test_ddp_two_processes_on_cpu(image_dir, tmp_path):
+def _ddp(image_dir, out, steps: int, resume: bool = False) -> list[dict]:
+    """Train two gloo processes to `steps`; each rank's weights and log records."""
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    torch.multiprocessing.spawn(_ddp_worker, args=(2, port, str(image_dir), str(tmp_path)), nprocs=2)
-    p0 = torch.load(tmp_path / "params_rank0.pt")
-    p1 = torch.load(tmp_path / "params_rank1.pt")
-    assert torch.equal(p0, p1)  # gradients were all-reduced: replicas stay identical
-    assert checkpoint.load(tmp_path / "latest.pt")["step"] == 2
+    args = (2, port, str(image_dir), str(out), steps, resume)
+    torch.multiprocessing.spawn(_ddp_worker, args=args, nprocs=2)
+    return [torch.load(out / f"rank{r}_to{steps}.pt") for r in (0, 1)]
+
+
+def test_ddp_two_processes_on_cpu_agree_and_resume_exactly(image_dir, tmp_path):
+    """The real loop in two processes (gloo, as several hosts would run it): both ranks hold the
+    same weights, and 2 steps + resume + 2 steps ends where 4 straight steps do."""
+    straight = _ddp(image_dir, tmp_path / "s", 4)
+    for part in ("params", "d"):  # generator and discriminator: gradients averaged over ranks
+        assert torch.equal(straight[0][part], straight[1][part]), part
+    assert checkpoint.load(tmp_path / "s" / "latest.pt")["step"] == 4
+    _ddp(image_dir, tmp_path / "r", 2)
+    resumed = _ddp(image_dir, tmp_path / "r", 4, resume=True)
+    assert torch.equal(resumed[0]["params"], straight[0]["params"])
+    assert [r["g_total"] for r in resumed[0]["records"]] == [r["g_total"] for r in straight[0]["records"][2:]]
 
 
 @pytest.mark.slow

@@ -138,11 +138,13 @@ class Trainer:
         self.last_val: dict = {}
         if resumed is not None:
             self._restore(resumed)
+        # G runs once a step: DDP all-reduces its gradients. D runs three times a step and its
+        # loss is a second backward, which DDP's reducer does not follow: its gradients are
+        # averaged by hand (`_average_d_grads`), or the ranks' discriminators drift apart.
         self.G_train, self.D_train = self.G, self.D
         if self.dist.world > 1:
             ids = [self.device.index] if self.device.type == "cuda" else None
             self.G_train = DistributedDataParallel(self.G, device_ids=ids)
-            self.D_train = DistributedDataParallel(self.D, device_ids=ids)
 
     # -- set-up ---------------------------------------------------------------------------
 
@@ -171,9 +173,21 @@ class Trainer:
             self.G_ema.load_state_dict(state["G_ema"])
         self.step = int(state["step"])
         self.last_val = dict(state.get("val", {}))
-        checkpoint.set_rng_state(state["rng"])
+        # Each rank's own random streams (dropout), where the run had as many ranks as this one.
+        ranks = state.get("rng_ranks") or []
+        checkpoint.set_rng_state(ranks[self.dist.rank] if len(ranks) == self.dist.world else state["rng"])
 
-    def state(self) -> dict:
+    def _rng_states(self) -> list[dict]:
+        """Every rank's RNG states, in rank order (a collective call under DDP)."""
+        mine = checkpoint.rng_state()
+        if self.dist.world == 1:
+            return [mine]
+        states: list = [None] * self.dist.world
+        dist.all_gather_object(states, mine)
+        return states
+
+    def state(self, rngs: list[dict] | None = None) -> dict:
+        rngs = rngs or [checkpoint.rng_state()]
         return {
             "format": "sparsepix-checkpoint-1",
             "config": self.config.to_dict(),
@@ -187,7 +201,8 @@ class Trainer:
             "opt_g": self.opt_g.state_dict(),
             "opt_d": self.opt_d.state_dict(),
             "scaler": self.scaler.state_dict(),
-            "rng": checkpoint.rng_state(),
+            "rng": rngs[0],
+            "rng_ranks": rngs,
             "val": self.last_val,
         }
 
@@ -250,6 +265,7 @@ class Trainer:
         if loss_d is not None:
             self.opt_d.zero_grad(set_to_none=True)  # drop what loss_g left in D's gradients
             self.scaler.scale(loss_d).backward()
+            self._average_d_grads()
             self.scaler.step(self.opt_d)
         self.scaler.update()
         self._update_ema()
@@ -258,6 +274,15 @@ class Trainer:
         if loss_d is not None:
             values["d_total"] = float(loss_d.detach())
         return values
+
+    def _average_d_grads(self) -> None:
+        """The discriminator's gradients, averaged over the ranks (as DDP does for G)."""
+        if self.dist.world == 1:
+            return
+        for p in self.D.parameters():
+            if p.grad is not None:
+                dist.all_reduce(p.grad)
+                p.grad.div_(self.dist.world)
 
     def _autocast(self):
         if self.cpu_bf16:
@@ -429,8 +454,10 @@ class Trainer:
                         f"SSIM {self.last_val['ssim']:.4f}",
                         file=sys.stderr,
                     )
-            if self._due(self.config.ckpt_every) or (out_of_time and self.dist.main):
-                checkpoint.save(self.out / "latest.pt", self.state())
+            if self.step % self.config.ckpt_every == 0 or self.step == self.config.steps or out_of_time:
+                rngs = self._rng_states()  # every rank takes part; the main one saves
+                if self.dist.main:
+                    checkpoint.save(self.out / "latest.pt", self.state(rngs))
             if out_of_time:
                 self._say(
                     f"stopped at step {self.step} (time limit or --stop-at); --resume latest.pt to go on"
