@@ -171,7 +171,7 @@ def _warn_unless_white(canvas: np.ndarray, holes: np.ndarray) -> None:
             f"no white block at the centre ({100 * share:.0f} % of it is white); its centre is "
             "restored all the same",
             SparsepixWarning,
-            stacklevel=3,
+            stacklevel=4,  # the caller of `restore`, past its memory-error wrapper
         )
 
 
