@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import time
+from collections import Counter
 from dataclasses import dataclass
 from multiprocessing import get_context
 from pathlib import Path
@@ -102,22 +103,30 @@ def run(tasks: list[Task], cache: Path, workers: int, progress: bool = True) -> 
             results.append(cached)
         else:
             todo.append(task)
+    # The bar counts images whose every measurement is done (a run is images x settings).
+    left = Counter(Path(t.image).name for t in todo)
+    images = {Path(t.image).name for t in tasks}
     bar = tqdm(
-        total=len(tasks),
-        initial=len(tasks) - len(todo),
+        total=len(images),
+        initial=len(images) - len(left),
         unit="image",
         disable=not progress,
         dynamic_ncols=True,
-        desc="bench",
+        desc=f"bench, {len(tasks)} measurements",
     )
+
+    def done(result: dict) -> None:
+        results.append(result)
+        left[result["image"]] -= 1
+        if left[result["image"]] == 0:
+            bar.update(1)
+
     if workers <= 1:
         for task in todo:
-            results.append(_run_and_cache((task, str(cache))))
-            bar.update(1)
+            done(_run_and_cache((task, str(cache))))
     else:
         with get_context("spawn").Pool(workers, initializer=_init_worker) as pool:
             for result in pool.imap_unordered(_run_and_cache, [(t, str(cache)) for t in todo]):
-                results.append(result)
-                bar.update(1)
+                done(result)
     bar.close()
     return results

@@ -37,6 +37,7 @@ def bench_run(tmp_path_factory, astronaut):
     ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
+    assert "2/2" in r.stderr and "74" not in r.stderr.split("measurements")[-1]  # images, not runs
     return out, cmd
 
 
