@@ -85,8 +85,9 @@ def encode(
     params = params_for_quality(quality, chroma_skip) if mode == PRED else None
     mask, side = spec.place(img, seed, count)
     samples = img[mask].reshape(count, -1)
+    named = catalog.for_file(written)  # `linear` for a file naming none
     if optimize > 0:
-        samples = catalog.for_file(written).tune(img, mask, optimize)  # codec/tonal.py, models/tuning.py
+        samples = named.tune(img, mask, optimize)  # codec/tonal.py, models/tuning.py
     header = Header(
         width=w,
         height=h,
@@ -98,8 +99,7 @@ def encode(
         count=count,
         model=written,
     )
-    named = catalog.for_file(written) if written else None
-    network = named.macs_per_pixel * named.ensemble if named else 0  # what decoders will run
+    network = named.macs_per_pixel * named.ensemble  # what decoders will run (0: classical)
     return sections.to_bytes(header, mask, samples, side, params, network)
 
 
