@@ -73,6 +73,31 @@ DEVICE_OPTION = click.option(
 )
 
 
+SCHEDULER_OPTION = click.option(
+    "--scheduler",
+    default=None,
+    metavar="ADDRESS",
+    help="Send the per-image work to this Dask scheduler (tcp://host:8786) [default: "
+    "$SPARSEPIX_SCHEDULER, else local]; needs the cluster extra.",
+)
+
+
+@contextlib.contextmanager
+def connected(scheduler: str | None):
+    """A Dask client for --scheduler (or SPARSEPIX_SCHEDULER), closed after; None to run locally."""
+    from sparsepix import cluster
+
+    where = cluster.address(scheduler)
+    if where is None:
+        yield None
+        return
+    client = cluster.connect(where)
+    try:
+        yield client
+    finally:
+        client.close()
+
+
 STDIO = "-"  # standard input as an input, standard output as the output
 SPX_SUFFIX = ".spx"
 
@@ -254,9 +279,32 @@ def _heartbeat(voice: Voice, name: str):
             click.echo("\r\x1b[K", err=True, nl=False)  # the result line takes its place
 
 
-def _run_batch(pairs: list[tuple[str, str]], job: Callable[[int, str, str], str], voice: Voice) -> None:
-    """Run `job` on every pair, one line per file on stderr (a counter in batches), warnings
-    and failures as one line each; exit 1 if any failed."""
+def _run_batch(
+    pairs: list[tuple[str, str]],
+    job: Callable[..., str],
+    voice: Voice,
+    scheduler: str | None = None,
+    prepare: Callable | None = None,
+) -> None:
+    """Run `job(i, src, dst, remote)` on every pair, one line per file on stderr (a counter in
+    batches), warnings and failures as one line each; exit 1 if any failed. With a scheduler
+    (cluster.py), `remote.result(i)` is the result of the call `prepare(i)` built, run on the
+    cluster a window ahead; without one, `remote` is None and the job does its own work."""
+    with connected(scheduler) as client:
+        if client is None:
+            failures = _each(pairs, job, voice, None)
+        else:
+            from sparsepix.cluster import Ahead
+
+            failures = _each(pairs, job, voice, Ahead(client, len(pairs), prepare))
+    if len(pairs) > 1:
+        voice.say(f"{len(pairs) - failures} of {len(pairs)} files done")
+    if failures:
+        sys.exit(1)
+
+
+def _each(pairs: list[tuple[str, str]], job: Callable[..., str], voice: Voice, remote) -> int:
+    """`_run_batch`'s loop; the number of files that failed."""
     failures = 0
     for i, (src, dst) in enumerate(pairs, 1):
         counter = f"[{i}/{len(pairs)}] " if len(pairs) > 1 else ""
@@ -264,16 +312,13 @@ def _run_batch(pairs: list[tuple[str, str]], job: Callable[[int, str, str], str]
             warnings.simplefilter("always", SparsepixWarning)
             try:
                 with _heartbeat(voice, f"{counter}{_show(src, '<stdin>')}"):
-                    message = job(i - 1, src, dst)
+                    message = job(i - 1, src, dst, remote)
                 voice.say(f"{counter}{_show(dst)}: {message}")
             except SparsepixError as exc:
                 failures += 1
                 _fail(f"{counter}{exc}")
         _say_warnings(caught, _show(src, "<stdin>"), voice)
-    if len(pairs) > 1:
-        voice.say(f"{len(pairs) - failures} of {len(pairs)} files done")
-    if failures:
-        sys.exit(1)
+    return failures
 
 
 def _say_warnings(caught: list[warnings.WarningMessage], name: str, voice: Voice) -> None:
@@ -324,6 +369,51 @@ def cli() -> None:
     a compact .spx file, and rebuilds the image from them on decoding. `-` stands for standard
     input or output; messages go to stderr. Exit status: 0 success, 1 failure, 2 usage error.
     """
+
+
+@dataclass(frozen=True)
+class EncodeSettings:
+    """What `encode` does to every file, sent with it to a cluster worker."""
+
+    background: tuple[int, int, int]
+    target: tuple[float | None, int | None] | None  # (bpp, bytes) for rate control, else None
+    options: dict
+    density: float
+    quality: int
+
+
+def _encode_file(raw: bytes, name: str, settings: EncodeSettings) -> tuple[bytes, int, float]:
+    """An image file's bytes to .spx bytes: (data, pixels, seconds), here or on a worker."""
+    from sparsepix.api import encode as encode_image
+    from sparsepix.codec.imageio import image_from_bytes
+    from sparsepix.ratecontrol import encode_to_size, target_bytes
+
+    image = image_from_bytes(raw, name, settings.background)
+    pixels = image.shape[0] * image.shape[1]
+    t0 = time.perf_counter()
+    if settings.target is not None:
+        data = encode_to_size(image, target_bytes(pixels, *settings.target), **settings.options).data
+    else:
+        data = encode_image(image, density=settings.density, quality=settings.quality, **settings.options)
+    return data, pixels, time.perf_counter() - t0
+
+
+def _decode_file(
+    data: bytes, options: dict, fmt: str, name: str
+) -> tuple[bytes, tuple[int, int], str, float]:
+    """.spx bytes to image-file bytes in `fmt` on a cluster worker: (bytes, (h, w), the model
+    that decoded, seconds)."""
+    from sparsepix import catalog
+    from sparsepix.api import decode_many, read_header
+    from sparsepix.codec.imageio import image_bytes
+
+    t0 = time.perf_counter()
+    image = decode_many([data], batch=1, errors="return", **options)[0]
+    if isinstance(image, SparsepixError):
+        raise image
+    seconds = time.perf_counter() - t0
+    used = catalog.for_file(read_header(data).model, options["model"], options["strict"]).ref
+    return image_bytes(image, fmt, name), image.shape[:2], str(used), seconds
 
 
 @cli.command()
@@ -414,6 +504,7 @@ def cli() -> None:
     show_default=True,
     help="Colour that transparent pixels are composited over (a name or #rrggbb).",
 )
+@SCHEDULER_OPTION
 @_io_options
 @click.pass_context
 def encode(
@@ -430,6 +521,7 @@ def encode(
     target_size: int | None,
     model: str,
     background: str,
+    scheduler: str | None,
     output: str | None,
     quiet: bool,
     verbose: bool,
@@ -438,10 +530,8 @@ def encode(
     or a folder (needed for several inputs; files land in it as STEM.spx)."""
     from PIL import ImageColor
 
-    from sparsepix.api import encode as encode_image
     from sparsepix.api import inspect
-    from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for, image_from_bytes
-    from sparsepix.ratecontrol import encode_to_size, target_bytes
+    from sparsepix.codec.imageio import IMAGE_SUFFIXES, format_for
 
     voice = _voice(quiet, verbose)
     if target_bpp is not None and target_size is not None:
@@ -457,27 +547,34 @@ def encode(
         rgb = ImageColor.getrgb(background)[:3]
     except ValueError:
         raise click.BadParameter(f"{background!r} is not a colour", param_hint="--background") from None
-    options = dict(
-        sampler=sampler, seed=seed, values=values, chroma_skip=chroma_skip, model=model, optimize=optimize
+    settings = EncodeSettings(
+        background=rgb,
+        target=(target_bpp, target_size) if rate_control else None,
+        options=dict(
+            sampler=sampler, seed=seed, values=values, chroma_skip=chroma_skip, model=model, optimize=optimize
+        ),
+        density=density,
+        quality=quality,
     )
+    pairs = _pairs(paths, output, IMAGE_SUFFIXES, SPX_SUFFIX, frozenset({SPX_SUFFIX}))
 
-    def job(i: int, src: str, dst: str) -> str:
+    def prepare(i: int):
+        src = pairs[i][0]
+        return _encode_file, (_read(src), _show(src, "<stdin>"), settings), False
+
+    def job(i: int, src: str, dst: str, remote) -> str:
         _check_output(src, dst)
         if dst != STDIO and Path(dst).suffix.lower() in _image_suffixes() - {SPX_SUFFIX}:
             raise InputError(f"{dst}: encode writes .spx files, not {format_for(dst)} images")
-        image = image_from_bytes(_read(src), _show(src, "<stdin>"), rgb)
-        pixels = image.shape[0] * image.shape[1]
-        t0 = time.perf_counter()
-        if rate_control:
-            data = encode_to_size(image, target_bytes(pixels, target_bpp, target_size), **options).data
+        if remote is None:
+            data, pixels, seconds = _encode_file(_read(src), _show(src, "<stdin>"), settings)
         else:
-            data = encode_image(image, density=density, quality=quality, **options)
-        seconds = time.perf_counter() - t0
+            data, pixels, seconds = remote.result(i)
         _write(src, dst, data)
         detail = f" ({_settings(inspect(data))}, {seconds:.2f} s)" if voice.level > 1 else ""
         return f"{len(data)} bytes, {8 * len(data) / pixels:.4f} bpp{detail}"
 
-    _run_batch(_pairs(paths, output, IMAGE_SUFFIXES, SPX_SUFFIX, frozenset({SPX_SUFFIX})), job, voice)
+    _run_batch(pairs, job, voice, scheduler, prepare)
 
 
 @cli.command()
@@ -507,6 +604,7 @@ def encode(
     help="Image format for - and folders (png, jpeg, webp, ...) [default: png]; a file OUTPUT's "
     "extension sets its own.",
 )
+@SCHEDULER_OPTION
 @_io_options
 def decode(
     paths: tuple[str, ...],
@@ -516,6 +614,7 @@ def decode(
     ensemble: str,
     batch: int | None,
     fmt: str | None,
+    scheduler: str | None,
     output: str | None,
     quiet: bool,
     verbose: bool,
@@ -528,6 +627,7 @@ def decode(
     from sparsepix import catalog
     from sparsepix.api import decode_many, read_header
     from sparsepix.codec.imageio import format_for, image_bytes
+    from sparsepix.codec.reconstructors import CLASSICAL
     from sparsepix.models.registry import GPU_BATCH
     from sparsepix.pil_plugin import FORMAT
 
@@ -560,15 +660,35 @@ def decode(
         for i, data, result in zip(indices, datas, results):
             pending[i] = (data, failed.get(i, result), seconds)
 
-    def job(i: int, src: str, dst: str) -> str:
-        _check_output(src, dst)
-        out_fmt = "PNG" if dst == STDIO else format_for(dst)  # before decoding: fail fast
+    def out_format(dst: str) -> str:
+        out_fmt = "PNG" if dst == STDIO else format_for(dst)
         if fmt is not None:
             if out_fmt != fmt.upper() and dst != STDIO:
                 raise InputError(f"{dst}: --format {fmt} does not match the file's extension")
             out_fmt = fmt.upper()
         if out_fmt == FORMAT:
             raise InputError(f"{_show(dst)}: decode writes images, not .spx files")
+        return out_fmt
+
+    def prepare(i: int):
+        src, dst = pairs[i]
+        data = _read(src)
+        try:
+            learned = catalog.for_file(read_header(data).model, model, strict).name not in CLASSICAL
+        except SparsepixError:
+            learned = False  # the worker's decode says what is wrong, as a local one would
+        return _decode_file, (data, options, out_format(dst), _show(dst)), learned
+
+    def job(i: int, src: str, dst: str, remote) -> str:
+        _check_output(src, dst)
+        out_fmt = out_format(dst)  # before decoding: fail fast
+        if remote is not None:
+            try:
+                encoded, (h, w), used, seconds = remote.result(i)
+            except SparsepixError as exc:
+                raise _named(_show(src, "<stdin>"), exc) from None
+            _write(src, dst, encoded)
+            return f"{w}x{h}" + (f", {used}, {seconds:.2f} s" if voice.level > 1 else "")
         if i not in pending:
             decode_from(i)
         data, image, seconds = pending.pop(i)
@@ -581,7 +701,7 @@ def decode(
             line += f", {used}, {seconds:.2f} s"
         return line
 
-    _run_batch(pairs, job, voice)
+    _run_batch(pairs, job, voice, scheduler, prepare)
 
 
 @cli.command()
@@ -628,7 +748,7 @@ def restore(
         raise click.UsageError("give --mask or --task, not both or neither")
     holes = None if mask_path is None else _warned(mask_path, voice, lambda: mask_image(mask_path))
 
-    def job(i: int, src: str, dst: str) -> str:
+    def job(i: int, src: str, dst: str, remote=None) -> str:
         _check_output(src, dst)
         out_fmt = "PNG" if dst == STDIO else format_for(dst)
         if out_fmt == FORMAT:

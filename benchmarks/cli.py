@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from sparsepix.cli import ENSEMBLE_OPTION, passthrough
+from sparsepix.cli import ENSEMBLE_OPTION, SCHEDULER_OPTION, connected, passthrough
 from sparsepix.codec.ensemble import from_choice
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
@@ -119,6 +119,7 @@ def _standing(curve_map: dict[str, dict]) -> str:
     f"[default: {DEFAULT_SPARSEPIX}; with --quick: {QUICK_SPARSEPIX}]",
 )
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Worker processes.")
+@SCHEDULER_OPTION
 @click.option("--limit", default=0, type=click.IntRange(0), help="Only the first N images (0 = all).")
 @click.option(
     "--reference",
@@ -153,6 +154,7 @@ def bench(
     codecs,
     sparse,
     workers,
+    scheduler,
     limit,
     reference,
     crop_image,
@@ -193,7 +195,11 @@ def bench(
     ]
     out_dir = Path(out)
     out_dir.mkdir(parents=True, exist_ok=True)
-    measured = sweep.run(tasks, Path(cache_dir) if cache_dir else out_dir / "cache", workers)
+    cache = Path(cache_dir) if cache_dir else out_dir / "cache"
+    with connected(scheduler) as client:
+        measured, failures = sweep.run(tasks, cache, workers, client=client)
+    for f in failures:
+        click.echo(f"sparsepix: {f['image']}: {f['curve']} at {f['setting']:g}: {f['error']}", err=True)
     wanted = {(t.spec.name, Path(t.image).name, t.setting) for t in tasks}
     measured = [r for r in measured if (r["curve"], r["image"], r["setting"]) in wanted]
     versions = {n: a.version() for n, a in adapters.items()}
@@ -210,6 +216,9 @@ def bench(
         out_dir, title, command, curve_map, ANCHOR, pngs, crop_sets, _standing(curve_map), versions
     )
     click.echo(f"report: {path}")
+    if failures:
+        click.echo(f"sparsepix: {len(failures)} measurements failed; the report leaves them out", err=True)
+        sys.exit(1)
 
 
 def _crop_choice(rates: str, curves: str, specs: dict) -> tuple[list[float], dict]:

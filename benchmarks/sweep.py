@@ -1,7 +1,9 @@
-"""The sweep: every image x curve x setting, in worker processes, cached per image.
+"""The sweep: every image x curve x setting, in local worker processes or on a Dask cluster,
+cached per image.
 
 Each measurement is one small JSON file under CACHE/CURVE/, written atomically, so an
-interrupted run continues where it stopped and a finished one is re-aggregated for free.
+interrupted run continues where it stopped and a finished one is re-aggregated for free. A
+measurement that fails is reported by image and curve, and the rest go on.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
-from sparsepix.codec.files import write_bytes
-from sparsepix.codec.imageio import as_rgb, load_image
+from sparsepix.codec.files import read_bytes, write_bytes
+from sparsepix.codec.imageio import as_rgb, image_from_bytes
 from sparsepix.metrics import gradient_ratio, gradient_w1, haarpsi, ms_ssim, psnr
 
 # Bumped whenever a cached measurement would come out differently (a metric fixed, a codec's
@@ -36,11 +38,19 @@ class Task:
     def cache_path(self, cache: Path) -> Path:
         return cache / self.spec.cache_key / f"{Path(self.image).stem}__{self.setting:g}.json"
 
+    @property
+    def learned(self) -> bool:
+        """Whether it decodes with a learned model (a cluster's GPU workers take those)."""
+        from sparsepix.codec.reconstructors import CLASSICAL
 
-def measure(task: Task) -> dict:
-    """Encode and decode one image at one setting; all metrics on 8-bit RGB."""
+        return self.spec.kind == "sparsepix" and self.spec.model not in CLASSICAL
+
+
+def measure(task: Task, raw: bytes) -> dict:
+    """Encode and decode one image (`raw`: its file's bytes) at one setting; all metrics on
+    8-bit RGB."""
     codec = make_codec(task.spec)
-    image = as_rgb(load_image(task.image))
+    image = as_rgb(image_from_bytes(raw, task.image))
     t0 = time.perf_counter()
     data = codec.encode(image, task.setting)
     t1 = time.perf_counter()
@@ -64,12 +74,34 @@ def measure(task: Task) -> dict:
     }
 
 
+def attempt(task: Task, raw: bytes) -> dict:
+    """`measure`, or a record of why it failed: {"image", "curve", "setting", "error"}."""
+    try:
+        return measure(task, raw)
+    except Exception as exc:  # any codec's failure on one image must not stop the sweep
+        return _failed(task, exc)
+
+
+def _failed(task: Task, exc: BaseException) -> dict:
+    message = (str(exc).splitlines() or [""])[0] or type(exc).__name__
+    name = Path(task.image).name
+    return {"image": name, "curve": task.spec.name, "setting": task.setting, "error": message}
+
+
+def _store(result: dict, task: Task, cache: Path) -> None:
+    if "error" not in result:
+        path = task.cache_path(cache)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_bytes(path, json.dumps(result).encode())
+
+
 def _run_and_cache(args: tuple[Task, str]) -> dict:
     task, cache = args
-    result = measure(task)
-    path = task.cache_path(Path(cache))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    write_bytes(path, json.dumps(result).encode())
+    try:
+        result = attempt(task, read_bytes(task.image))
+    except Exception as exc:  # the image file itself could not be read
+        result = _failed(task, exc)
+    _store(result, task, Path(cache))
     return result
 
 
@@ -92,11 +124,14 @@ def _init_worker() -> None:
     os.environ["OMP_NUM_THREADS"] = "1"
 
 
-def run(tasks: list[Task], cache: Path, workers: int, progress: bool = True) -> list[dict]:
-    """Measure every task not cached yet; return all results (cached and new)."""
+def run(
+    tasks: list[Task], cache: Path, workers: int, progress: bool = True, client=None
+) -> tuple[list[dict], list[dict]]:
+    """Measure every task not cached yet, in `workers` local processes or through a Dask
+    `client`; return (all results, cached and new; the failures)."""
     from tqdm import tqdm
 
-    results, todo = [], []
+    results, failures, todo = [], [], []
     for task in tasks:
         cached = _cached(task.cache_path(cache))
         if cached is not None:
@@ -116,12 +151,14 @@ def run(tasks: list[Task], cache: Path, workers: int, progress: bool = True) -> 
     )
 
     def done(result: dict) -> None:
-        results.append(result)
+        (failures if "error" in result else results).append(result)
         left[result["image"]] -= 1
         if left[result["image"]] == 0:
             bar.update(1)
 
-    if workers <= 1:
+    if client is not None:
+        _on_cluster(client, todo, cache, done)
+    elif workers <= 1:
         for task in todo:
             done(_run_and_cache((task, str(cache))))
     else:
@@ -129,4 +166,26 @@ def run(tasks: list[Task], cache: Path, workers: int, progress: bool = True) -> 
             for result in pool.imap_unordered(_run_and_cache, [(t, str(cache)) for t in todo]):
                 done(result)
     bar.close()
-    return results
+    return results, failures
+
+
+def _on_cluster(client, todo: list[Task], cache: Path, done) -> None:
+    """The tasks on a Dask cluster, image by image: each image's bytes go to the cluster once
+    and are dropped there after its last measurement. Results are cached here, on the client,
+    as they come."""
+    from sparsepix import cluster
+
+    todo = sorted(todo, key=lambda t: t.image)  # stable: each image's tasks together
+    current: list = [None, None]  # (image path, its bytes on the cluster)
+
+    def prepare(i: int) -> cluster.Call:
+        task = todo[i]
+        if current[0] != task.image:
+            current[:] = task.image, client.scatter(read_bytes(task.image), hash=False)
+        return attempt, (task, current[1]), task.learned
+
+    for i, result in cluster.unordered(client, len(todo), prepare):
+        task = todo[i]
+        result = _failed(task, result) if isinstance(result, BaseException) else result
+        _store(result, task, cache)
+        done(result)

@@ -349,8 +349,8 @@ def test_long_work_says_it_goes_on_unless_quiet(monkeypatch, capsys):
     from sparsepix import cli
 
     monkeypatch.setattr(cli, "HEARTBEAT_S", 0.1)
-    cli._run_batch([("slow.spx", "out.png")], lambda i, s, d: time.sleep(0.35) or "done", cli.Voice(1))
+    cli._run_batch([("slow.spx", "out.png")], lambda i, s, d, r: time.sleep(0.35) or "done", cli.Voice(1))
     err = capsys.readouterr().err
     assert "slow.spx: working, 0 s" in err and err.rstrip().endswith("out.png: done")
-    cli._run_batch([("slow.spx", "out.png")], lambda i, s, d: time.sleep(0.35) or "done", cli.Voice(0))
+    cli._run_batch([("slow.spx", "out.png")], lambda i, s, d, r: time.sleep(0.35) or "done", cli.Voice(0))
     assert capsys.readouterr().err == ""

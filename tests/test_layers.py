@@ -1,5 +1,5 @@
 """Imports run one way: errors/metrics <- bitstream <- codec <- models <- catalog <- api, restoration <-
-ratecontrol <- cli, pil_plugin <- train/benchmarks <- main.
+ratecontrol, cluster <- cli, pil_plugin <- train/benchmarks <- main.
 
 Walks every module of the package (imports inside functions too) and fails on an import of a
 higher layer, or on a cycle between packages. Stdlib-only: runs anywhere.
@@ -20,6 +20,7 @@ LAYERS = {
     "api": 5,
     "restoration": 5,
     "ratecontrol": 6,
+    "cluster": 6,
     "cli": 7,
     "pil_plugin": 7,
     "train": 8,
