@@ -119,32 +119,3 @@ def haarpsi(reference: np.ndarray, test: np.ndarray) -> float:
     value = float((sigmoid * w).sum() / w.sum())
     logit = np.log(value / (1 - value)) / _HAARPSI_ALPHA
     return float(logit**2)
-
-
-def _luma_gradient(image: np.ndarray) -> np.ndarray:
-    """Magnitudes of forward-difference luma gradients (BT.601 luma), one per pixel of the
-    image less its last row and column."""
-    x = image.astype(np.float64)
-    y = x @ np.array([0.299, 0.587, 0.114]) if x.ndim == 3 else x
-    gx, gy = y[:-1, 1:] - y[:-1, :-1], y[1:, :-1] - y[:-1, :-1]
-    return np.hypot(gx, gy).ravel()
-
-
-def gradient_w1(reference: np.ndarray, test: np.ndarray) -> float:
-    """How far the test image's detail is from the reference's, as a distribution: the
-    Wasserstein-1 distance between their luma gradient magnitudes (grey levels per pixel).
-
-    Placement does not count, only how much edge and texture there is at each strength: 0 for
-    any image with the original's distribution. A blurred decode moves gradient mass down to
-    small values, noise or speckle moves it up; both raise the distance. Needs no pretrained
-    network. Both sets have one value per pixel, so the distance is the mean absolute
-    difference of the sorted values."""
-    a, b = np.sort(_luma_gradient(reference)), np.sort(_luma_gradient(test))
-    return float(np.abs(a - b).mean()) if a.size else 0.0
-
-
-def gradient_ratio(reference: np.ndarray, test: np.ndarray) -> float:
-    """Mean luma gradient magnitude of the test image over the reference's: below 1, less
-    detail than the original (blur); above 1, more (noise, ringing, speckle)."""
-    ref = _luma_gradient(reference).mean() if min(reference.shape[:2]) > 1 else 0.0
-    return float(_luma_gradient(test).mean() / ref) if ref > 0 else 1.0

@@ -44,6 +44,13 @@ def bd_psnr(rate1, psnr1, rate2, psnr2) -> float | None:
     return _mean_gap(np.log(rate1), psnr1, np.log(rate2), psnr2)
 
 
+def common_range(x1: list[float], x2: list[float]) -> tuple[float, float] | None:
+    """The interval both curves cover along one axis (what BD-rate integrates over in quality,
+    BD-PSNR in rate); None without overlap."""
+    lo, hi = max(min(x1), min(x2)), min(max(x1), max(x2))
+    return (lo, hi) if hi > lo else None
+
+
 def quality_at(rate: list[float], quality: list[float], target: float) -> float | None:
     """A curve's quality at a given rate (PCHIP in log-rate), None outside its range."""
     x, y = _prepared(np.log(rate), quality)

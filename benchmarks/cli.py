@@ -20,7 +20,9 @@ DEFAULT_SPARSEPIX = (
 )
 # --quick leaves out the adaptive sampler's curve: its level choice (six fills per rate-control
 # step) makes it the slowest part of a run.
-QUICK_SPARSEPIX = "random:linear:pred65,random:linear:pred65:50,sobel:linear:pred65,random:linear:raw8"
+QUICK_SPARSEPIX = (
+    "random:linear:pred65,random:linear:pred65:50,sobel:linear:pred65,random:linear:raw8,random:natural:pred65"
+)
 ANCHOR = "jpeg-optimized"
 LOW_RATES = 0.3  # the zoomed plots: where sparsepix lives
 
@@ -66,9 +68,11 @@ def _sparsepix_specs(text: str, ensemble: int | None = None):
 
 def _standing(curve_map: dict[str, dict]) -> str:
     """Plain statements from the numbers: the best curve at each fixed rate, and ours."""
+    import numpy as np
+
     from sparsepix.benchmarks.results import FIXED_RATES, quality_at
 
-    lines = ["**Where sparsepix stands (generated from the numbers above).**"]
+    lines = ["**Where sparsepix stands (generated from the table above).**"]
     for rate in FIXED_RATES:
         scored = [
             (quality_at(c["results"]["bpp"], c["results"]["psnr-rgb"], rate), n) for n, c in curve_map.items()
@@ -82,9 +86,17 @@ def _standing(curve_map: dict[str, dict]) -> str:
         if ours:
             q, n = max(ours)
             verdict = "the best" if n == best else f"{best_q - q:.2f} dB behind {best} ({best_q:.2f} dB)"
-            lines.append(f"At {rate:g} bpp the best sparsepix curve, {n}, reaches {q:.2f} dB: {verdict}.")
+            line = f"At {rate:g} bpp the best sparsepix curve, {n}, reaches {q:.2f} dB: {verdict}."
         else:
-            lines.append(f"At {rate:g} bpp sparsepix has no point; {best} leads with {best_q:.2f} dB.")
+            q, line = -np.inf, f"At {rate:g} bpp sparsepix has no point; {best} leads with {best_q:.2f} dB."
+        # Curves that stop below this rate but already beat the one named: say so, not blank.
+        for name, c in curve_map.items():
+            res = c["results"]
+            top = int(np.argmax(res["bpp"]))
+            bpp, psnr = res["bpp"][top], res["psnr-rgb"][top]
+            if name.startswith("sparsepix") and bpp < rate and psnr > q:
+                line += f" {name} ends below, at {bpp:.3f} bpp with {psnr:.2f} dB."
+        lines.append(line)
     lowest = {n: min(c["results"]["bpp"]) for n, c in curve_map.items()}
     lines.append(
         "Lowest mean rates: "
@@ -129,6 +141,12 @@ def _standing(curve_map: dict[str, dict]) -> str:
 )
 @click.option("--crop-image", default="", help="Image for the side-by-side crops [default: the first].")
 @click.option(
+    "--compare-images",
+    default="",
+    help="Images on the comparison page (compare.html), comma-separated names, or 'all' "
+    "[default: the crop image].",
+)
+@click.option(
     "--cache",
     "cache_dir",
     default=None,
@@ -158,6 +176,7 @@ def bench(
     limit,
     reference,
     crop_image,
+    compare_images,
     cache_dir,
     crop_bpp,
     crop_curves,
@@ -169,7 +188,7 @@ def bench(
     report.md + report.html. Per-image results are cached (OUT/cache, or --cache), so an interrupted run
     resumes and a finished one re-renders instantly.
     """
-    from sparsepix.benchmarks import plots, report, results, sweep
+    from sparsepix.benchmarks import compare, plots, report, results, sweep
     from sparsepix.benchmarks.codecs import CurveSpec, make_codec
     from sparsepix.codec.imageio import image_files
     from sparsepix.errors import InputError
@@ -185,7 +204,10 @@ def bench(
         for s in [CurveSpec(k) for k in filter(None, codecs.split(","))]
         + _sparsepix_specs(sparse, from_choice(ensemble))
     }
-    rates, crop_specs = _crop_choice(crop_bpp, crop_curves, specs)  # checked before the long sweep
+    # The crop and comparison choices are checked before the long sweep.
+    rates, crop_specs = _crop_choice(crop_bpp, crop_curves, specs)
+    crop_path = next((p for p in images if p.name == crop_image), images[0])
+    shown = _compare_choice(compare_images, images, crop_path)
     adapters = {name: make_codec(spec) for name, spec in specs.items()}
     tasks = [
         sweep.Task(spec, str(img), setting)
@@ -209,7 +231,8 @@ def bench(
     title = f"sparsepix rate-distortion on {Path(dataset).name} ({len(images)} images)"
     pngs = plots.plot_all(curve_map, ref, out_dir, title)
     pngs += plots.plot_all(curve_map, ref, out_dir, f"{title}, low rates", max_bpp=LOW_RATES, suffix="_low")
-    crop_path = next((p for p in images if p.name == crop_image), images[0])
+    entries = compare.decodes(specs, measured, shown, rates, out_dir)
+    compare.write_page(out_dir, title, entries)
     crop_sets = {rate: report.crops(crop_specs, measured, crop_path, rate, out_dir) for rate in rates}
     command = "sparsepix bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "sparsepix bench"
     path = report.write_report(
@@ -219,6 +242,19 @@ def bench(
     if failures:
         click.echo(f"sparsepix: {len(failures)} measurements failed; the report leaves them out", err=True)
         sys.exit(1)
+
+
+def _compare_choice(names: str, images: list, default) -> list:
+    """--compare-images: the images of the run it names ('all', or names), else `default`."""
+    from sparsepix.errors import InputError
+
+    if names == "all":
+        return images
+    wanted = [n for n in names.split(",") if n]
+    unknown = [n for n in wanted if n not in {p.name for p in images}]
+    if unknown:
+        raise InputError(f"--compare-images names no image of this run: {', '.join(unknown)}")
+    return [p for p in images if p.name in wanted] or [default]
 
 
 def _crop_choice(rates: str, curves: str, specs: dict) -> tuple[list[float], dict]:

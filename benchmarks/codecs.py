@@ -186,7 +186,7 @@ class Sparsepix(Codec):
 
     def settings(self, quick: bool) -> list[float]:
         if quick:
-            return [0.01, 0.03, 0.1]
+            return [0.01, 0.03, 0.1, 0.2]
         return [0.003, 0.005, 0.01, 0.015, 0.02, 0.03, 0.05, 0.07, 0.1, 0.2]
 
     def encode(self, image: np.ndarray, setting: float) -> bytes:

@@ -10,14 +10,15 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from sparsepix.benchmarks import compare
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
 from sparsepix.benchmarks.results import (
     FIXED_RATES,
     bd_table,
     bits_per_sample_table,
-    detail_table,
     equal_rate_table,
     md_table,
+    metric_table,
     speed_table,
 )
 from sparsepix.codec.imageio import as_rgb, load_image
@@ -33,7 +34,8 @@ def crops(
     box: int = 192,
 ) -> list[tuple[str, Path, float, float]]:
     """The same crop of one image from every curve in `specs`, each at the setting nearest
-    `target_bpp`, saved as crops/NAME_RATEbpp.png."""
+    `target_bpp`, saved as crops/NAME_RATEbpp.png; cut from the comparison page's decode where
+    it has one."""
     image = as_rgb(load_image(image_path))
     h, w = image.shape[:2]
     y, x = max(0, (h - box) // 2), max(0, (w - box) // 2)
@@ -47,8 +49,12 @@ def crops(
         if not mine:
             continue
         best = min(mine, key=lambda r: abs(np.log(r["bpp"] / target_bpp)))
-        codec = make_codec(spec)
-        decoded = codec.decode(codec.encode(image, best["setting"]))
+        saved = compare.decode_path(out, image_path.name, name, target_bpp)
+        if saved.exists():
+            decoded = np.asarray(Image.open(saved))
+        else:
+            codec = make_codec(spec)
+            decoded = codec.decode(codec.encode(image, best["setting"]))
         path = out / "crops" / f"{name}_{target_bpp:g}bpp.png"
         Image.fromarray(decoded[sl]).save(path)
         shown.append((name, path, best["bpp"], psnr(image, decoded)))
@@ -77,26 +83,32 @@ def write_report(
         "byte of every file, headers included. Quality at a fixed rate is interpolated (PCHIP in "
         "log-rate) on each mean curve and left blank outside it.",
         "",
-        notes,
+        f"[Compare the decodes]({compare.PAGE}): every curve's decode side by side or with a slider.",
         "",
         "## Quality at equal rate (PSNR dB / MS-SSIM)",
         "",
         md_table(["curve", *rates, "lowest mean bpp"], equal_rate_table(curve_map)),
         "",
+        notes,
+        "",
+        "## Perceptual quality at equal rate (HaarPSI)",
+        "",
+        "HaarPSI (Reisenhofer et al. 2018): 1 = identical; it tracks human ratings of distortions "
+        "better than PSNR and SSIM.",
+        "",
+        md_table(["curve", *rates], metric_table(curve_map, "haarpsi-rgb")),
+        "",
         f"## Bjøntegaard deltas against `{anchor}`",
         "",
-        "Negative BD-rate: fewer bits for the same quality, over the range both curves cover.",
+        "Negative BD-rate: fewer bits for the same quality; positive BD-PSNR: more quality at the "
+        "same rate. BD-rate averages over the PSNR range both curves reach, BD-PSNR over the rate "
+        "range both reach. The ranges differ, so the two can disagree in sign: a curve can save "
+        "bits at the qualities both reach and still trail at the rates both reach.",
         "",
-        md_table(["curve", "BD-rate (PSNR)", "BD-rate (MS-SSIM dB)", "BD-PSNR"], bd_table(curve_map, anchor)),
-        "",
-        "## Detail at equal rate (HaarPSI / gradient W1 (gradient ratio))",
-        "",
-        "HaarPSI: 1 = identical. Gradient W1: the distance between the original's and the "
-        "decode's distributions of luma gradient magnitude, in grey levels, 0 = the original's "
-        "amount of edge and texture at every strength (sparsepix.metrics.gradient_w1); gradient "
-        "ratio: mean gradient over the original's, below 1 blurred, above 1 noisier.",
-        "",
-        md_table(["curve", *rates], detail_table(curve_map)),
+        md_table(
+            ["curve", "BD-rate (PSNR)", "over PSNR (dB)", "BD-rate (MS-SSIM dB)", "BD-PSNR", "over bpp"],
+            bd_table(curve_map, anchor),
+        ),
         "",
         "## Bits per kept sample (sparsepix)",
         "",
@@ -143,12 +155,15 @@ def write_report(
     return out / "report.md"
 
 
-def crop_grid(crop_rows: list[tuple[str, Path, float, float]], per_row: int = 4) -> str:
-    """The crops as a table `per_row` wide, each cell the crop over its caption."""
+def crop_grid(crop_rows: list[tuple[str, Path, float, float]], most: int = 4) -> str:
+    """The crops as a table at most `most` wide, rows as even as they go; each cell the crop
+    over its caption. The HTML page shows it as a gallery (`_gallery`)."""
     cells = [
         f"![{n}](crops/{p.name}) {n}" + ("" if n == "original" else f", {b:.3f} bpp, {q:.2f} dB")
         for n, p, b, q in crop_rows
     ]
+    rows_needed = -(-len(cells) // most)
+    per_row = -(-len(cells) // rows_needed)
     cells += [""] * (-len(cells) % per_row)
     rows = [cells[i : i + per_row] for i in range(0, len(cells), per_row)]
     return md_table([""] * per_row, rows)
@@ -162,6 +177,10 @@ def _html(markdown: str, out: Path, title: str) -> str:
         if table:
             rows = [r for r in table if not re.fullmatch(r"\|( --- \|)+", r)]
             cells = [[c.strip() for c in r.strip("|").split("|")] for r in rows]
+            if all(c.startswith("![") or not c for r in cells[1:] for c in r):
+                body.append(_gallery([c for r in cells[1:] for c in r if c], out))
+                table.clear()
+                return
             head = "".join(f"<th>{_inline(c, out)}</th>" for c in cells[0])
             rest = "".join(
                 "<tr>" + "".join(f"<td>{_inline(c, out)}</td>" for c in r) + "</tr>" for r in cells[1:]
@@ -175,22 +194,33 @@ def _html(markdown: str, out: Path, title: str) -> str:
             continue
         flush_table()
         if line.startswith("## "):
-            body.append(f"<h2>{html.escape(line[3:])}</h2>")
+            body.append(f"<h2>{_inline(line[3:], out)}</h2>")
         elif line.startswith("# "):
-            body.append(f"<h1>{html.escape(line[2:])}</h1>")
+            body.append(f"<h1>{_inline(line[2:], out)}</h1>")
         elif line.strip():
             body.append(f"<p>{_inline(line, out)}</p>")
     flush_table()
     style = (
         "body{font-family:sans-serif;max-width:1100px;margin:2em auto}table{border-collapse:collapse}"
-        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}img{max-width:100%}"
-        "td img{display:block;margin:0 auto 4px}td:has(img){text-align:center;vertical-align:top}"
-        "code{white-space:pre-wrap;overflow-wrap:anywhere}"
+        "td,th{border:1px solid #ccc;padding:3px 8px;text-align:right}th,td:first-child{text-align:left}"
+        "img{max-width:100%}code{white-space:pre-wrap;overflow-wrap:anywhere}"
+        ".gallery{display:flex;flex-wrap:wrap;gap:12px}.gallery figure{margin:0;width:min-content}"
+        ".gallery img{max-width:none}.gallery figcaption{font-size:85%}"
     )
     return (
         f"<!doctype html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title>"
         f"<style>{style}</style></head><body>{''.join(body)}</body></html>\n"
     )
+
+
+def _gallery(cells: list[str], out: Path) -> str:
+    """Crop cells ("![name](path) caption") as figures at their own size, side by side."""
+    figures = []
+    for cell in cells:
+        m = re.fullmatch(r"(!\[[^\]]*\]\([^)]*\))\s*(.*)", cell)
+        image, caption = _inline(m.group(1), out), _inline(m.group(2), out)
+        figures.append(f"<figure>{image}<figcaption>{caption}</figcaption></figure>")
+    return f"<div class='gallery'>{''.join(figures)}</div>"
 
 
 def _inline(text: str, out: Path) -> str:

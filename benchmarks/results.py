@@ -8,15 +8,13 @@ from pathlib import Path
 
 import numpy as np
 
-from sparsepix.benchmarks.bdrate import bd_psnr, bd_rate, quality_at
+from sparsepix.benchmarks.bdrate import bd_psnr, bd_rate, common_range, quality_at
 
 # CompressAI's keys, plus ours.
 KEYS = {
     "psnr": "psnr-rgb",
     "ms_ssim": "ms-ssim-rgb",
     "haarpsi": "haarpsi-rgb",
-    "gradient_w1": "gradient-w1",  # metrics.gradient_w1: detail as a distribution, 0 = the original's
-    "gradient_ratio": "gradient-ratio",  # metrics.gradient_ratio: < 1 blurred, > 1 noisier
     "bpp": "bpp",
     "encoding_time": "encoding_time",
     "decoding_time": "decoding_time",
@@ -87,25 +85,9 @@ def equal_rate_table(curve_map: dict[str, dict], rates=FIXED_RATES) -> list[list
     return rows
 
 
-def detail_table(curve_map: dict[str, dict], rates=FIXED_RATES) -> list[list[str]]:
-    """Rows: curve, then 'HaarPSI / gradient W1 (gradient ratio)' at each fixed rate."""
-    rows = []
-    for name, curve in curve_map.items():
-        res = curve["results"]
-        if "gradient-w1" not in res:
-            continue
-        cells = [name]
-        for rate in rates:
-            h = quality_at(res["bpp"], res["haarpsi-rgb"], rate)
-            g = quality_at(res["bpp"], res["gradient-w1"], rate)
-            r = quality_at(res["bpp"], res["gradient-ratio"], rate)
-            cells.append("–" if h is None else f"{h:.3f} / {g:.2f} ({r:.2f})")
-        rows.append(cells)
-    return rows
-
-
 def bd_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
-    """BD-rate (PSNR and MS-SSIM) and BD-PSNR of every curve against the anchor."""
+    """Against the anchor: BD-rate in PSNR with the PSNR range it averages over, BD-rate in
+    MS-SSIM (dB), and BD-PSNR with the rate range it averages over."""
     if anchor not in curve_map:
         return []
     a = curve_map[anchor]["results"]
@@ -115,17 +97,30 @@ def bd_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
             continue
         r = curve["results"]
         fmt = lambda v, unit: "no overlap" if v is None else f"{v:+.1f}{unit}"  # noqa: E731
+        span = lambda s, f: "–" if s is None else f"{s[0]:{f}}–{s[1]:{f}}"  # noqa: E731
         rows.append(
             [
                 name,
                 fmt(bd_rate(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " %"),
+                span(common_range(a["psnr-rgb"], r["psnr-rgb"]), ".1f"),
                 fmt(
                     bd_rate(a["bpp"], msssim_db(a["ms-ssim-rgb"]), r["bpp"], msssim_db(r["ms-ssim-rgb"])),
                     " %",
                 ),
                 fmt(bd_psnr(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"]), " dB"),
+                span(common_range(a["bpp"], r["bpp"]), ".3f"),
             ]
         )
+    return rows
+
+
+def metric_table(curve_map: dict[str, dict], key: str, rates=FIXED_RATES) -> list[list[str]]:
+    """Rows: curve, then one metric at each fixed rate ('–' outside the curve)."""
+    rows = []
+    for name, curve in curve_map.items():
+        res = curve["results"]
+        values = [quality_at(res["bpp"], res[key], rate) if key in res else None for rate in rates]
+        rows.append([name] + ["–" if v is None else f"{v:.3f}" for v in values])
     return rows
 
 

@@ -19,13 +19,13 @@ from pathlib import Path
 from sparsepix.benchmarks.codecs import CurveSpec, make_codec
 from sparsepix.codec.files import read_bytes, write_bytes
 from sparsepix.codec.imageio import as_rgb, image_from_bytes
-from sparsepix.metrics import gradient_ratio, gradient_w1, haarpsi, ms_ssim, psnr
+from sparsepix.metrics import haarpsi, ms_ssim, psnr
 
 # Bumped whenever a cached measurement would come out differently (a metric fixed, a codec's
 # output changed); cached results of another version are measured again.
 # 2: HaarPSI with MATLAB's convolution alignment, as the reference implementation; MS-SSIM in
 #    float32.
-# 3: the detail measures, gradient W1 and gradient ratio.
+# 3: the detail measures, gradient W1 and gradient ratio (since dropped: docs/EXPERIMENTS.md).
 MEASUREMENT_VERSION = 3
 
 
@@ -66,8 +66,6 @@ def measure(task: Task, raw: bytes) -> dict:
         "psnr": psnr(image, out),
         "ms_ssim": ms_ssim(image, out),
         "haarpsi": haarpsi(image, out),
-        "gradient_w1": gradient_w1(image, out),
-        "gradient_ratio": gradient_ratio(image, out),
         "encoding_time": t1 - t0,
         "decoding_time": t2 - t1,
         "version": MEASUREMENT_VERSION,
