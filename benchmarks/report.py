@@ -83,7 +83,8 @@ def write_report(
         "byte of every file, headers included. Quality at a fixed rate is interpolated (PCHIP in "
         "log-rate) on each mean curve and left blank outside it.",
         "",
-        f"[Compare the decodes]({compare.PAGE}): every curve's decode side by side or with a slider.",
+        f"[{compare.PAGE}]({compare.PAGE}), written beside this report by its command, shows every "
+        "curve's decode side by side or with a slider.",
         "",
         "## Quality at equal rate (PSNR dB / MS-SSIM)",
         "",
