@@ -82,7 +82,7 @@ TEMPLATE = """<!doctype html>
 <style>
 body{font-family:sans-serif;margin:1em 2em}
 #controls label{margin-right:1.2em}
-#view{position:relative;overflow:hidden;border:1px solid #888;width:min(100%,1000px);height:640px;
+#view{position:relative;overflow:hidden;border:1px solid #888;width:min(100%,1000px);height:600px;
   cursor:grab;background:#222;user-select:none}
 #view canvas{position:absolute;left:0;top:0}
 #divider{position:absolute;top:0;bottom:0;width:2px;background:#fff;pointer-events:none}
@@ -113,7 +113,7 @@ decode is its curve's setting nearest the rate; bytes and scores are the run's o
 const entries = JSON.parse(document.getElementById("data").textContent);
 const $ = (id) => document.getElementById(id);
 const cache = {};
-const state = {zoom: 1, x: 0, y: 0, split: 0.5};
+const state = {zoom: 1, scale: 1, x: 0, y: 0, split: 0.5};
 function picture(src) {
   if (!cache[src]) { cache[src] = new Image(); cache[src].onload = draw; cache[src].src = src; }
   return cache[src];
@@ -146,6 +146,10 @@ function refresh() {
 }
 function draw() {
   const view = $("view"), canvas = $("canvas"), ctx = canvas.getContext("2d");
+  const e = entry(), side = document.querySelector("input[name=mode]:checked").value === "side";
+  const pane = side ? view.clientWidth / 2 : view.clientWidth;
+  // Zoom 1 fits the image to its pane; higher zooms magnify that, pixels kept sharp.
+  view.style.height = Math.min(720, Math.round(pane * e.height / e.width)) + "px";
   canvas.width = view.clientWidth; canvas.height = view.clientHeight;
   ctx.imageSmoothingEnabled = false;
   const left = source($("left").value), right = source($("right").value);
@@ -153,26 +157,28 @@ function draw() {
   $("leftname").textContent = left.curve; $("rightname").textContent = right.curve;
   for (const tr of $("scores").rows) tr.classList.toggle("picked",
     [left.curve, right.curve].includes(tr.dataset.curve));
-  const side = document.querySelector("input[name=mode]:checked").value === "side";
-  const w = canvas.width, h = canvas.height, z = state.zoom;
+  const w = canvas.width, h = canvas.height;
+  const scale = Math.min(pane / e.width, h / e.height) * state.zoom;
+  state.scale = scale;
   const paint = (img, x0, x1, offset) => {
     if (!img.complete) return;
     ctx.save(); ctx.beginPath(); ctx.rect(x0, 0, x1 - x0, h); ctx.clip();
-    ctx.drawImage(img, offset - state.x * z, -state.y * z, img.width * z, img.height * z);
+    ctx.drawImage(img, offset - state.x * scale, -state.y * scale, e.width * scale, e.height * scale);
     ctx.restore();
   };
   const cut = side ? w / 2 : Math.round(state.split * w);
   paint(picture(left.file), 0, cut, 0);
   paint(picture(right.file), cut, w, side ? w / 2 : 0);
   $("divider").style.left = cut + "px";
-  $("zoom").textContent = z;
+  $("zoom").textContent = state.zoom;
 }
 function zoomBy(factor) {
-  const old = state.zoom;
-  state.zoom = Math.min(16, Math.max(1, old * factor));
-  const view = $("view");  // keep the view's centre where it is
-  state.x += view.clientWidth / 2 / old - view.clientWidth / 2 / state.zoom;
-  state.y += view.clientHeight / 2 / old - view.clientHeight / 2 / state.zoom;
+  const old = state.scale || 1, view = $("view");
+  state.zoom = Math.min(32, Math.max(1, state.zoom * factor));
+  if (state.zoom === 1) { state.x = 0; state.y = 0; draw(); return; }
+  draw();  // sets the new scale; then keep the view's centre where it was
+  state.x += view.clientWidth / 2 / old - view.clientWidth / 2 / state.scale;
+  state.y += view.clientHeight / 2 / old - view.clientHeight / 2 / state.scale;
   draw();
 }
 fill($("image"), entries.map((e, i) => [String(i), e.image]));
@@ -188,8 +194,8 @@ $("view").onmousedown = (e) => { drag = [e.clientX, e.clientY, state.x, state.y]
 window.onmouseup = () => { drag = null; };
 window.onmousemove = (e) => {
   if (!drag) return;
-  state.x = drag[2] - (e.clientX - drag[0]) / state.zoom;
-  state.y = drag[3] - (e.clientY - drag[1]) / state.zoom;
+  state.x = drag[2] - (e.clientX - drag[0]) / state.scale;
+  state.y = drag[3] - (e.clientY - drag[1]) / state.scale;
   draw();
 };
 window.onresize = draw;
