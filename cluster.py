@@ -44,12 +44,16 @@ def connect(where: str):
 
 
 def threads(client) -> int:
-    return max(1, sum(w.get("nthreads", 1) for w in client.scheduler_info()["workers"].values()))
+    return max(1, sum(client.nthreads().values()))
 
 
 def has_gpus(client) -> bool:
     """Whether some worker advertises the GPU resource."""
-    workers = client.scheduler_info()["workers"].values()
+    import inspect
+
+    # Newer clients list only a few workers unless asked for all.
+    every = {"n_workers": -1} if "n_workers" in inspect.signature(client.scheduler_info).parameters else {}
+    workers = client.scheduler_info(**every)["workers"].values()
     return any(w.get("resources", {}).get(GPU, 0) > 0 for w in workers)
 
 
