@@ -207,7 +207,7 @@ def bench(
     # The crop and comparison choices are checked before the long sweep.
     rates, crop_specs = _crop_choice(crop_bpp, crop_curves, specs)
     crop_path = next((p for p in images if p.name == crop_image), images[0])
-    shown = _compare_choice(compare_images, images, crop_path)
+    _compare_choice(compare_images, images, crop_path)
     adapters = {name: make_codec(spec) for name, spec in specs.items()}
     tasks = [
         sweep.Task(spec, str(img), setting)
@@ -224,6 +224,16 @@ def bench(
         click.echo(f"sparsepix: {f['image']}: {f['curve']} at {f['setting']:g}: {f['error']}", err=True)
     wanted = {(t.spec.name, Path(t.image).name, t.setting) for t in tasks}
     measured = [r for r in measured if (r["curve"], r["image"], r["setting"]) in wanted]
+    # Crops and the comparison page show images every measurement of which succeeded.
+    broken = {f["image"] for f in failures}
+    whole = [p for p in images if p.name not in broken]
+    if not whole:
+        raise InputError(f"every image of {dataset} failed; see the lines above")
+    if crop_path.name in broken:
+        if crop_image:
+            raise InputError(f"--crop-image {crop_image} failed to measure; see the lines above")
+        crop_path = whole[0]
+    shown = [p for p in _compare_choice(compare_images, images, crop_path) if p.name not in broken]
     versions = {n: a.version() for n, a in adapters.items()}
     curve_map = results.curves(measured, {n: a.description for n, a in adapters.items()}, versions)
     results.write(curve_map, measured, out_dir)

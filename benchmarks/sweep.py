@@ -83,6 +83,7 @@ def attempt(task: Task, raw: bytes) -> dict:
 def _failed(task: Task, exc: BaseException) -> dict:
     message = (str(exc).splitlines() or [""])[0] or type(exc).__name__
     name = Path(task.image).name
+    message = message.removeprefix(f"{task.image}: ").removeprefix(f"{name}: ")  # said once, before
     return {"image": name, "curve": task.spec.name, "setting": task.setting, "error": message}
 
 

@@ -138,6 +138,22 @@ def test_the_comparison_page_runs_in_a_real_browser(bench_run):
     assert 'id="leftname">original<' in dom
 
 
+def test_a_broken_image_is_named_and_the_rest_are_reported(tmp_path, astronaut):
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "a-broken.png").write_bytes(b"not an image")
+    Image.fromarray(np.ascontiguousarray(astronaut[:96, :128])).save(data / "b.png")
+    cmd = [sys.executable, "-m", "sparsepix", "bench", str(data), "--out", str(tmp_path / "out"), "--quick"]
+    cmd += ["--codecs", "jpeg", "--sparsepix", ""]
+    r = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
+    assert r.returncode == 1
+    assert "sparsepix: a-broken.png: jpeg at 2: not an image file" in r.stderr
+    assert "5 measurements failed; the report leaves them out" in r.stderr and "Traceback" not in r.stderr
+    summary = (tmp_path / "out" / "summary.csv").read_text().splitlines()
+    assert len(summary) == 6 and all(line.split(",")[2] == "1" for line in summary[1:])  # b.png alone
+    assert (tmp_path / "out" / "crops" / "jpeg_0.25bpp.png").is_file()
+
+
 def test_stale_cache_entries_are_measured_again(bench_run, tmp_path):
     from sparsepix.benchmarks import sweep
 
