@@ -94,8 +94,8 @@ def write_report(
         "",
         "## Perceptual quality at equal rate (HaarPSI)",
         "",
-        "HaarPSI (Reisenhofer et al. 2018): 1 = identical; it tracks human ratings of distortions "
-        "better than PSNR and SSIM.",
+        "HaarPSI (Reisenhofer et al. 2018): 1 = identical. In its authors' tests it followed human "
+        "quality ratings more closely than PSNR and SSIM.",
         "",
         md_table(["curve", *rates], metric_table(curve_map, "haarpsi-rgb")),
         "",
