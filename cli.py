@@ -77,8 +77,8 @@ SCHEDULER_OPTION = click.option(
     "--scheduler",
     default=None,
     metavar="ADDRESS",
-    help="Send the per-image work to this Dask scheduler (tcp://host:8786) [default: "
-    "$SPARSEPIX_SCHEDULER, else local]; needs the cluster extra.",
+    help="Send the per-image work to this Dask scheduler (tcp://host:8786), or 'local' "
+    "[default: $SPARSEPIX_SCHEDULER, else local]; needs the cluster extra.",
 )
 
 

@@ -22,9 +22,13 @@ GPU = "GPU"  # the Dask resource name a GPU worker advertises
 AHEAD_PER_THREAD = 4
 
 
+LOCAL = "local"  # --scheduler local: run here even where the environment names a scheduler
+
+
 def address(option: str | None) -> str | None:
     """The scheduler to use: the option, else the environment variable, else None (run locally)."""
-    return option or os.environ.get(ENV) or None
+    where = option or os.environ.get(ENV) or None
+    return None if where == LOCAL else where
 
 
 def connect(where: str):

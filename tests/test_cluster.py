@@ -138,6 +138,14 @@ def test_an_unreachable_scheduler_is_one_line(tmp_path, folder):
     assert not (tmp_path / "a.spx").exists()
 
 
+def test_local_overrides_the_environment(monkeypatch):
+    monkeypatch.delenv(cluster.ENV, raising=False)
+    assert cluster.address(None) is None
+    monkeypatch.setenv(cluster.ENV, "tcp://10.0.0.1:8786")
+    assert cluster.address(None) == "tcp://10.0.0.1:8786"
+    assert cluster.address("local") is None and cluster.address("tcp://h:1") == "tcp://h:1"
+
+
 def test_without_distributed_the_option_says_what_to_install(tmp_path, folder):
     hide = tmp_path / "hide"
     hide.mkdir()
