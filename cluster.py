@@ -11,10 +11,11 @@ take the learned decodes; the rest go anywhere.
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from sparsepix.errors import InputError, SparsepixError
+from sparsepix.errors import InputError, SparsepixError, SparsepixWarning
 
 ENV = "SPARSEPIX_SCHEDULER"
 GPU = "GPU"  # the Dask resource name a GPU worker advertises
@@ -67,10 +68,6 @@ Call = tuple[Callable[..., Any], tuple, bool]
 
 def _recorded(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[str]]:
     """`fn(*args)` on a worker, with the SparsepixWarnings it gave (the client says them)."""
-    import warnings
-
-    from sparsepix.errors import SparsepixWarning
-
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", SparsepixWarning)
         result = fn(*args)
@@ -79,14 +76,17 @@ def _recorded(fn: Callable[..., Any], *args: Any) -> tuple[Any, list[str]]:
 
 def _unwrapped(future) -> Any:
     """A finished call's result, its warnings given again here."""
-    import warnings
-
-    from sparsepix.errors import SparsepixWarning
-
     result, said = future.result()
     for message in said:
         warnings.warn(message, SparsepixWarning, stacklevel=2)
     return result
+
+
+def _send(client, call: Call, gpus: bool):
+    """Submit one call, to a GPU worker where it wants one and the cluster has them."""
+    fn, args, wants_gpu = call
+    resources = {GPU: 1} if wants_gpu and gpus else None
+    return client.submit(_recorded, fn, *args, resources=resources, pure=False)
 
 
 def _failure(future, exc: BaseException) -> BaseException:
@@ -114,12 +114,9 @@ class Ahead:
 
     def _submit(self, i: int) -> None:
         try:
-            fn, args, wants_gpu = self.prepare(i)
+            self.pending[i] = _send(self.client, self.prepare(i), self.gpus)
         except SparsepixError as exc:
             self.pending[i] = exc
-            return
-        resources = {GPU: 1} if wants_gpu and self.gpus else None
-        self.pending[i] = self.client.submit(_recorded, fn, *args, resources=resources, pure=False)
 
     def result(self, i: int) -> Any:
         while self.next < min(self.count, i + self.window):
@@ -154,12 +151,10 @@ def unordered(
     def submit_next() -> None:
         for i in following:
             try:
-                fn, args, wants_gpu = prepare(i)
+                future = _send(client, prepare(i), gpus)
             except SparsepixError as exc:
                 failed.append((i, exc))
                 continue
-            resources = {GPU: 1} if wants_gpu and gpus else None
-            future = client.submit(_recorded, fn, *args, resources=resources, pure=False)
             index[future] = i
             queue.add(future)
             return

@@ -45,10 +45,9 @@ def crops(
     Image.fromarray(image[sl]).save(original)
     shown = [("original", original, 24.0, float("inf"))]
     for name, spec in specs.items():
-        mine = [r for r in results if r["curve"] == name and r["image"] == image_path.name]
-        if not mine:
+        best = compare.nearest(results, name, image_path.name, target_bpp)
+        if best is None:
             continue
-        best = min(mine, key=lambda r: abs(np.log(r["bpp"] / target_bpp)))
         saved = compare.decode_path(out, image_path.name, name, target_bpp)
         if saved.exists():
             decoded = np.asarray(Image.open(saved))

@@ -392,9 +392,13 @@ class Trainer:
             late = bool(flag.item())
         return late
 
+    def _at(self, every: int) -> bool:
+        """Whether this step is one of every N, or the last."""
+        return self.step % every == 0 or self.step == self.config.steps
+
     def _due(self, every: int) -> bool:
-        """Whether the main process logs/validates/saves now: every N steps and at the last."""
-        return self.dist.main and (self.step % every == 0 or self.step == self.config.steps)
+        """Whether the main process logs/validates now: every N steps and at the last."""
+        return self.dist.main and self._at(every)
 
     def train(self, time_limit: float | None = None, stop_at: int | None = None) -> list[dict]:
         """Train to `config.steps`, or until `time_limit` minutes have passed or step `stop_at`
@@ -454,7 +458,7 @@ class Trainer:
                         f"SSIM {self.last_val['ssim']:.4f}",
                         file=sys.stderr,
                     )
-            if self.step % self.config.ckpt_every == 0 or self.step == self.config.steps or out_of_time:
+            if self._at(self.config.ckpt_every) or out_of_time:
                 rngs = self._rng_states()  # every rank takes part; the main one saves
                 if self.dist.main:
                     checkpoint.save(self.out / "latest.pt", self.state(rngs))
