@@ -26,6 +26,7 @@ from click.core import ParameterSource
 
 from sparsepix import __version__
 from sparsepix.bitstream import VERSION as FORMAT_VERSION
+from sparsepix.codec import progress
 from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
 from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
@@ -253,24 +254,30 @@ HEARTBEAT_S = 2.0
 
 @contextlib.contextmanager
 def _heartbeat(voice: Voice, name: str):
-    """While the body runs past HEARTBEAT_S: `NAME: working, N s` on stderr, rewritten in place
-    on a terminal, a line each time elsewhere; nothing when quiet."""
+    """While the body runs past HEARTBEAT_S: `NAME: working, N s` on stderr, with the progress the
+    work reports (codec/progress.py: `network 3/20` for tiles), rewritten in place on a terminal,
+    a line each time elsewhere; nothing when quiet."""
     done = threading.Event()
     tty = sys.stderr is not None and sys.stderr.isatty()
-    said = []
+    said: list[str] = []
+    heard = [""]
+
+    def listen(what: str, finished: int, total: int) -> None:
+        heard[0] = f" ({what} {finished}/{total})"
 
     def beat() -> None:
         start = time.monotonic()
         while not done.wait(HEARTBEAT_S):
-            line = f"{name}: working, {time.monotonic() - start:.0f} s"
-            click.echo(f"\r{line}" if tty else line, err=True, nl=not tty)
+            line = f"{name}: working, {time.monotonic() - start:.0f} s{heard[0]}"
+            click.echo(f"\r{line}\x1b[K" if tty else line, err=True, nl=not tty)
             said.append(line)
 
     thread = threading.Thread(target=beat, daemon=True)
     if voice.level > 0:
         thread.start()
     try:
-        yield
+        with progress.listening(listen):
+            yield
     finally:
         done.set()
         if thread.is_alive():
@@ -929,6 +936,11 @@ def run(group: click.Group = cli) -> None:
         sys.exit(1)
     except SparsepixError as exc:  # raised outside a batch (e.g. while listing inputs)
         _fail(str(exc))
+        sys.exit(1)
+    except ImportError as exc:  # torch, in an install that decodes without it (models/lean.py)
+        if exc.name != "torch":
+            raise
+        _fail(f"{' '.join(sys.argv[1:2]) or 'this'} needs torch, which is not installed: pip install torch")
         sys.exit(1)
     except KeyboardInterrupt:
         _fail("interrupted")

@@ -10,11 +10,13 @@ folder of 8 Kodak images (kodim01, 04, 07, 12, 15, 19, 20, 23): `--device cuda -
   scale), one image at a time and, for learned models, batched (`decode_many`);
 - cli-decode: wall seconds of one `sparsepix decode` process, start to PNG written, beside a
   Python process that opens the same image as JPEG with Pillow and writes the PNG;
+- big-decode: seconds to decode one large photo (`--big`, megapixels: the CLI image scaled up);
 - train: training crops a second with the real data path against the network alone (one batch
   reused), for each `--data-paths` entry: CPU workers cut, sample, code and fill the crops, or
   the training device does (train/devicedata.py).
 
-Each record has `device`, `task`, `model`, `batch` and `megapixels_per_s`, `seconds` or
+Each record has `device`, `task`, `model`, `backend` (what ran the network: torch or openvino,
+numpy for the classical fills; `--backends`), `batch` and `megapixels_per_s`, `seconds` or
 `crops_per_s`. Files are encoded at 5 % random samples, quality 65, naming the model decoded.
 """
 
@@ -29,6 +31,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -41,24 +45,66 @@ DENSITY, QUALITY = 0.05, 65
 
 
 def device_name(device: str) -> str:
-    import torch
+    if device == "cuda" or (device == "auto" and _cuda()):
+        import torch
 
-    if device == "cuda" or (device == "auto" and torch.cuda.is_available()):
         return torch.cuda.get_device_name(0)
     return f"cpu: {os.cpu_count()} cores"
 
 
-def _timed(call) -> float:
-    import torch
+def _cuda() -> bool:
+    from sparsepix.models.registry import cuda_here
 
+    return cuda_here()
+
+
+def torch_threads() -> int | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.get_num_threads()
+
+
+def _timed(call) -> float:
     t0 = time.perf_counter()
     call()
-    if torch.cuda.is_available():
+    if _cuda():
+        import torch
+
         torch.cuda.synchronize()
     return time.perf_counter() - t0
 
 
-def decode_records(images: list[np.ndarray], models: list[str], device: str, batch: int) -> list[dict]:
+@contextmanager
+def _backend(name: str) -> Iterator[None]:
+    """SPARSEPIX_BACKEND set to `name` meanwhile (models/registry.py), in this process and its
+    children."""
+    before = os.environ.get("SPARSEPIX_BACKEND")
+    os.environ["SPARSEPIX_BACKEND"] = name
+    try:
+        yield
+    finally:
+        if before is None:
+            del os.environ["SPARSEPIX_BACKEND"]
+        else:
+            os.environ["SPARSEPIX_BACKEND"] = before
+
+
+def _runs(models: list[str], backends: list[str]) -> list[tuple[str, str]]:
+    """(model, backend) pairs to time: each learned model under each backend, the rest once."""
+    from sparsepix import catalog
+
+    return [
+        (name, backend)
+        for name in models
+        for backend in (backends if catalog.get(name).learned else ["numpy"])
+    ]
+
+
+def decode_records(
+    images: list[np.ndarray], models: list[str], backends: list[str], device: str, batch: int
+) -> list[dict]:
     from sparsepix import catalog
 
     pixels = sum(im.shape[0] * im.shape[1] for im in images) / 1e6
@@ -69,21 +115,47 @@ def decode_records(images: list[np.ndarray], models: list[str], device: str, bat
         Image.fromarray(image).save(buf, format="JPEG", quality=75)
         jpegs.append(buf.getvalue())
     jpeg_s = _timed(lambda: [np.asarray(Image.open(io.BytesIO(j)).convert("RGB")) for j in jpegs])
-    records.append(dict(task="decode", model="jpeg (Pillow)", batch=1, megapixels_per_s=pixels / jpeg_s))
-    for name in models:
+    records.append(
+        dict(
+            task="decode", model="jpeg (Pillow)", backend="pillow", batch=1, megapixels_per_s=pixels / jpeg_s
+        )
+    )
+    for name, backend in _runs(models, backends):
         rec = catalog.get(name)
         datas = [sparsepix.encode(im, density=DENSITY, quality=QUALITY, model=name) for im in images]
-        sparsepix.decode(datas[0], device=device)  # load and warm up
-        one = _timed(lambda: [sparsepix.decode(d, device=device) for d in datas])
-        base = dict(task="decode", model=str(rec.ref), ensemble=rec.passes())
-        records.append(dict(base, batch=1, megapixels_per_s=pixels / one, vs_jpeg=jpeg_s / one))
-        if rec.learned and batch > 1:
-            many = _timed(lambda: sparsepix.decode_many(datas, device=device, batch=batch))
-            records.append(dict(base, batch=batch, megapixels_per_s=pixels / many, vs_jpeg=jpeg_s / many))
+        with _backend(backend if rec.learned else "auto"):
+            sparsepix.decode(datas[0], device=device)  # load and warm up
+            one = _timed(lambda: [sparsepix.decode(d, device=device) for d in datas])
+            base = dict(task="decode", model=str(rec.ref), backend=backend, ensemble=rec.passes())
+            records.append(dict(base, batch=1, megapixels_per_s=pixels / one, vs_jpeg=jpeg_s / one))
+            if rec.learned and batch > 1 and backend == "torch":
+                many = _timed(lambda: sparsepix.decode_many(datas, device=device, batch=batch))
+                records.append(dict(base, batch=batch, megapixels_per_s=pixels / many, vs_jpeg=jpeg_s / many))
     return records
 
 
-def cli_records(image_path: Path, models: list[str], repeats: int) -> list[dict]:
+def big_records(
+    image: np.ndarray, megapixels: float, models: list[str], backends: list[str], device: str
+) -> list[dict]:
+    """One decode of `image` scaled up to about `megapixels`, per model and backend: what a user
+    decoding a camera photo waits."""
+    import cv2
+
+    scale = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
+    big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    records = []
+    for name, backend in _runs(models, backends):
+        data = sparsepix.encode(big, density=DENSITY, quality=QUALITY, model=name)
+        with _backend(backend if backend != "numpy" else "auto"):
+            seconds = _timed(lambda: sparsepix.decode(data, device=device))
+        mp = big.shape[0] * big.shape[1] / 1e6
+        records.append(
+            dict(task="big-decode", model=name, backend=backend, batch=1, megapixels=mp, seconds=seconds)
+        )
+    return records
+
+
+def cli_records(image_path: Path, models: list[str], backends: list[str], repeats: int) -> list[dict]:
     image = load_image(image_path)
     records = []
     with tempfile.TemporaryDirectory() as tmp:
@@ -94,17 +166,25 @@ def cli_records(image_path: Path, models: list[str], repeats: int) -> list[dict]
             "-c",
             "import sys; from PIL import Image; Image.open(sys.argv[1]).save(sys.argv[2])",
         ]
-        runs = {"jpeg (Pillow, python -c)": [*pillow, str(jpeg), str(png)]}
-        for name in models:
+        runs = {("jpeg (Pillow, python -c)", "pillow"): [*pillow, str(jpeg), str(png)]}
+        for name, backend in _runs(models, backends):
             spx = Path(tmp) / f"{name}.spx"
             spx.write_bytes(sparsepix.encode(image, density=DENSITY, quality=QUALITY, model=name))
             ref = sparsepix.inspect(spx.read_bytes()).model
-            runs[ref] = [sys.executable, "-m", "sparsepix", "decode", str(spx), str(png), "--quiet"]
-        for name, cmd in runs.items():
-            subprocess.run(cmd, check=True)  # page cache and bytecode warm, as a user's second run
-            seconds = statistics.median(_wall(cmd) for _ in range(repeats))
+            runs[ref, backend] = [sys.executable, "-m", "sparsepix", "decode", str(spx), str(png), "--quiet"]
+        for (name, backend), cmd in runs.items():
+            with _backend(backend if backend in ("torch", "openvino") else "auto"):
+                subprocess.run(cmd, check=True)  # page cache and bytecode warm, as a user's second run
+                seconds = statistics.median(_wall(cmd) for _ in range(repeats))
             records.append(
-                dict(task="cli-decode", model=name, batch=1, seconds=seconds, image=image_path.name)
+                dict(
+                    task="cli-decode",
+                    model=name,
+                    backend=backend,
+                    batch=1,
+                    seconds=seconds,
+                    image=image_path.name,
+                )
             )
     return records
 
@@ -160,6 +240,8 @@ def main() -> None:
     p.add_argument("--out", type=Path, help="JSON file to write (default: print only)")
     p.add_argument("--images", type=int, default=8, help="images decoded per model")
     p.add_argument("--models", default="linear,pushpull,natural")
+    p.add_argument("--backends", default="torch,openvino", help="what runs the learned models' network")
+    p.add_argument("--big", type=float, default=12.0, help="megapixels of the big-decode photo; 0 skips")
     p.add_argument("--device", default="auto", choices=["auto", "cpu", "cuda"])
     p.add_argument("--batch", type=int, default=8, help="files per network call for the batched records")
     p.add_argument("--cli-image", default="kodim23.png", help="the image timed through the CLI")
@@ -177,9 +259,13 @@ def main() -> None:
         p.error(f"no images in {args.folder}")
     models = args.models.split(",")
     images = [np.asarray(Image.fromarray(load_image(q)).convert("RGB")) for q in paths]
-    records = decode_records(images, models, args.device, args.batch)
+    backends = args.backends.split(",")
+    records = decode_records(images, models, backends, args.device, args.batch)
     cli_path = args.folder / args.cli_image if (args.folder / args.cli_image).is_file() else paths[0]
-    records += cli_records(cli_path, models, args.repeats)
+    records += cli_records(cli_path, models, backends, args.repeats)
+    if args.big:
+        big_models = [m for m in models if m != "pushpull"]
+        records += big_records(load_image(cli_path), args.big, big_models, backends, args.device)
     if args.steps:
         data = args.train_data or args.folder
         for data_path in args.data_paths.split(","):
@@ -193,10 +279,8 @@ def main() -> None:
                 args.workers,
                 data_path,
             )
-    import torch
-
     # CPU threads matter to every CPU stage (fills, JPEG): leases run with OMP_NUM_THREADS=1.
-    name, threads = device_name(args.device), torch.get_num_threads()
+    name, threads = device_name(args.device), torch_threads()
     records = [{"device": name, "cpu_threads": threads, **r} for r in records]
     for r in records:
         print(json.dumps(r), flush=True)

@@ -7,9 +7,13 @@ used, after a SHA-256 check, with `torch.load(..., weights_only=True)`. Nothing 
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import importlib.util
 import io
 import json
+import os
+import sys
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -90,19 +94,36 @@ def shipped(folder: Path = WEIGHTS_DIR) -> dict[str, ShippedModel]:
     return read_cards(folder)[0]
 
 
-def _payload(model: ShippedModel) -> dict:
-    """The weights file's content, after its SHA-256 check."""
-    import torch
-
+def _checked_bytes(model: ShippedModel) -> bytes:
+    """The weights file, after its SHA-256 check."""
     try:
         blob = model.path.read_bytes()
     except OSError as exc:
         raise ModelError(f"model {model.ref}: cannot read {model.path.name}: {exc}") from None
     if hashlib.sha256(blob).hexdigest() != model.sha256:
         raise ModelError(f"model {model.ref}: {model.path.name} fails its SHA-256 check")
+    return blob
+
+
+def _payload(model: ShippedModel) -> dict:
+    """The weights file's content as torch tensors."""
+    import torch
+
+    blob = _checked_bytes(model)
     try:
         return torch.load(io.BytesIO(blob), map_location="cpu", weights_only=True)
     except Exception as exc:  # a blocked pickle, a truncated file, ...
+        raise _unloadable(model, exc) from None
+
+
+def _numpy_payload(model: ShippedModel) -> dict:
+    """The weights file's content as numpy arrays, read without torch."""
+    from sparsepix.models.weightsfile import read_weights
+
+    blob = _checked_bytes(model)
+    try:
+        return read_weights(blob)
+    except ValueError as exc:
         raise _unloadable(model, exc) from None
 
 
@@ -184,11 +205,23 @@ def reconstruct_batch_with(
 ) -> list[np.ndarray]:
     """None: GPU_BATCH images per network call on CUDA, one on a CPU (where batching measured
     slower: benchmarks/speed.py)."""
-    from sparsepix.models.inference import generate, generate_batch, pick_device
-
     channels = model.config.image_channels
     # Grayscale files through an RGB model: replicate, then average back.
     inputs = [np.repeat(c, 3, axis=2) if c.shape[2] != channels else c for c in canvases]
+    backend, dev = runtime_for(model, device)
+    if backend == "openvino":
+        outs = _lean_batch(model, inputs, masks, ensemble)
+    else:
+        outs = _torch_batch(model, inputs, masks, dev, ensemble, batch)
+    return [
+        np.rint(o.mean(axis=2, keepdims=True)).astype(np.uint8) if c.shape[2] != channels else o
+        for o, c in zip(outs, canvases)
+    ]
+
+
+def _torch_batch(model, inputs, masks, device: str, ensemble: int, batch: int | None) -> list[np.ndarray]:
+    from sparsepix.models.inference import generate, generate_batch, pick_device
+
     dev = pick_device(device)
     generator = _cached(model, str(dev))
     if model.detector is not None:
@@ -201,19 +234,106 @@ def reconstruct_batch_with(
     if batch is None:
         batch = GPU_BATCH if dev.type == "cuda" else 1
     if len(inputs) == 1 or batch == 1:
-        outs = [generate(generator, c, m, dev, ensemble=ensemble) for c, m in zip(inputs, masks)]
-    else:
-        outs = generate_batch(generator, inputs, masks, dev, ensemble=ensemble, batch=batch)
-    return [
-        np.rint(o.mean(axis=2, keepdims=True)).astype(np.uint8) if c.shape[2] != channels else o
-        for o, c in zip(outs, canvases)
-    ]
+        return [generate(generator, c, m, dev, ensemble=ensemble) for c, m in zip(inputs, masks)]
+    return generate_batch(generator, inputs, masks, dev, ensemble=ensemble, batch=batch)
+
+
+def _lean_batch(model, inputs, masks, ensemble: int) -> list[np.ndarray]:
+    from sparsepix.models import tiles
+
+    generator = _lean_generator(model)
+    if model.detector is not None:
+        # The colour-noise detector runs in torch (docs/DECISIONS.md, "The lean runtime").
+        needs_torch(f"{model.name}'s noise detector")
+        import torch
+
+        from sparsepix.models.noisedetector import true_pixels
+
+        detector = _cached_detector(model, "cpu")
+        masks = [m & true_pixels(detector, c, torch.device("cpu")) for c, m in zip(inputs, masks)]
+        inputs = [c * m[..., None] for c, m in zip(inputs, masks)]
+    run = functools.partial(generator.run, ensemble=ensemble)
+    return [tiles.whole(run, c, m) for c, m in zip(inputs, masks)]
+
+
+BACKENDS = ("auto", "torch", "openvino")
+
+
+def _backend_choice() -> str:
+    choice = os.environ.get("SPARSEPIX_BACKEND", "auto") or "auto"
+    if choice not in BACKENDS:
+        raise InputError(f"SPARSEPIX_BACKEND must be one of {', '.join(BACKENDS)}, not {choice!r}")
+    return choice
+
+
+def _has(module: str) -> bool:
+    return importlib.util.find_spec(module) is not None
+
+
+def cuda_here() -> bool:
+    """Whether torch sees a CUDA device; torch is not imported (a second) where no NVIDIA driver
+    is loaded."""
+    if not _has("torch") or (sys.platform == "linux" and not Path("/proc/driver/nvidia").exists()):
+        return False
+    import torch
+
+    return torch.cuda.is_available()
+
+
+def lean_ready(model: ShippedModel) -> bool:
+    """Whether the lean runtime can run this model: OpenVINO installed, the graph shipped, and
+    torch there for a model with a noise detector."""
+    from sparsepix.models import lean
+
+    if not (lean.available() and lean.supports(model.config)):
+        return False
+    return lean.graph_path(model.path.parent, model.config).is_file() and (
+        model.detector is None or _has("torch")
+    )
+
+
+def runtime_for(model: ShippedModel, device: str) -> tuple[str, str]:
+    """(backend, device) that run this model: the lean runtime on CPUs where it can
+    (SPARSEPIX_BACKEND=torch or openvino forces one), torch on GPUs and elsewhere."""
+    choice = _backend_choice()
+    if device not in ("auto", "cpu") and not device.startswith("cuda"):
+        raise InputError(f"unknown device {device!r} (auto, cpu, cuda)")
+    on_cpu = device == "cpu" or (device == "auto" and not cuda_here())
+    if choice != "torch" and on_cpu and lean_ready(model):
+        return "openvino", "cpu"
+    if choice == "openvino":
+        raise ModelError(
+            f"SPARSEPIX_BACKEND=openvino, but model {model.ref} cannot run there "
+            + ("(openvino is not installed)" if not _has("openvino") else f"on device {device}")
+        )
+    if not _has("torch"):
+        raise ModelError(f"model {model.ref} needs openvino or torch here: pip install openvino")
+    return "torch", device
+
+
+@lru_cache(maxsize=4)
+def _lean_generator(model: ShippedModel):
+    from sparsepix.models import lean
+
+    state = _numpy_payload(model)["state_dict"]
+    try:
+        network = lean.compile_graph(lean.graph_path(model.path.parent, model.config), state)
+    except Exception as exc:  # a graph that does not match the weights, ...
+        raise _unloadable(model, exc) from None
+    return lean.LeanGenerator(model.config, network)
+
+
+def needs_torch(what: str) -> None:
+    """One clear error where torch is missing for `what` (decoding needs none: models/lean.py)."""
+    if not _has("torch"):
+        raise ModelError(f"{what} needs torch, which is not installed: pip install torch")
 
 
 def tune_values(
     model: ShippedModel, image: np.ndarray, mask: np.ndarray, steps: int, device: str = "cpu", **fixed
 ) -> np.ndarray:
     """Tonal optimisation of the sample values for this model (see models/tuning.py)."""
+    needs_torch(f"tuning values through {model.name} (--optimize)")
     from sparsepix.models.inference import pick_device
     from sparsepix.models.tuning import optimize_through
 

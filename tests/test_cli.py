@@ -354,3 +354,23 @@ def test_long_work_says_it_goes_on_unless_quiet(monkeypatch, capsys):
     assert "slow.spx: working, 0 s" in err and err.rstrip().endswith("out.png: done")
     cli._run_batch([("slow.spx", "out.png")], lambda i, s, d, r: time.sleep(0.35) or "done", cli.Voice(0))
     assert capsys.readouterr().err == ""
+
+
+def test_long_work_shows_the_tiles_done(monkeypatch, capsys):
+    """A network run in tiles reports each (codec/progress.py); the heartbeat line shows it."""
+    import time
+
+    from sparsepix import cli
+    from sparsepix.models import tiles
+
+    monkeypatch.setattr(cli, "HEARTBEAT_S", 0.1)
+    canvas, mask = np.zeros((100, 150, 3), np.uint8), np.ones((100, 150), bool)
+
+    def job(i, src, dst, remote):
+        slow = lambda c, m: time.sleep(0.15) or c.astype(np.float32)  # noqa: E731
+        tiles.whole(slow, canvas, mask, tile=64, overlap=16, max_one_pass=0)  # 2 x 3 tiles
+        return "done"
+
+    cli._run_batch([("big.spx", "out.png")], job, cli.Voice(1))
+    err = capsys.readouterr().err
+    assert "big.spx: working, 0 s (network 1/6)" in err or "(network 2/6)" in err, err

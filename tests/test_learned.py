@@ -115,7 +115,7 @@ def test_reconstruct_rgb_and_gray(tiny_model):
 def test_batched_reconstruction_equals_one_by_one(tiny_model):
     """Same-sized images share network calls (two groups here), a larger one is tiled alone, a
     grey one goes through the RGB model; each output equals its one-image decode."""
-    from sparsepix.models import inference
+    from sparsepix.models import tiles
 
     rng = np.random.default_rng(1)
     shapes = [(21, 35, 3), (21, 35, 3), (40, 24, 3), (21, 35, 1), (21, 35, 3), (70, 90, 3)]
@@ -124,7 +124,7 @@ def test_batched_reconstruction_equals_one_by_one(tiny_model):
     canvases = [c * m[..., None] for c, m in zip(canvases, masks)]
     one_by_one = [reconstruct_with(tiny_model, c, m, "cpu") for c, m in zip(canvases, masks)]
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(inference, "MAX_PIXELS_ONE_PASS", 70 * 90 - 1)  # the last image tiles
+        mp.setattr(tiles, "MAX_PIXELS_ONE_PASS", 70 * 90 - 1)  # the last image tiles
         batched = reconstruct_batch_with(tiny_model, canvases, masks, "cpu", batch=2)
     for a, b in zip(one_by_one, batched):
         assert a.shape == b.shape and np.abs(a.astype(int) - b).max() <= 1

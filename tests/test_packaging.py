@@ -25,7 +25,8 @@ def wheel(tmp_path_factory) -> Path:
 
 def test_the_wheel_holds_the_package_its_weights_and_types(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
-    shipped = {p.name for p in (ROOT / "models" / "weights").iterdir() if p.suffix in (".pt", ".json")}
+    weights = (ROOT / "models" / "weights").iterdir()
+    shipped = {p.name for p in weights if p.suffix in (".pt", ".json", ".onnx")}
     assert shipped and {f"sparsepix/models/weights/{n}" for n in shipped} <= names
     assert {"sparsepix/py.typed", "sparsepix/pil_plugin.py", "sparsepix/codec/predictive.py"} <= names
     assert not any(n.startswith(("sparsepix/tests/", "sparsepix/runs/", "tests/")) for n in names)

@@ -13,6 +13,8 @@ import torch
 
 from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.codec.files import write_bytes
+from sparsepix.models import graphs
+from sparsepix.models.config import GeneratorConfig
 from sparsepix.train import checkpoint
 
 
@@ -25,7 +27,8 @@ def export(
     description: str = "",
     ensemble: int | None = None,
 ) -> tuple[Path, Path]:
-    """Write `NAME.pt` (fp16 generator state dict + its config) and `NAME.json` (model card data).
+    """Write `NAME.pt` (fp16 generator state dict + its config) and `NAME.json` (model card data),
+    and the lean runtime's graph of the network where missing (models/graphs.py).
 
     The weights file loads with `torch.load(..., weights_only=True)`. `ensemble`: how many image
     symmetries decoders average by default (the card's `ensemble`; absent means 1).
@@ -69,4 +72,5 @@ def export(
     if ensemble is not None:
         card["ensemble"] = ensemble
     write_bytes(card_path, (json.dumps(card, indent=2) + "\n").encode())
+    graphs.write_graph(out_dir, GeneratorConfig.from_dict(state["gen_config"]))
     return weights_path, card_path

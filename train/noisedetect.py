@@ -29,7 +29,7 @@ import torch.nn.functional as F
 from sparsepix.codec.files import write_bytes
 from sparsepix.codec.imageio import as_rgb, load_image
 from sparsepix.errors import SparsepixError
-from sparsepix.models import registry
+from sparsepix.models import graphs, registry
 from sparsepix.models.config import DetectorConfig
 from sparsepix.models.noisedetector import NoiseDetector, true_pixels
 from sparsepix.tasks import SAMPLE_TASKS
@@ -119,6 +119,7 @@ def ship(
         **card_extra,
     }
     write_bytes(out / f"{name}.json", (json.dumps(card, indent=2) + "\n").encode())
+    graphs.write_graph(out, base.config)
     return out / f"{name}.json"
 
 

@@ -1,0 +1,167 @@
+"""The lean runtime (models/lean.py): OpenVINO runs the shipped networks as torch does, and
+decoding needs no torch."""
+
+import io
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import torch
+
+import sparsepix
+from sparsepix import metrics
+from sparsepix.errors import InputError, ModelError
+from sparsepix.models import lean, registry, tiles
+from sparsepix.models.weightsfile import read_weights
+
+pytestmark = pytest.mark.skipif(not lean.available(), reason="openvino is not installed")
+SHIPPED = registry.shipped()
+
+
+def _decode_both(model: str, image: np.ndarray, monkeypatch, density: float = 0.05) -> dict:
+    data = sparsepix.encode(image, density=density, model=model)
+    out = {}
+    for backend in ("openvino", "torch"):
+        monkeypatch.setenv("SPARSEPIX_BACKEND", backend)
+        out[backend] = sparsepix.decode(data)
+    return out
+
+
+@pytest.mark.parametrize("name", ["natural", "natural-opt"])
+def test_shipped_models_decode_as_with_torch(name, astronaut, monkeypatch):
+    """Both shipped graphs (natural's is faces' and inpaint's too), their own passes; each runtime
+    at its own precision for this CPU, as decode runs them."""
+    image = np.ascontiguousarray(astronaut[128:384, 96:352])
+    out = _decode_both(name, image, monkeypatch)
+    gap = metrics.psnr(image, out["openvino"]) - metrics.psnr(image, out["torch"])
+    assert abs(gap) < 0.05, gap
+    assert np.abs(out["openvino"].astype(int) - out["torch"]).max() <= 8
+
+
+def test_every_shipped_model_has_its_graphs():
+    assert all(registry.lean_ready(m) for m in SHIPPED.values()), [
+        m.name for m in SHIPPED.values() if not registry.lean_ready(m)
+    ]
+
+
+def test_tiles_and_odd_sizes_match_torch(monkeypatch):
+    """Padding to the stride (reflect, and replicate for tiny images) and tiled images, in fp32
+    on both sides so that they must agree to rounding."""
+    from sparsepix.models import inference
+    from sparsepix.models.inference import generate
+
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: False)
+    model = SHIPPED["natural-opt"]
+    g = registry.load_generator(model, torch.device("cpu"))
+    network = lean.compile_graph(
+        lean.graph_path(model.path.parent, model.config),
+        registry._numpy_payload(model)["state_dict"],
+        config={"INFERENCE_PRECISION_HINT": "f32"},
+    )
+    net = lean.LeanGenerator(model.config, network)
+    rng = np.random.default_rng(0)
+    for h, w, one_pass in ((5, 3, None), (37, 61, None), (150, 210, 1)):
+        mask = rng.random((h, w)) < 0.2
+        mask[0, 0] = True
+        canvas = rng.integers(0, 256, (h, w, 3), dtype=np.uint8) * mask[..., None]
+        a = generate(
+            g, canvas, mask, torch.device("cpu"), tile=96, overlap=16, max_one_pass=one_pass, ensemble=4
+        )
+        run = lambda c, m: net.run(c, m, ensemble=4)  # noqa: E731
+        b = tiles.whole(run, canvas, mask, tile=96, overlap=16, max_one_pass=one_pass)
+        assert np.abs(a.astype(int) - b).max() <= 1, (h, w)
+
+
+def test_backend_choice(monkeypatch):
+    natural = SHIPPED["natural"]
+    monkeypatch.setenv("SPARSEPIX_BACKEND", "torch")
+    assert registry.runtime_for(natural, "cpu") == ("torch", "cpu")
+    monkeypatch.setenv("SPARSEPIX_BACKEND", "auto")
+    assert registry.runtime_for(natural, "cpu") == ("openvino", "cpu")
+    assert registry.runtime_for(natural, "cuda")[0] == "torch"
+    monkeypatch.setenv("SPARSEPIX_BACKEND", "onnx")
+    with pytest.raises(InputError, match="SPARSEPIX_BACKEND"):
+        registry.runtime_for(natural, "cpu")
+    monkeypatch.setenv("SPARSEPIX_BACKEND", "openvino")
+    with pytest.raises(ModelError, match="cannot run there"):
+        registry.runtime_for(natural, "cuda")
+
+
+def test_weights_read_without_torch_equal_torch_load():
+    for model in (SHIPPED["natural"], SHIPPED["faces-color-noise"]):
+        blob = model.path.read_bytes()
+        ours, theirs = read_weights(blob), torch.load(io.BytesIO(blob), weights_only=True)
+        assert ours["config"] == theirs["config"] and ours["version"] == theirs["version"]
+        for key in [k for k in theirs if k.endswith("state_dict")]:
+            assert list(ours[key]) == list(theirs[key])
+            for name, value in theirs[key].items():
+                assert ours[key][name].dtype == value.numpy().dtype
+                assert np.array_equal(ours[key][name], value.numpy()), name
+
+
+def test_weights_reader_refuses_other_classes_and_garbage(tmp_path):
+    buf = io.BytesIO()
+    torch.save({"state_dict": {"w": torch.ones(2)}, "extra": {1, 2}}, buf)  # a set: not allowed
+    with pytest.raises(ValueError, match="set is not allowed"):
+        read_weights(buf.getvalue())
+    for blob in (b"", b"PK\x03\x04junk", buf.getvalue()[: len(buf.getvalue()) // 2]):
+        with pytest.raises(ValueError):
+            read_weights(blob)
+    # A view of part of a larger storage: its own elements only.
+    buf = io.BytesIO()
+    torch.save({"w": torch.arange(6.0)[1:5:2]}, buf)
+    assert read_weights(buf.getvalue())["w"].tolist() == [1.0, 3.0]
+
+
+_NO_TORCH = """
+import sys
+sys.modules["torch"] = None  # `import torch` fails, as where it is not installed
+from sparsepix.main import main
+sys.argv = ["sparsepix", *sys.argv[1:]]
+main()
+"""
+
+
+def _without_torch(*args: str, cwd) -> subprocess.CompletedProcess:
+    env = {**os.environ, "SPARSEPIX_BACKEND": "auto"}
+    return subprocess.run(
+        [sys.executable, "-c", _NO_TORCH, *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+def test_encode_and_decode_need_no_torch(astronaut, tmp_path, monkeypatch):
+    from PIL import Image
+
+    image = np.ascontiguousarray(astronaut[:200, :248])
+    Image.fromarray(image).save(tmp_path / "in.png")
+    for model in ("natural", "natural-opt"):
+        spx = f"{model}.spx"
+        done = _without_torch("encode", "in.png", spx, "-d", "0.05", "--model", model, cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        done = _without_torch("decode", f"{model}.spx", f"{model}.png", cwd=tmp_path)
+        assert done.returncode == 0, done.stderr
+        monkeypatch.setenv("SPARSEPIX_BACKEND", "torch")
+        by_torch = sparsepix.decode((tmp_path / f"{model}.spx").read_bytes())
+        lean_psnr = metrics.psnr(image, np.asarray(Image.open(tmp_path / f"{model}.png")))
+        assert abs(lean_psnr - metrics.psnr(image, by_torch)) < 0.05
+
+
+def test_what_needs_torch_says_so_in_one_line(astronaut, tmp_path):
+    from PIL import Image
+
+    Image.fromarray(np.ascontiguousarray(astronaut[:64, :64])).save(tmp_path / "in.png")
+    for args in (
+        ["encode", "in.png", "out.spx", "--model", "natural", "--optimize", "2"],
+        ["train", "--data", ".", "--out", "run", "--steps", "1"],
+        ["restore", "in.png", "out.png", "--task", "color-noise", "--model", "faces-color-noise"],
+    ):
+        done = _without_torch(*args, cwd=tmp_path)
+        assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1 and "torch" in done.stderr, done.stderr
