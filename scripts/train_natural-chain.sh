@@ -9,6 +9,9 @@
 #   nice -n 19 bash scripts/train_natural-chain.sh          # resume or start, 150 minutes
 #   MINUTES=1 STAGE_STEPS=4 BATCH=1 CROP=64 RUNS=/tmp/chain bash scripts/train_natural-chain.sh
 set -euo pipefail
+# Linux groups each terminal session's processes and shares the CPU between the groups, so `nice`
+# alone yields only to this session's other processes: lower the group's weight too.
+echo 19 2>/dev/null > /proc/self/autogroup || true
 DATA=${DATA:-../shared/datasets}
 RUNS=${RUNS:-$HOME/.cache/sparsepix/natural-chain}
 STAGE_STEPS=${STAGE_STEPS:-4000}
