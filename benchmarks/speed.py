@@ -10,7 +10,7 @@ folder of 8 Kodak images (kodim01, 04, 07, 12, 15, 19, 20, 23): `--device cuda -
   scale), one image at a time and, for learned models, batched (`decode_many`);
 - cli-decode: wall seconds of one `sparsepix decode` process, start to PNG written, beside a
   Python process that opens the same image as JPEG with Pillow and writes the PNG;
-- big-decode: seconds to decode one large photo (`--big`, megapixels: the CLI image scaled up);
+- big-decode: seconds to decode one large photo (`--big` megapixels: the CLI image scaled to 4:3);
 - train: training crops a second with the real data path against the network alone (one batch
   reused), for each `--data-paths` entry: CPU workers cut, sample, code and fill the crops, or
   the training device does (train/devicedata.py).
@@ -137,12 +137,12 @@ def decode_records(
 def big_records(
     image: np.ndarray, megapixels: float, models: list[str], backends: list[str], device: str
 ) -> list[dict]:
-    """One decode of `image` scaled up to about `megapixels`, per model and backend: what a user
-    decoding a camera photo waits."""
+    """One decode of `image` scaled to a 4:3 camera photo of `megapixels` (12: 4000x3000), per
+    model and backend: what a user decoding a camera photo waits."""
     import cv2
 
-    scale = (megapixels * 1e6 / (image.shape[0] * image.shape[1])) ** 0.5
-    big = cv2.resize(image, None, fx=scale, fy=scale, interpolation=cv2.INTER_CUBIC)
+    width = round((megapixels * 1e6 * 4 / 3) ** 0.5)
+    big = cv2.resize(image, (width, width * 3 // 4), interpolation=cv2.INTER_CUBIC)
     records = []
     for name, backend in _runs(models, backends):
         data = sparsepix.encode(big, density=DENSITY, quality=QUALITY, model=name)

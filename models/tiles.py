@@ -14,9 +14,10 @@ from sparsepix.codec import progress
 Run = Callable[[np.ndarray, np.ndarray], np.ndarray]
 
 # Images up to this many pixels run in one pass; larger ones in overlapping tiles, so memory
-# stays bounded whatever the image size.
+# stays bounded whatever the image size. Tiles as large as one pass: the overlap, computed
+# twice, is then the smallest share of the work.
 MAX_PIXELS_ONE_PASS = 1536 * 1536
-TILE, OVERLAP = 768, 64
+TILE, OVERLAP = 1536, 64
 
 # Geometric self-ensemble: the image's symmetries the network is run on, each answer mapped
 # back and averaged (docs/DECISIONS.md, "Self-ensemble"). Each entry: transpose
