@@ -31,7 +31,7 @@ from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
 from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.quality import CHROMA_KEPT_FROM, DEFAULT_QUALITY
-from sparsepix.errors import InputError, SparsepixError, SparsepixWarning
+from sparsepix.errors import TORCH_INSTALL, InputError, SparsepixError, SparsepixWarning
 
 # One --ensemble for every command that decodes (decode, bench).
 ENSEMBLE_OPTION = click.option(
@@ -915,6 +915,7 @@ def passthrough(name: str, module: str, summary: str) -> click.Command:
 
 def run(group: click.Group = cli) -> None:
     """Run a command group with the codec's error conventions (see the module docstring)."""
+    command = [a for a in sys.argv[1:3] if not a.startswith("-")][:2]  # e.g. `bench recon`
     if sys.stdout is None:  # started with fd 1 closed: what would go there fails as a write
         sys.stdout = _ClosedStdout()
     try:
@@ -940,7 +941,7 @@ def run(group: click.Group = cli) -> None:
     except ImportError as exc:  # torch, in an install that decodes without it (models/lean.py)
         if exc.name != "torch":
             raise
-        _fail(f"{' '.join(sys.argv[1:2]) or 'this'} needs torch, which is not installed: pip install torch")
+        _fail(f"sparsepix {' '.join(command)} needs torch, which is not installed: {TORCH_INSTALL}")
         sys.exit(1)
     except KeyboardInterrupt:
         _fail("interrupted")

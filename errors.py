@@ -18,6 +18,10 @@ class ModelError(SparsepixError):
     """A model or reconstructor is unknown, missing or failed its integrity check."""
 
 
+# How to add torch where it is missing (the README's install section says more).
+TORCH_INSTALL = "install torch, then pip install 'sparsepix[torch]'"
+
+
 class SparsepixWarning(UserWarning):
     """Something was dropped or changed on the way in (alpha, extra frames, 16-bit depth).
     The CLI prints it as one line; `warnings.simplefilter("error", SparsepixWarning)` refuses."""

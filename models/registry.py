@@ -23,7 +23,7 @@ import numpy as np
 
 from sparsepix.codec.ensemble import check_ensemble
 from sparsepix.codec.reconstructors import ModelRef, Reconstructor
-from sparsepix.errors import InputError, ModelError
+from sparsepix.errors import TORCH_INSTALL, InputError, ModelError
 from sparsepix.models.config import DetectorConfig, GeneratorConfig
 
 if TYPE_CHECKING:
@@ -306,6 +306,8 @@ def runtime_for(model: ShippedModel, device: str) -> tuple[str, str]:
             f"SPARSEPIX_BACKEND=openvino, but model {model.ref} cannot run there "
             + ("(openvino is not installed)" if not _has("openvino") else f"on device {device}")
         )
+    if model.detector is not None:
+        needs_torch(f"{model.name}'s noise detector")
     if not _has("torch"):
         raise ModelError(f"model {model.ref} needs openvino or torch here: pip install openvino")
     return "torch", device
@@ -326,7 +328,7 @@ def _lean_generator(model: ShippedModel):
 def needs_torch(what: str) -> None:
     """One clear error where torch is missing for `what` (decoding needs none: models/lean.py)."""
     if not _has("torch"):
-        raise ModelError(f"{what} needs torch, which is not installed: pip install torch")
+        raise ModelError(f"{what} needs torch, which is not installed: {TORCH_INSTALL}")
 
 
 def tune_values(

@@ -161,7 +161,10 @@ def test_what_needs_torch_says_so_in_one_line(astronaut, tmp_path):
         ["encode", "in.png", "out.spx", "--model", "natural", "--optimize", "2"],
         ["train", "--data", ".", "--out", "run", "--steps", "1"],
         ["restore", "in.png", "out.png", "--task", "color-noise", "--model", "faces-color-noise"],
+        ["bench", "recon", ".", "--models", "linear"],
     ):
         done = _without_torch(*args, cwd=tmp_path)
         assert done.returncode != 0 and "Traceback" not in done.stderr, done.stderr
-        assert len(done.stderr.strip().splitlines()) == 1 and "torch" in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert "needs torch, which is not installed" in done.stderr, done.stderr
+    assert "sparsepix bench recon needs torch" in done.stderr
