@@ -168,3 +168,17 @@ def test_what_needs_torch_says_so_in_one_line(astronaut, tmp_path):
         assert len(done.stderr.strip().splitlines()) == 1, done.stderr
         assert "needs torch, which is not installed" in done.stderr, done.stderr
     assert "sparsepix bench recon needs torch" in done.stderr
+
+
+@pytest.mark.data
+def test_on_kodak_the_lean_decode_is_within_005_db_of_torch(kodak_dir, monkeypatch):
+    """The default model at two densities on six Kodak images, mean PSNR of each runtime."""
+    from sparsepix.codec.imageio import load_image
+
+    gaps = []
+    for path in sorted(kodak_dir.glob("kodim*.png"))[::4]:
+        image = load_image(path)
+        for density in (0.02, 0.1):
+            out = _decode_both("natural", image, monkeypatch, density)
+            gaps.append(metrics.psnr(image, out["openvino"]) - metrics.psnr(image, out["torch"]))
+    assert len(gaps) == 12 and abs(np.mean(gaps)) < 0.05 and max(map(abs, gaps)) < 0.05, gaps
