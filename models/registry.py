@@ -2,7 +2,8 @@
 
 `learned()` turns each card into a reconstructor named after the model (e.g. `natural`);
 `sparsepix.catalog` offers them beside the classical ones. Weights are read only when first
-used, after a SHA-256 check, with `torch.load(..., weights_only=True)`. Nothing is downloaded.
+used, after a SHA-256 check, with `torch.load(..., weights_only=True)`, or by numpy alone for the
+lean runtime (`runtime_for` picks it on CPUs: models/lean.py). Nothing is downloaded.
 """
 
 from __future__ import annotations
@@ -123,7 +124,7 @@ def _numpy_payload(model: ShippedModel) -> dict:
     blob = _checked_bytes(model)
     try:
         return read_weights(blob)
-    except ValueError as exc:
+    except Exception as exc:  # as for torch.load: a refused class, a truncated file, ...
         raise _unloadable(model, exc) from None
 
 
