@@ -246,13 +246,18 @@ def test_speed_records_name_device_task_model_and_a_rate(tmp_path, small_rgb):
     from sparsepix.benchmarks import speed
 
     images = [small_rgb, np.ascontiguousarray(small_rgb[::-1])]
-    records = speed.decode_records(images, ["linear"], "cpu", batch=2)
-    assert [r["model"] for r in records] == ["jpeg (Pillow)", "linear"]
+    records = speed.decode_records(images, ["linear"], ["torch", "openvino"], "cpu", batch=2)
+    assert [(r["model"], r["backend"]) for r in records] == [("jpeg (Pillow)", "pillow"), ("linear", "numpy")]
     assert all(r["task"] == "decode" and r["megapixels_per_s"] > 0 for r in records)
+    learned = speed.decode_records(images, ["natural"], ["torch", "openvino"], "cpu", batch=2)[1:]
+    assert [(r["backend"], r["batch"]) for r in learned] == [("torch", 1), ("torch", 2), ("openvino", 1)]
     for i, image in enumerate(images):
         Image.fromarray(image).save(tmp_path / f"{i}.png")
-    cli = speed.cli_records(tmp_path / "0.png", ["linear"], repeats=1)
+    cli = speed.cli_records(tmp_path / "0.png", ["linear"], ["torch"], repeats=1)
     assert [r["model"] for r in cli] == ["jpeg (Pillow, python -c)", "linear"] and cli[1]["seconds"] > 0
+    big = speed.big_records(small_rgb, 0.03, ["linear"], ["torch"], "cpu")
+    assert [(r["model"], r["backend"]) for r in big] == [("linear", "numpy")]
+    assert big[0]["megapixels"] == 200 * 150 / 1e6 and big[0]["seconds"] > 0
     for path in ("workers", "device"):
         train = speed.train_records(
             tmp_path, "tiny", crop=32, batch=2, steps=1, device="cpu", workers=0, data_path=path
