@@ -915,7 +915,7 @@ def passthrough(name: str, module: str, summary: str) -> click.Command:
 
 def run(group: click.Group = cli) -> None:
     """Run a command group with the codec's error conventions (see the module docstring)."""
-    command = [a for a in sys.argv[1:3] if not a.startswith("-")][:2]  # e.g. `bench recon`
+    command = _command_names(group, sys.argv[1:])  # before a passthrough tool rewrites argv
     if sys.stdout is None:  # started with fd 1 closed: what would go there fails as a write
         sys.stdout = _ClosedStdout()
     try:
@@ -941,7 +941,7 @@ def run(group: click.Group = cli) -> None:
     except ImportError as exc:  # torch, in an install that decodes without it (models/lean.py)
         if exc.name != "torch":
             raise
-        _fail(f"sparsepix {' '.join(command)} needs torch, which is not installed: {TORCH_INSTALL}")
+        _fail(f"{' '.join(command)} needs torch, which is not installed: {TORCH_INSTALL}")
         sys.exit(1)
     except KeyboardInterrupt:
         _fail("interrupted")
@@ -953,6 +953,18 @@ def run(group: click.Group = cli) -> None:
         _silence_stdout()
         _fail(f"cannot write to standard output ({exc.strerror or exc})")
         sys.exit(1)
+
+
+def _command_names(group: click.Group, args: list[str]) -> list[str]:
+    """The command the arguments name, through nested groups: `sparsepix bench recon`."""
+    names, node = ["sparsepix"], group
+    for arg in args:
+        command = node.commands.get(arg) if isinstance(node, click.Group) else None
+        if command is None:
+            break
+        names.append(arg)
+        node = command
+    return names
 
 
 class _ClosedStdout:
