@@ -182,3 +182,31 @@ def test_on_kodak_the_lean_decode_is_within_005_db_of_torch(kodak_dir, monkeypat
             out = _decode_both("natural", image, monkeypatch, density)
             gaps.append(metrics.psnr(image, out["openvino"]) - metrics.psnr(image, out["torch"]))
     assert len(gaps) == 12 and abs(np.mean(gaps)) < 0.05 and max(map(abs, gaps)) < 0.05, gaps
+
+
+def test_export_writes_the_graph_of_a_new_architecture(tmp_path, astronaut, monkeypatch):
+    """A model of a network no shipped graph covers: `export` writes its graph, and the lean
+    runtime decodes with it as torch does (torch in fp32, OpenVINO at its own precision)."""
+    from sparsepix.models import inference
+    from sparsepix.models.config import PRESETS
+    from sparsepix.models.generator import Generator
+    from sparsepix.train.export import export
+
+    torch.manual_seed(0)
+    g = Generator(PRESETS["tiny-refine"][0])
+    torch.nn.init.normal_(g.head[1].weight, 0, 0.05)  # not the zero head of a fresh refiner
+    state = {"G": g.state_dict(), "G_ema": None, "gen_config": g.config.to_dict(), "step": 0, "config": {}}
+    torch.save(state, tmp_path / "ckpt.pt")
+    export(tmp_path / "ckpt.pt", "toy", tmp_path)
+    assert [p.name for p in tmp_path.glob("*.onnx")] == [lean.graph_path(tmp_path, g.config).name]
+    model = registry.read_card(tmp_path / "toy.json")
+    assert registry.lean_ready(model)
+
+    monkeypatch.setattr(inference, "cpu_has_native_bf16", lambda: False)
+    mask = np.random.default_rng(4).random((96, 128)) < 0.1
+    canvas = np.ascontiguousarray(astronaut[:96, :128]) * mask[..., None]
+    outs = {}
+    for backend in ("openvino", "torch"):
+        monkeypatch.setenv("SPARSEPIX_BACKEND", backend)
+        outs[backend] = registry.reconstruct_with(model, canvas, mask, "cpu", ensemble=2).astype(int)
+    assert np.abs(outs["openvino"] - outs["torch"]).max() <= 2
