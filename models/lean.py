@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import threading
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -80,6 +81,9 @@ class LeanGenerator:
 
     def __init__(self, config: GeneratorConfig, network: Any):
         self.config, self.network = config, network
+        # A compiled model runs one request at a time (it reuses one), and each uses every core:
+        # threads that share this generator (a Dask worker's) take turns.
+        self._turn = threading.Lock()
 
     def run(self, canvas: np.ndarray, mask: np.ndarray, ensemble: int = 1) -> np.ndarray:
         """(N, H, W, C) uint8 canvases + (N, H, W) masks -> (N, H, W, C) float in [0, 255],
@@ -97,6 +101,7 @@ class LeanGenerator:
             if ph or pw:
                 mode = "reflect" if ph < h and pw < w else "edge"  # torch's reflect and replicate
                 views = [np.pad(a, ((0, 0), (0, 0), (0, ph), (0, pw)), mode=mode) for a in views]
-            y = self.network(views)[0][..., :h, :w]
+            with self._turn:
+                y = self.network(views)[0][..., :h, :w]
             total += tiles.undo_symmetry(np.clip(y, -1, 1), symmetry)
         return ((total / ensemble + 1) * 127.5).transpose(0, 2, 3, 1)

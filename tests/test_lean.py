@@ -210,3 +210,16 @@ def test_export_writes_the_graph_of_a_new_architecture(tmp_path, astronaut, monk
         monkeypatch.setenv("SPARSEPIX_BACKEND", backend)
         outs[backend] = registry.reconstruct_with(model, canvas, mask, "cpu", ensemble=2).astype(int)
     assert np.abs(outs["openvino"] - outs["torch"]).max() <= 2
+
+
+def test_threads_sharing_a_model_take_turns(astronaut, monkeypatch):
+    """A Dask worker's threads share the cached compiled model, which runs one request at a time."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    monkeypatch.setenv("SPARSEPIX_BACKEND", "openvino")
+    crop = np.ascontiguousarray(astronaut[:160, :224])
+    datas = [sparsepix.encode(np.roll(crop, 19 * k, axis=1), density=0.05) for k in range(8)]
+    alone = [sparsepix.decode(d) for d in datas]
+    with ThreadPoolExecutor(4) as pool:
+        together = list(pool.map(sparsepix.decode, datas))
+    assert all(np.array_equal(a, b) for a, b in zip(alone, together))
