@@ -40,22 +40,17 @@ from PIL import Image
 
 import sparsepix
 from sparsepix.codec.imageio import image_files, load_image
+from sparsepix.models.registry import BACKENDS, cuda_here
 
 DENSITY, QUALITY = 0.05, 65
 
 
 def device_name(device: str) -> str:
-    if device == "cuda" or (device == "auto" and _cuda()):
+    if device == "cuda" or (device == "auto" and cuda_here()):
         import torch
 
         return torch.cuda.get_device_name(0)
     return f"cpu: {os.cpu_count()} cores"
-
-
-def _cuda() -> bool:
-    from sparsepix.models.registry import cuda_here
-
-    return cuda_here()
 
 
 def torch_threads() -> int | None:
@@ -69,7 +64,7 @@ def torch_threads() -> int | None:
 def _timed(call) -> float:
     t0 = time.perf_counter()
     call()
-    if _cuda():
+    if cuda_here():
         import torch
 
         torch.cuda.synchronize()
@@ -79,9 +74,9 @@ def _timed(call) -> float:
 @contextmanager
 def _backend(name: str) -> Iterator[None]:
     """SPARSEPIX_BACKEND set to `name` meanwhile (models/registry.py), in this process and its
-    children."""
+    children; `auto` for what runs no network (numpy, pillow)."""
     before = os.environ.get("SPARSEPIX_BACKEND")
-    os.environ["SPARSEPIX_BACKEND"] = name
+    os.environ["SPARSEPIX_BACKEND"] = name if name in BACKENDS else "auto"
     try:
         yield
     finally:
@@ -123,7 +118,7 @@ def decode_records(
     for name, backend in _runs(models, backends):
         rec = catalog.get(name)
         datas = [sparsepix.encode(im, density=DENSITY, quality=QUALITY, model=name) for im in images]
-        with _backend(backend if rec.learned else "auto"):
+        with _backend(backend):
             sparsepix.decode(datas[0], device=device)  # load and warm up
             one = _timed(lambda: [sparsepix.decode(d, device=device) for d in datas])
             base = dict(task="decode", model=str(rec.ref), backend=backend, ensemble=rec.passes())
@@ -146,7 +141,7 @@ def big_records(
     records = []
     for name, backend in _runs(models, backends):
         data = sparsepix.encode(big, density=DENSITY, quality=QUALITY, model=name)
-        with _backend(backend if backend != "numpy" else "auto"):
+        with _backend(backend):
             seconds = _timed(lambda: sparsepix.decode(data, device=device))
         mp = big.shape[0] * big.shape[1] / 1e6
         records.append(
@@ -173,7 +168,7 @@ def cli_records(image_path: Path, models: list[str], backends: list[str], repeat
             ref = sparsepix.inspect(spx.read_bytes()).model
             runs[ref, backend] = [sys.executable, "-m", "sparsepix", "decode", str(spx), str(png), "--quiet"]
         for (name, backend), cmd in runs.items():
-            with _backend(backend if backend in ("torch", "openvino") else "auto"):
+            with _backend(backend):
                 subprocess.run(cmd, check=True)  # page cache and bytecode warm, as a user's second run
                 seconds = statistics.median(_wall(cmd) for _ in range(repeats))
             records.append(

@@ -43,6 +43,11 @@ class GeneratorConfig(AsDict):
     n_down = 2
     stride = 4
 
+    def padding(self, size: int) -> int:
+        """Padding of a side to a multiple of the stride, and to at least two pixels at the
+        bottleneck (the residual blocks' reflect padding needs them)."""
+        return max(-(-size // self.stride) * self.stride, 2 * self.stride) - size
+
     def macs_per_pixel(self) -> int:
         """Multiply-adds of one pass per image pixel, layer by layer as models/generator.py
         builds them: what a decode's work bound counts (bitstream/limits.py)."""

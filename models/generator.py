@@ -125,12 +125,6 @@ class Generator(nn.Module):
             return linear_fill(canvas, mask)
         raise ValueError(f"unknown coarse fill {self.config.coarse!r}")
 
-    def _padding(self, size: int) -> int:
-        """Pad to a multiple of the stride, and to at least two pixels at the bottleneck
-        (the residual blocks' reflect padding needs them)."""
-        s = self.config.stride
-        return max(-(-size // s) * s, 2 * s) - size
-
     def forward(
         self,
         canvas: torch.Tensor,
@@ -141,7 +135,7 @@ class Generator(nn.Module):
         training data workers do so: the Delaunay fill is CPU work that would starve a GPU)."""
         c = self.config
         h, w = canvas.shape[-2:]
-        ph, pw = self._padding(h), self._padding(w)
+        ph, pw = c.padding(h), c.padding(w)
         x = torch.cat([canvas * mask, mask], dim=1)
         # ResGAN's coarse image: a fill of the input, at the input's own size.
         if not self.needs_coarse:

@@ -71,11 +71,6 @@ def compile_graph(graph: Path, weights: dict[str, np.ndarray], config: dict | No
     return core.compile_model(model, "CPU", config or {})
 
 
-def _padding(size: int, stride: int) -> int:
-    """As the torch generator pads: to a multiple of the stride and at least two bottleneck pixels."""
-    return max(-(-size // stride) * stride, 2 * stride) - size
-
-
 class LeanGenerator:
     """A compiled generator and what its forward pass does around the network, in numpy."""
 
@@ -97,7 +92,7 @@ class LeanGenerator:
         for symmetry in tiles.SYMMETRIES[:ensemble]:
             views = [np.ascontiguousarray(tiles.apply_symmetry(a, symmetry)) for a in (x, m, coarse)]
             h, w = views[0].shape[-2:]
-            ph, pw = _padding(h, self.config.stride), _padding(w, self.config.stride)
+            ph, pw = self.config.padding(h), self.config.padding(w)  # as the torch generator
             if ph or pw:
                 mode = "reflect" if ph < h and pw < w else "edge"  # torch's reflect and replicate
                 views = [np.pad(a, ((0, 0), (0, 0), (0, ph), (0, pw)), mode=mode) for a in views]

@@ -210,6 +210,8 @@ def reconstruct_batch_with(
     # Grayscale files through an RGB model: replicate, then average back.
     inputs = [np.repeat(c, 3, axis=2) if c.shape[2] != channels else c for c in canvases]
     backend, dev = runtime_for(model, device)
+    if model.detector is not None:
+        inputs, masks = _true_samples(model, inputs, masks, dev)
     if backend == "openvino":
         outs = _lean_batch(model, inputs, masks, ensemble)
     else:
@@ -220,18 +222,24 @@ def reconstruct_batch_with(
     ]
 
 
+def _true_samples(model, inputs, masks, device: str) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """Among the pixels given as kept, only those the model's colour-noise detector takes as true
+    ones. The detector runs in torch whichever runtime runs the generator (`runtime_for` made
+    sure torch is there; docs/DECISIONS.md, "The lean runtime")."""
+    from sparsepix.models.inference import pick_device
+    from sparsepix.models.noisedetector import true_pixels
+
+    dev = pick_device(device)
+    detector = _cached_detector(model, str(dev))
+    masks = [m & true_pixels(detector, c, dev) for c, m in zip(inputs, masks)]
+    return [c * m[..., None] for c, m in zip(inputs, masks)], masks
+
+
 def _torch_batch(model, inputs, masks, device: str, ensemble: int, batch: int | None) -> list[np.ndarray]:
     from sparsepix.models.inference import generate, generate_batch, pick_device
 
     dev = pick_device(device)
     generator = _cached(model, str(dev))
-    if model.detector is not None:
-        # Among the pixels given as kept, only those the detector takes as true ones.
-        from sparsepix.models.noisedetector import true_pixels
-
-        detector = _cached_detector(model, str(dev))
-        masks = [m & true_pixels(detector, c, dev) for c, m in zip(inputs, masks)]
-        inputs = [c * m[..., None] for c, m in zip(inputs, masks)]
     if batch is None:
         batch = GPU_BATCH if dev.type == "cuda" else 1
     if len(inputs) == 1 or batch == 1:
@@ -242,18 +250,7 @@ def _torch_batch(model, inputs, masks, device: str, ensemble: int, batch: int | 
 def _lean_batch(model, inputs, masks, ensemble: int) -> list[np.ndarray]:
     from sparsepix.models import tiles
 
-    generator = _lean_generator(model)
-    if model.detector is not None:
-        # The colour-noise detector runs in torch (docs/DECISIONS.md, "The lean runtime").
-        needs_torch(f"{model.name}'s noise detector")
-        import torch
-
-        from sparsepix.models.noisedetector import true_pixels
-
-        detector = _cached_detector(model, "cpu")
-        masks = [m & true_pixels(detector, c, torch.device("cpu")) for c, m in zip(inputs, masks)]
-        inputs = [c * m[..., None] for c, m in zip(inputs, masks)]
-    run = functools.partial(generator.run, ensemble=ensemble)
+    run = functools.partial(_lean_generator(model).run, ensemble=ensemble)
     return [tiles.whole(run, c, m) for c, m in zip(inputs, masks)]
 
 
@@ -296,6 +293,8 @@ def lean_ready(model: ShippedModel) -> bool:
 def runtime_for(model: ShippedModel, device: str) -> tuple[str, str]:
     """(backend, device) that run this model: the lean runtime on CPUs where it can
     (SPARSEPIX_BACKEND=torch or openvino forces one), torch on GPUs and elsewhere."""
+    from sparsepix.models import lean
+
     choice = _backend_choice()
     if device not in ("auto", "cpu") and not device.startswith("cuda"):
         raise InputError(f"unknown device {device!r} (auto, cpu, cuda)")
@@ -305,7 +304,7 @@ def runtime_for(model: ShippedModel, device: str) -> tuple[str, str]:
     if choice == "openvino":
         raise ModelError(
             f"SPARSEPIX_BACKEND=openvino, but model {model.ref} cannot run there "
-            + ("(openvino is not installed)" if not _has("openvino") else f"on device {device}")
+            + ("(openvino is not installed)" if not lean.available() else f"on device {device}")
         )
     if model.detector is not None:
         needs_torch(f"{model.name}'s noise detector")
