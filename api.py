@@ -19,6 +19,7 @@ from sparsepix.codec.predictive import stored_chroma_skip
 from sparsepix.codec.quality import DEFAULT_QUALITY, params_for_quality
 from sparsepix.codec.samplers import SAMPLER_BY_ID, get_sampler, sample_count
 from sparsepix.codec.values import PRED, VALUE_MODES
+from sparsepix.effort import DEFAULT_EFFORT, Effort, get_effort
 from sparsepix.errors import BitstreamError, InputError, SparsepixError, memory_errors_typed
 
 
@@ -32,36 +33,42 @@ def content_seed(image: np.ndarray) -> int:
 def encode(
     image: object,
     density: float = 0.05,
-    sampler: str = "random",
+    sampler: str | None = None,
     seed: int | None = None,
     values: str = "pred",
     quality: int = DEFAULT_QUALITY,
     chroma_skip: int | None = None,
     model: str = "auto",
-    optimize: int = 0,
+    optimize: int | None = None,
+    effort: int = DEFAULT_EFFORT,
 ) -> bytes:
     """Encode an image into .spx bytes, keeping `density` of its pixels.
 
     image: uint8 numpy array (H, W) or (H, W, 3), or a PIL image.
     sampler: "random" (positions cost only the seed), "adaptive" (a density per 16-64 px block
         chosen for the `linear` fill's error, a byte a block before zstd, random inside each
-        block) or "sobel" (edge-weighted from the image, positions stored).
+        block) or "sobel" (edge-weighted from the image, positions stored); None: the effort's.
     seed: seed of the sampling PRNG; None derives one from the image content.
     values: value coding: "pred" (lossy: YCoCg, quantised, predicted coarse to fine) or "raw8"
         (exact 8-bit samples).
     quality: 1..100 for "pred": 75 quantises luma with step 8 and chroma with step 16, each
-        12.5 points less doubles the steps. The default, 70 (steps 11 and 22, chroma on every
-        level), is a fidelity point (docs/DECISIONS.md); 65 (steps 14 and 28, finest
-        level luma-only) is the better rate-distortion trade: coarser samples, more of them.
+        12.5 points less doubles the steps. The default, 65 (steps 14 and 28, finest level
+        luma-only), is the rate-distortion trade the shipped models were trained on; 70
+        (steps 11 and 22, chroma on every level) is the fidelity point (docs/DECISIONS.md).
     chroma_skip: for "pred", how many of the finest levels carry luma only; None: 1 below
         quality 70, else 0.
     model: the model the decoder should use, written into the file with its version: "auto"
-        names the default shipped model when installed (`natural`; `natural-opt` with
-        `optimize`), "" names none (decoders then use `linear`).
-    optimize: tonal optimisation effort (0 = off): store the values that make the intended
-        reconstructor's output closest to the image (least squares for "linear"; gradient
-        steps through a learned generator), then quantise them.
+        names the default shipped model when installed (`natural`; `natural-opt` for tuned
+        values), "" names none (decoders then use `linear`).
+    optimize: tonal optimisation steps (0 = off): store the values that make the intended
+        reconstructor's output closest to the image (least squares for "linear" and
+        "natural-opt"; gradient steps through other learned generators), then quantise them.
+        None: the effort's, for pred values and models tuned by least squares, else 0.
+    effort: 0..2, how hard the encoder searches (effort.py): it picks the sampler and the
+        tuning that `sampler` and `optimize` leave as None.
     """
+    level = get_effort(effort)
+    sampler = level.sampler if sampler is None else sampler
     _check_encode_args(density, sampler, seed, values, quality, chroma_skip, model, optimize)
     img = as_image_array(image)
     h, w = img.shape[:2]
@@ -73,19 +80,13 @@ def encode(
         seed = content_seed(img)
     if not 0 <= seed < 1 << 64:
         raise InputError("seed must be an integer in [0, 2**64)")
-    if model == "auto":
-        ref = catalog.default_ref(tuned=optimize > 0)
-        written = str(ref) if ref is not None else ""
-    elif model:
-        written = str(catalog.as_decoder(catalog.get(model)).ref)  # fail now, not at decode time
-    else:
-        written = ""
+    written, optimize = _model_and_tuning(model, optimize, level, values)
+    named = catalog.for_file(written)  # `linear` for a file naming none
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
     params = params_for_quality(quality, chroma_skip) if mode == PRED else None
     mask, side = spec.place(img, seed, count)
     samples = img[mask].reshape(count, -1)
-    named = catalog.for_file(written)  # `linear` for a file naming none
     if optimize > 0:
         samples = named.tune(img, mask, optimize)  # codec/tonal.py, models/tuning.py
     header = Header(
@@ -101,6 +102,39 @@ def encode(
     )
     network = named.macs_per_pixel * named.ensemble  # what decoders will run (0: classical)
     return sections.to_bytes(header, mask, samples, side, params, network)
+
+
+def _model_and_tuning(model: str, optimize: int | None, level: Effort, values: str) -> tuple[str, int]:
+    """The model a file names ("" for none) and the tuning steps its encoder runs, where
+    `optimize` None leaves the steps to the effort level (which keeps raw8 samples exact)."""
+    effort_steps = level.optimize if values == "pred" else 0
+    if model == "auto":
+        ref = catalog.default_ref(tuned=(effort_steps if optimize is None else optimize) > 0)
+        written = str(ref) if ref is not None else ""
+    elif model:
+        written = str(catalog.as_decoder(catalog.get(model)).ref)  # fail now, not at decode time
+    else:
+        written = ""
+    if optimize is None:  # an effort level never starts gradient descent through a network
+        optimize = effort_steps if catalog.for_file(written).tunes_cheaply else 0
+    return written, optimize
+
+
+def encode_settings(
+    effort: int = DEFAULT_EFFORT,
+    sampler: str | None = None,
+    model: str = "auto",
+    optimize: int | None = None,
+    values: str = "pred",
+) -> tuple[str, str, int]:
+    """What `encode` runs with these arguments: (sampler, the model the file names ("" for
+    none), tonal optimisation steps)."""
+    level = get_effort(effort)
+    if not isinstance(model, str) or not isinstance(sampler, (str, type(None))):
+        raise InputError(f"sampler and model must be strings, not {sampler!r} and {model!r}")
+    if optimize is not None and not (_is_int(optimize) and optimize >= 0):
+        raise InputError(f"optimize must be a whole number, 0 or more, not {optimize!r}")
+    return (level.sampler if sampler is None else sampler, *_model_and_tuning(model, optimize, level, values))
 
 
 def _check_decodable(h: int, w: int) -> None:
@@ -132,11 +166,11 @@ def _check_encode_args(density, sampler, seed, values, quality, chroma_skip, mod
         ("seed", seed, True),
         ("quality", quality, False),
         ("chroma_skip", chroma_skip, True),
-        ("optimize", optimize, False),
+        ("optimize", optimize, True),
     ):
         if not (_is_int(value) or (optional and value is None)):
             raise InputError(f"{name} must be a whole number, not {value!r}")
-    if optimize < 0:
+    if optimize is not None and optimize < 0:
         raise InputError(f"optimize must be 0 or more, not {optimize}")
 
 

@@ -31,6 +31,7 @@ from sparsepix.codec.ensemble import CHOICES as ENSEMBLE_CHOICES
 from sparsepix.codec.ensemble import HELP as ENSEMBLE_HELP
 from sparsepix.codec.ensemble import from_choice
 from sparsepix.codec.quality import CHROMA_KEPT_FROM, DEFAULT_QUALITY
+from sparsepix.effort import DEFAULT_EFFORT, EFFORTS
 from sparsepix.errors import TORCH_INSTALL, InputError, SparsepixError, SparsepixWarning
 
 # One --ensemble for every command that decodes (decode, bench).
@@ -435,13 +436,22 @@ def _decode_file(
     help="Share of pixels kept.",
 )
 @click.option(
-    "--sampler",
-    default="random",
+    "-e",
+    "--effort",
+    default=DEFAULT_EFFORT,
     show_default=True,
+    type=click.IntRange(0, len(EFFORTS) - 1),
+    help="How hard the encoder searches at the same rate: "
+    + "; ".join(f"{e.level}: {e.summary}" for e in EFFORTS)
+    + ". --sampler and --optimize override it.",
+)
+@click.option(
+    "--sampler",
+    default=None,
     type=click.Choice(["random", "adaptive", "sobel"]),
     help="random: uniform, positions cost only a seed. adaptive: a density per block "
     "(16-64 px), chosen for the reconstruction's error, random inside each block. sobel: "
-    "edge-weighted from the image, positions stored.",
+    "edge-weighted from the image, positions stored. [default: the effort's]",
 )
 @click.option(
     "--seed",
@@ -464,8 +474,8 @@ def _decode_file(
     show_default=True,
     type=click.IntRange(1, 100),
     help="pred only: 75 quantises luma with step 8, chroma 16; +12.5 halves the steps. "
-    f"{DEFAULT_QUALITY} keeps chroma on every level; 65 is the better rate-distortion trade "
-    "(docs/DECISIONS.md). --bpp/--size try several.",
+    f"{DEFAULT_QUALITY} is the rate-distortion trade the models were trained on; 70 keeps chroma "
+    "on every level, for fidelity (docs/DECISIONS.md). --bpp/--size try several.",
 )
 @click.option(
     "--chroma-skip",
@@ -476,12 +486,12 @@ def _decode_file(
 )
 @click.option(
     "--optimize",
-    default=0,
-    show_default=True,
+    default=None,
     type=click.IntRange(0, 1000),
     help="Tonal optimisation: tune the stored values for the decoder's model. linear "
     "and natural-opt: N least-squares iterations (~50 is plenty, about a second); other learned "
-    "models: N gradient steps through the network (slow on a CPU). 0 = off.",
+    "models: N gradient steps through the network (slow on a CPU). 0 = off. [default: the "
+    "effort's, for pred values and models tuned by least squares, else 0]",
 )
 @click.option(
     "-b",
@@ -502,7 +512,7 @@ def _decode_file(
 )
 @_model_option(
     "Model the file asks decoders to use: auto (the shipped learned model: "
-    "natural, or natural-opt with --optimize; linear if not installed), a model name "
+    "natural, or natural-opt for tuned values; linear if not installed), a model name "
     "(see `sparsepix models`), or '' for none (decoders use linear)."
 )
 @click.option(
@@ -518,12 +528,13 @@ def encode(
     ctx: click.Context,
     paths: tuple[str, ...],
     density: float,
-    sampler: str,
+    effort: int,
+    sampler: str | None,
     seed: int | None,
     values: str,
     quality: int,
     chroma_skip: int | None,
-    optimize: int,
+    optimize: int | None,
     target_bpp: float | None,
     target_size: int | None,
     model: str,
@@ -558,7 +569,13 @@ def encode(
         background=rgb,
         target=(target_bpp, target_size) if rate_control else None,
         options=dict(
-            sampler=sampler, seed=seed, values=values, chroma_skip=chroma_skip, model=model, optimize=optimize
+            sampler=sampler,
+            seed=seed,
+            values=values,
+            chroma_skip=chroma_skip,
+            model=model,
+            optimize=optimize,
+            effort=effort,
         ),
         density=density,
         quality=quality,
@@ -856,9 +873,9 @@ def models() -> None:
 @click.argument("out_dir", type=click.Path(file_okay=False), default="sparsepix-demo")
 @click.option("--density", default=0.05, show_default=True, type=float, help="Share of pixels kept.")
 @click.option(
-    "--sampler", default="random", show_default=True, type=click.Choice(["random", "adaptive", "sobel"])
+    "-e", "--effort", default=DEFAULT_EFFORT, show_default=True, type=click.IntRange(0, len(EFFORTS) - 1)
 )
-def demo(out_dir: str, density: float, sampler: str) -> None:
+def demo(out_dir: str, density: float, effort: int) -> None:
     """Encode scikit-image's astronaut photo and decode it with every reconstructor.
 
     Writes the original, the .spx file, the sparse canvas and one PNG per reconstructor into
@@ -878,14 +895,14 @@ def demo(out_dir: str, density: float, sampler: str) -> None:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     image = skdata.astronaut()
-    data = encode(image, density=density, sampler=sampler)
+    data = encode(image, density=density, effort=effort)
     write_bytes(out / "astronaut.spx", data)
     save_image(out / "original.png", image)
     _, canvas, mask = decode_samples(data)
     save_image(out / "samples.png", canvas)
     bpp = 8 * len(data) / mask.size
     click.echo(
-        f"astronaut 512x512, {sampler} sampler, {100 * density:g} % kept: "
+        f"astronaut 512x512, effort {effort} ({EFFORTS[effort].summary}), {100 * density:g} % kept: "
         f"{len(data)} bytes, {bpp:.3f} bpp  ->  {out}/"
     )
     decoders = {name: rec for name, rec in catalog.available().items() if rec.decodes_samples}

@@ -22,7 +22,7 @@ FORMAT = "SPX"
 EXTENSION = ".spx"
 MIME = "image/x-sparsepix"
 ENCODE_OPTIONS = frozenset(
-    {"density", "sampler", "seed", "values", "quality", "chroma_skip", "model", "optimize"}
+    {"density", "sampler", "seed", "values", "quality", "chroma_skip", "model", "optimize", "effort"}
 )
 RATE_OPTIONS = frozenset({"bpp", "size"})
 

@@ -2,7 +2,9 @@
 
 For each candidate quality, a bisection on the density finds the largest file within the target
 (bytes grow monotonically with density at fixed quality; the search works on the real encoded
-bytes). The candidate whose reconstruction is best (PSNR, with the scorer model) wins.
+bytes). The candidate whose reconstruction is best (PSNR, with the scorer model) wins. The search runs
+without tonal optimisation, which changes values, not positions: only the winner is tuned, then
+shrunk if its tuned values cost more bytes.
 """
 
 from __future__ import annotations
@@ -24,7 +26,8 @@ class RateChoice:
     data: bytes
     density: float
     quality: int
-    psnr: float
+    scorer_psnr: float  # the scorer's reconstruction of the untuned candidate: the search's proxy,
+    # not the PSNR of `data` decoded by the model it names
 
 
 def target_bytes(pixels: int, bpp: float | None = None, size: int | None = None) -> int:
@@ -37,8 +40,10 @@ def target_bytes(pixels: int, bpp: float | None = None, size: int | None = None)
 
 
 def _is_number(value: object) -> bool:
-    return isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool) and (
-        bool(np.isfinite(value))
+    return (
+        isinstance(value, (int, float, np.integer, np.floating))
+        and not isinstance(value, bool)
+        and (bool(np.isfinite(value)))
     )
 
 
@@ -87,9 +92,10 @@ def encode_to_size(
 
     image: as `encode` takes it (uint8 array or PIL image). scorer: the model whose
     reconstructions rank the candidates (the fastest by default). `encode_args` go to `encode`
-    (sampler, model, ...).
+    (effort, sampler, model, optimize, ...).
     """
-    from sparsepix.api import decode, encode
+    from sparsepix.api import decode, encode, encode_settings
+    from sparsepix.effort import DEFAULT_EFFORT
     from sparsepix.metrics import psnr
 
     image = as_image_array(image)
@@ -98,11 +104,21 @@ def encode_to_size(
         raise InputError(f"encode_to_size chooses density and quality; drop {', '.join(sorted(fixed))}")
     if not isinstance(qualities, (tuple, list)) or not qualities or not all(map(_is_quality, qualities)):
         raise InputError(f"qualities must be a non-empty list of whole numbers 1..100, not {qualities!r}")
+    fixed = {k: v for k, v in encode_args.items() if k not in ("effort", "sampler", "model", "optimize")}
+    sampler, model, steps = encode_settings(
+        encode_args.get("effort", DEFAULT_EFFORT),
+        encode_args.get("sampler"),
+        encode_args.get("model", "auto"),
+        encode_args.get("optimize"),
+        encode_args.get("values", "pred"),
+    )
+
+    def encode_at(density: float, quality: int, optimize: int = 0) -> bytes:
+        return encode(image, density, sampler, quality=quality, model=model, optimize=optimize, **fixed)
+
     choices = []
     for quality in qualities:
-        fit = _fit_density(
-            lambda d, q=quality: encode(image, density=d, quality=q, **encode_args), target_bytes
-        )
+        fit = _fit_density(lambda d, q=quality: encode_at(d, q), target_bytes)
         if fit is None:
             continue
         data, density = fit
@@ -112,4 +128,13 @@ def encode_to_size(
         raise InputError(
             f"cannot fit the image into {target_bytes} bytes even at the lowest density and quality"
         )
-    return max(choices, key=lambda c: c.psnr)
+    best = max(choices, key=lambda c: c.scorer_psnr)
+    if steps == 0:
+        return best
+    density = best.density
+    for _ in range(20):  # tuned values rarely cost more than a few per cent
+        data = encode_at(density, best.quality, steps)
+        if len(data) <= target_bytes:
+            return RateChoice(data, density, best.quality, best.scorer_psnr)
+        density = max(MIN_DENSITY, density * min(0.99, target_bytes / len(data)))
+    return best  # untuned, but within the target

@@ -12,16 +12,17 @@ from sparsepix.cli import ENSEMBLE_OPTION, SCHEDULER_OPTION, connected, passthro
 from sparsepix.codec.ensemble import from_choice
 
 DEFAULT_CLASSICAL = "jpeg,jpeg-optimized,webp,avif,jpeg2000"
-# Quality 65 (finest level luma-only) is the rate-distortion setting; the encoder's default
-# (70, the plain `random:linear` curve) spends more bits for fidelity to the exact samples.
+# Quality 65 (finest level luma-only) is the encoder's default; 70 spends more bits for fidelity
+# to the exact samples.
 DEFAULT_SPARSEPIX = (
-    "random:linear,random:linear:pred65,random:linear:pred65:50,adaptive:linear:pred65:50,"
+    "random:linear:pred70,random:linear:pred65,random:linear:pred65:50,adaptive:linear:pred65:50,"
     "sobel:linear:pred65,random:linear:raw8"
 )
 # --quick leaves out the adaptive sampler's curve: its level choice (six fills per rate-control
 # step) makes it the slowest part of a run.
 QUICK_SPARSEPIX = (
-    "random:linear:pred65,random:linear:pred65:50,sobel:linear:pred65,random:linear:raw8,random:natural:pred65"
+    "random:linear:pred65,random:linear:pred65:50,sobel:linear:pred65,random:linear:raw8,"
+    "random:natural:pred65"
 )
 ANCHOR = "jpeg-optimized"
 LOW_RATES = 0.3  # the zoomed plots: where sparsepix lives
@@ -29,14 +30,18 @@ LOW_RATES = 0.3  # the zoomed plots: where sparsepix lives
 
 def _sparsepix_specs(text: str, ensemble: int | None = None):
     from sparsepix import catalog
-    from sparsepix.benchmarks.codecs import CurveSpec
+    from sparsepix.benchmarks.codecs import CurveSpec, effort_spec
+    from sparsepix.effort import EFFORTS
 
     specs = []
     for item in filter(None, text.split(",")):
+        if item in (efforts := {f"effort{e.level}": e.level for e in EFFORTS}):
+            specs.append(effort_spec(efforts[item], ensemble))
+            continue
         parts = item.split(":")
         if len(parts) not in (2, 3, 4):
             raise click.BadParameter(
-                f"{item!r} is not SAMPLER:MODEL[:VALUES[:OPTIMIZE]]", param_hint="--sparsepix"
+                f"{item!r} is not SAMPLER:MODEL[:VALUES[:OPTIMIZE]] or effortN", param_hint="--sparsepix"
             )
         sampler, model = parts[0], parts[1]
         catalog.get(model)  # unknown names fail before the sweep starts
@@ -127,7 +132,8 @@ def _standing(curve_map: dict[str, dict]) -> str:
     default=None,
     help="sparsepix curves as SAMPLER:MODEL[:VALUES[:OPTIMIZE]] (VALUES raw8, pred at the "
     "encoder's default quality, or predQ at quality Q, e.g. pred65; OPTIMIZE = tonal optimisation "
-    "effort, default 0), comma-separated. "
+    "steps, default 0), or effortN (the encoder's effort level N, all else default), "
+    "comma-separated. "
     f"[default: {DEFAULT_SPARSEPIX}; with --quick: {QUICK_SPARSEPIX}]",
 )
 @click.option("--workers", default=2, show_default=True, type=click.IntRange(1), help="Worker processes.")
@@ -246,12 +252,29 @@ def bench(
     crop_sets = {rate: report.crops(crop_specs, measured, crop_path, rate, out_dir) for rate in rates}
     command = "sparsepix bench " + " ".join(sys.argv[2:]) if len(sys.argv) > 2 else "sparsepix bench"
     path = report.write_report(
-        out_dir, title, command, curve_map, ANCHOR, pngs, crop_sets, _standing(curve_map), versions
+        out_dir,
+        title,
+        command,
+        curve_map,
+        ANCHOR,
+        pngs,
+        crop_sets,
+        _standing(curve_map),
+        versions,
+        _effort_curves(from_choice(ensemble)),
     )
     click.echo(f"report: {path}")
     if failures:
         click.echo(f"sparsepix: {len(failures)} measurements failed; the report leaves them out", err=True)
         sys.exit(1)
+
+
+def _effort_curves(ensemble: int | None) -> dict[int, str]:
+    """Each encoder effort level's curve name, for the report's table of those measured."""
+    from sparsepix.benchmarks.codecs import effort_spec
+    from sparsepix.effort import EFFORTS
+
+    return {e.level: effort_spec(e.level, ensemble).name for e in EFFORTS}
 
 
 def _compare_choice(names: str, images: list, default) -> list:

@@ -55,6 +55,17 @@ class CurveSpec:
         return f"{self.name}-f{VERSION}@{rec.version}" + (f"-x{passes}" if passes != 1 else "")
 
 
+def effort_spec(level: int, ensemble: int | None = None) -> CurveSpec:
+    """The curve of `encode(image, density, effort=level)`, named as its explicit settings are,
+    so that both share one cache."""
+    from sparsepix.api import encode_settings
+    from sparsepix.codec.reconstructors import ModelRef
+
+    sampler, written, steps = encode_settings(level)
+    model = ModelRef.parse(written).name if written else "linear"
+    return CurveSpec("sparsepix", sampler=sampler, model=model, optimize=steps, ensemble=ensemble)
+
+
 class Codec:
     """Base class: `encode` returns the complete file bytes, `decode` the RGB image."""
 

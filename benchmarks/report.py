@@ -16,6 +16,7 @@ from sparsepix.benchmarks.results import (
     FIXED_RATES,
     bd_table,
     bits_per_sample_table,
+    effort_table,
     equal_rate_table,
     md_table,
     metric_table,
@@ -70,6 +71,7 @@ def write_report(
     crop_sets: dict[float, list[tuple[str, Path, float, float]]],
     notes: str,
     versions: dict[str, str],
+    efforts: dict[int, str] | None = None,
 ) -> Path:
     rates = [f"@{r:g} bpp" for r in FIXED_RATES]
     density_header, density_rows = bits_per_sample_table(curve_map)
@@ -116,6 +118,7 @@ def write_report(
         "",
         md_table(["curve", *density_header], density_rows),
         "",
+        *_effort_section(curve_map, anchor, efforts or {}),
         "## Speed",
         "",
         f"Seconds per image, mean over each curve's settings, and as multiples of `{anchor}` "
@@ -153,6 +156,24 @@ def write_report(
     (out / "report.md").write_text(md)
     (out / "report.html").write_text(_html(md, out, title))
     return out / "report.md"
+
+
+def _effort_section(curve_map: dict[str, dict], anchor: str, efforts: dict[int, str]) -> list[str]:
+    rows = effort_table(curve_map, anchor, efforts)
+    if not rows:
+        return []
+    return [
+        "## Effort levels",
+        "",
+        "`sparsepix encode --effort N` (default 1) with every other setting at its default; "
+        "seconds per image are means over the curve's settings, as in the speed table.",
+        "",
+        md_table(
+            ["effort", "curve", "PSNR @0.05 bpp", "@0.1 bpp", f"BD-rate vs {anchor}", "encode s", "decode s"],
+            rows,
+        ),
+        "",
+    ]
 
 
 def crop_grid(crop_rows: list[tuple[str, Path, float, float]], most: int = 4) -> str:

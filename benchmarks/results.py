@@ -114,6 +114,28 @@ def bd_table(curve_map: dict[str, dict], anchor: str) -> list[list[str]]:
     return rows
 
 
+def effort_table(curve_map: dict[str, dict], anchor: str, efforts: dict[int, str]) -> list[list[str]]:
+    """Rows for the encoder's effort levels whose curves were measured: level, curve, PSNR at
+    0.05 and 0.10 bpp, BD-rate against the anchor, mean encode and decode seconds per image."""
+    rows = []
+    for level, name in sorted(efforts.items()):
+        if name not in curve_map:
+            continue
+        r = curve_map[name]["results"]
+        at = [quality_at(r["bpp"], r["psnr-rgb"], rate) for rate in (0.05, 0.1)]
+        bd = None
+        if anchor in curve_map:
+            a = curve_map[anchor]["results"]
+            bd = bd_rate(a["bpp"], a["psnr-rgb"], r["bpp"], r["psnr-rgb"])
+        rows.append(
+            [str(level), name]
+            + ["–" if q is None else f"{q:.2f}" for q in at]
+            + ["–" if bd is None else f"{bd:+.1f} %"]
+            + [f"{np.mean(r['encoding_time']):.2f}", f"{np.mean(r['decoding_time']):.2f}"]
+        )
+    return rows
+
+
 def metric_table(curve_map: dict[str, dict], key: str, rates=FIXED_RATES) -> list[list[str]]:
     """Rows: curve, then one metric at each fixed rate ('–' outside the curve)."""
     rows = []

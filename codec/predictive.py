@@ -39,6 +39,8 @@ _HEAD = struct.Struct("<BBBB")  # layout, luma step, chroma step, chroma_skip
 def stored_chroma_skip(raw: bytes) -> int | None:
     """The chroma_skip a pred value section was written with (None if it is too short)."""
     return _HEAD.unpack_from(raw)[3] if len(raw) >= _HEAD.size else None
+
+
 _WIDE = struct.Struct("<B")  # layout 1: which planes hold two-byte residuals
 LAYOUT = 2  # what encoders write; decoders read 1 and 2
 # Rounding toward zero, in hundredths of a step: luma (or gray) residuals within 0.6 steps of

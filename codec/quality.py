@@ -10,10 +10,11 @@ from dataclasses import dataclass
 
 from sparsepix.errors import InputError
 
-# The default is a fidelity point (the limits it must meet: tests/test_predictive.py); 65, with
-# the finest level luma-only, is cheaper at equal PSNR and is what the benchmark curves and the
-# shipped models use (docs/DECISIONS.md, "Quality 70 by default, 65 for rate-distortion").
-DEFAULT_QUALITY = 70
+# 65, with the finest level luma-only, is cheaper at equal PSNR than the fidelity point 70 (the
+# limits it meets: tests/test_predictive.py), and the shipped models were trained on it
+# (docs/DECISIONS.md, "Quality 65 by default, 70 for fidelity").
+DEFAULT_QUALITY = 65
+FIDELITY_QUALITY = 70
 CHROMA_KEPT_FROM = 70  # below this quality the finest level drops chroma (chroma_skip None)
 
 
@@ -25,8 +26,8 @@ class PredParams:
 
 
 def params_for_quality(quality: int, chroma_skip: int | None = None) -> PredParams:
-    """Quality 1..100 -> quantiser steps (75 gives luma 8 and chroma 16; 70, the default, 11 and
-    22; 65, 14 and 28). chroma_skip None: 1 below quality CHROMA_KEPT_FROM, else 0, so that the
+    """Quality 1..100 -> quantiser steps (75 gives luma 8 and chroma 16; 70, 11 and 22; 65, the
+    default, 14 and 28). chroma_skip None: 1 below quality CHROMA_KEPT_FROM, else 0, so that the
     one knob trades fidelity for rate monotonically."""
     if not 1 <= quality <= 100:
         raise InputError(f"quality {quality} is outside [1, 100]")

@@ -73,6 +73,12 @@ class Reconstructor:
         )
 
     @property
+    def tunes_cheaply(self) -> bool:
+        """Whether `tune` is least squares (about a second), not gradient steps through a
+        network: encoder effort levels tune only where it is."""
+        return False
+
+    @property
     def ref(self) -> ModelRef:
         return ModelRef(self.name, self.version)
 
@@ -96,6 +102,10 @@ class Classical(Reconstructor):
 
     def run(self, canvases, masks, device, passes, batch):
         return [self.fill(c, m) for c, m in zip(canvases, masks)]
+
+    @property
+    def tunes_cheaply(self) -> bool:
+        return self.tuner is not None
 
     def tune(self, image, mask, effort, **fixed):
         if self.tuner is None:

@@ -344,6 +344,10 @@ def tune_values(
     return optimize_through(generator, image, mask, steps, **fixed)
 
 
+def tunes_by_least_squares(model: ShippedModel) -> bool:
+    return model.config.coarse == "linear" and model.trained_on_tuned
+
+
 def tuner(model: ShippedModel):
     """How encoders tune sample values for this model (`encode --optimize N`).
 
@@ -352,7 +356,7 @@ def tuner(model: ShippedModel):
     other model: N Adam steps on the values through the network itself (models/tuning.py), each
     a forward and backward pass over the whole image.
     """
-    if model.config.coarse == "linear" and model.trained_on_tuned:
+    if tunes_by_least_squares(model):
         from sparsepix.codec.tonal import optimize_linear
 
         return lambda image, mask, steps, **fixed: optimize_linear(image, mask, iterations=steps, **fixed)
@@ -369,6 +373,10 @@ class Learned(Reconstructor):
 
     def run(self, canvases, masks, device, passes, batch):
         return reconstruct_batch_with(self.model, canvases, masks, device, passes, batch)
+
+    @property
+    def tunes_cheaply(self) -> bool:
+        return tunes_by_least_squares(self.model)
 
     def tune(self, image, mask, effort, **fixed):
         return tuner(self.model)(image, mask, effort, **fixed)

@@ -75,13 +75,13 @@ def test_bad_arguments_raise_clear_errors(small_rgb):
 
 
 def test_lossy_default_is_close_and_cheaper(small_rgb):
-    lossy = sparsepix.encode(small_rgb, density=0.1, seed=9)
+    lossy = sparsepix.encode(small_rgb, density=0.1, seed=9, effort=0)  # stored as sampled, untuned
     exact = sparsepix.encode(small_rgb, density=0.1, seed=9, values="raw8")
     assert sparsepix.inspect(lossy).value_mode == "pred" and len(lossy) < 0.6 * len(exact)
     _, canvas, mask = decode_samples(lossy)
     err = np.abs(canvas[mask].astype(int) - small_rgb[mask])
     assert err.mean() < 6
-    finer = sparsepix.encode(small_rgb, density=0.1, seed=9, quality=100, chroma_skip=0)
+    finer = sparsepix.encode(small_rgb, density=0.1, seed=9, quality=100, chroma_skip=0, effort=0)
     _, canvas, _ = decode_samples(finer)
     assert np.abs(canvas[mask].astype(int) - small_rgb[mask]).max() <= 3  # luma step 2, chroma 4
 

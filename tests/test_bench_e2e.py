@@ -34,7 +34,7 @@ def bench_run(tmp_path_factory, astronaut):
         "--crop-bpp",
         "0.2,0.5",
         "--crop-curves",
-        "jpeg,sparsepix-random-pred70-pushpull",
+        "jpeg,sparsepix-random-pred65-pushpull",
     ]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
     assert r.returncode == 0, r.stderr
@@ -47,7 +47,7 @@ def bench_run(tmp_path_factory, astronaut):
 def test_compressai_json_schema(bench_run):
     out, _ = bench_run
     names = sorted(p.stem for p in (out / "curves").glob("*.json"))
-    assert names == ["jpeg", "jpeg-optimized", "jpeg2000", "sparsepix-random-pred70-pushpull"]
+    assert names == ["jpeg", "jpeg-optimized", "jpeg2000", "sparsepix-random-pred65-pushpull"]
     for name in names:
         curve = json.loads((out / "curves" / f"{name}.json").read_text())
         assert {"name", "description", "results"} <= curve.keys()
@@ -82,7 +82,7 @@ def test_report_and_resume(bench_run):
     for rate in ("0.2", "0.5"):
         assert (
             f"crops/jpeg_{rate}bpp.png" in report
-            and f"crops/sparsepix-random-pred70-pushpull_{rate}bpp.png" in report
+            and f"crops/sparsepix-random-pred65-pushpull_{rate}bpp.png" in report
         )
     assert "crops/jpeg2000_" not in report
     html = (out / "report.html").read_text()
@@ -110,7 +110,7 @@ def test_the_comparison_page_shows_every_curves_decode_with_the_runs_scores(benc
     (entry,) = entries
     assert sorted(entry["rates"]) == ["0.2", "0.5"] and (out / entry["original"]).is_file()
     for shown in entry["rates"].values():
-        curves = {"jpeg", "jpeg-optimized", "jpeg2000", "sparsepix-random-pred70-pushpull"}
+        curves = {"jpeg", "jpeg-optimized", "jpeg2000", "sparsepix-random-pred65-pushpull"}
         assert {d["curve"] for d in shown} == curves
         for d in shown:
             decoded = np.asarray(Image.open(out / d["file"]))
@@ -137,7 +137,7 @@ def test_the_comparison_page_runs_in_a_real_browser(bench_run):
     ).stdout  # fmt: skip
     # The script ran: it filled the pickers and the score table from the page's data.
     assert '<option value="0.2">0.2 bpp</option>' in dom
-    assert 'data-curve="sparsepix-random-pred70-pushpull"' in dom and "PSNR dB" in dom
+    assert 'data-curve="sparsepix-random-pred65-pushpull"' in dom and "PSNR dB" in dom
     assert 'id="leftname">original<' in dom
 
 

@@ -1,5 +1,5 @@
-"""Imports run one way: errors/metrics <- bitstream <- codec <- models <- catalog <- api, restoration <-
-ratecontrol, cluster <- cli, pil_plugin <- train/benchmarks <- main.
+"""Imports run one way: errors/metrics/effort <- bitstream <- codec <- models <- catalog <- api,
+restoration <- ratecontrol, cluster <- cli, pil_plugin <- train/benchmarks <- main.
 
 Walks every module of the package (imports inside functions too) and fails on an import of a
 higher layer, or on a cycle between packages. Stdlib-only: runs anywhere.
@@ -13,6 +13,7 @@ LAYERS = {
     "errors": 0,
     "metrics": 0,
     "tasks": 0,
+    "effort": 0,
     "bitstream": 1,
     "codec": 2,
     "models": 3,

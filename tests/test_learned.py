@@ -393,10 +393,13 @@ def test_auto_names_the_shipped_default_for_plain_and_tuned_values(astronaut):
     from sparsepix.catalog import available
 
     img = astronaut[:64, :64]
-    plain = sparsepix.inspect(sparsepix.encode(img, density=0.05)).model
-    tuned = sparsepix.inspect(sparsepix.encode(img, density=0.05, optimize=5)).model
+    plain = sparsepix.inspect(sparsepix.encode(img, density=0.05, effort=0)).model
+    tuned = sparsepix.inspect(sparsepix.encode(img, density=0.05, optimize=5, effort=0)).model
     assert plain == str(available()["natural"].ref) and plain.startswith("natural@")
     assert tuned == str(available()["natural-opt"].ref) and tuned.startswith("natural-opt@")
+    # The default effort tunes, for natural-opt; optimize=0 turns that off, and so the model.
+    assert sparsepix.inspect(sparsepix.encode(img, density=0.05)).model == tuned
+    assert sparsepix.inspect(sparsepix.encode(img, density=0.05, optimize=0)).model == plain
     assert sparsepix.inspect(sparsepix.encode(img, density=0.05, model="")).model == ""
 
 
@@ -467,7 +470,7 @@ def test_first_use_from_several_threads_names_the_model_every_time():
         "from concurrent.futures import ThreadPoolExecutor\n"
         "img = np.full((16, 16, 3), 99, np.uint8)\n"
         "with ThreadPoolExecutor(4) as pool:\n"
-        "    files = list(pool.map(lambda _: sparsepix.encode(img, density=0.1), range(4)))\n"
+        "    files = list(pool.map(lambda _: sparsepix.encode(img, density=0.1, effort=0), range(4)))\n"
         "print(sorted({sparsepix.inspect(f).model for f in files}))\n"
     )
     if "natural" not in shipped():

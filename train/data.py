@@ -129,9 +129,7 @@ class CorruptedImages(Dataset):
     def __init__(self, paths: list[Path], config: TrainConfig, train: bool, labels: list[int] | None = None):
         self.paths, self.config, self.train = paths, config, train
         self.labels = labels
-        self.corrupt = corruption_for(
-            config.task, (config.density_min, config.density_max)
-        )
+        self.corrupt = corruption_for(config.task, (config.density_min, config.density_max))
         self._cache: dict[int, np.ndarray] = {}
 
     def __len__(self) -> int:

@@ -38,7 +38,7 @@ def digest(array: np.ndarray) -> str:
 def main() -> None:
     img, manifest = image(), {}
     for name, options in CASES.items():
-        blob = sparsepix.encode(img, density=0.1, seed=7, model="", **options)
+        blob = sparsepix.encode(img, density=0.1, seed=7, model="", optimize=0, **options)
         (HERE / f"{name}.spx").write_bytes(blob)
         _, canvas, mask = sparsepix.api.decode_samples(blob)
         manifest[name] = {

@@ -1,0 +1,73 @@
+"""Encoder effort levels: what each level runs, what explicit settings override, and that the
+levels order as they promise on a real photo."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import sparsepix
+from sparsepix.api import encode_settings
+from sparsepix.catalog import available
+from sparsepix.effort import DEFAULT_EFFORT, EFFORTS
+from sparsepix.metrics import psnr
+
+
+def test_each_level_names_its_sampler_model_and_tuning():
+    natural, tuned = str(available()["natural"].ref), str(available()["natural-opt"].ref)
+    assert encode_settings(0) == ("random", natural, 0)
+    assert encode_settings(1) == ("random", tuned, 50)
+    assert encode_settings(2) == ("adaptive", tuned, 50)
+    assert DEFAULT_EFFORT == 1 and [e.level for e in EFFORTS] == [0, 1, 2]
+
+
+def test_explicit_settings_win_and_no_level_tunes_through_a_network():
+    assert encode_settings(2, sampler="sobel")[0] == "sobel"
+    assert encode_settings(1, optimize=0)[1:] == (str(available()["natural"].ref), 0)
+    assert encode_settings(1, model="linear") == ("random", "linear", 50)  # least squares
+    # natural is tuned by gradient steps through its network: only an explicit --optimize does that.
+    assert encode_settings(2, model="natural") == ("adaptive", str(available()["natural"].ref), 0)
+    assert encode_settings(2, model="natural", optimize=3)[2] == 3
+    assert encode_settings(1, values="raw8")[1:] == (str(available()["natural"].ref), 0)  # raw8 stays exact
+
+
+@pytest.mark.parametrize("effort", [-1, 3, 1.0, "1", True, None])
+def test_bad_levels_are_input_errors(small_rgb, effort):
+    with pytest.raises(sparsepix.InputError, match="effort"):
+        sparsepix.encode(small_rgb, effort=effort)
+
+
+def test_higher_effort_decodes_better_at_about_the_same_rate(astronaut):
+    img = astronaut[128:384, 128:384]
+    scores = []
+    for effort in (0, 1):
+        data = sparsepix.encode(img, density=0.05, effort=effort)
+        scores.append((psnr(img, sparsepix.decode(data, ensemble=1)), len(data)))
+    (plain, plain_bytes), (tuned, tuned_bytes) = scores
+    assert tuned > plain + 0.3 and tuned_bytes < 1.1 * plain_bytes
+
+
+def test_rate_control_tunes_the_winner_and_stays_within_the_target(astronaut):
+    img = astronaut[:192, :192]
+    target = int(0.15 * img.shape[0] * img.shape[1] / 8)
+    choice = sparsepix.encode_to_size(img, target, qualities=(65,))
+    info = sparsepix.inspect(choice.data)
+    assert len(choice.data) <= target and info.model == str(available()["natural-opt"].ref)
+    untuned = sparsepix.encode(img, choice.density, quality=65, effort=0, model=info.model)
+    _, tuned_canvas, mask = sparsepix.api.decode_samples(choice.data)
+    _, plain_canvas, _ = sparsepix.api.decode_samples(untuned)
+    assert not np.array_equal(tuned_canvas[mask], plain_canvas[mask])  # the values were tuned
+    assert np.isfinite(choice.scorer_psnr)
+
+
+def test_cli_effort_option(tmp_path, astronaut):
+    from PIL import Image
+
+    src = tmp_path / "a.png"
+    Image.fromarray(astronaut[:96, :96]).save(src)
+    run = [sys.executable, "-m", "sparsepix", "encode", str(src)]
+    assert subprocess.run(run + [str(tmp_path / "a.spx"), "-e", "0"], capture_output=True).returncode == 0
+    assert sparsepix.inspect((tmp_path / "a.spx").read_bytes()).model == str(available()["natural"].ref)
+    bad = subprocess.run(run + [str(tmp_path / "b.spx"), "--effort", "7"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--effort" in bad.stderr and not (tmp_path / "b.spx").exists()
