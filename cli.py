@@ -852,8 +852,8 @@ def models() -> None:
     from sparsepix import catalog
 
     defaults = {
-        str(catalog.default_ref()): "default for encode",
-        str(catalog.default_ref(tuned=True)): "default for encode --optimize",
+        str(catalog.default_ref()): "default for encode --effort 0 (untuned values)",
+        str(catalog.default_ref(tuned=True)): "default for encode",
         catalog.DEFAULT_CLASSICAL: "decodes files that name no model",
     }
     rows = [
