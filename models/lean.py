@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 import threading
 from functools import lru_cache
 from pathlib import Path
@@ -47,10 +48,22 @@ def _core() -> Any:
     return openvino.Core()
 
 
+def cache_dir() -> Path | None:
+    """Where OpenVINO keeps compiled networks between processes, so that a one-file decode skips
+    most of compiling ($XDG_CACHE_HOME/sparsepix/openvino); None where it cannot write."""
+    root = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    path = root / "sparsepix" / "openvino"
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError:
+        return None
+    return path if os.access(path, os.W_OK) else None
+
+
 def compile_graph(graph: Path, weights: dict[str, np.ndarray], config: dict | None = None) -> Any:
     """The graph with `weights` (by state-dict name) set as constants, compiled for this CPU
-    (`config`: OpenVINO properties, its defaults where None). Raises ValueError when the graph
-    and the weights do not match."""
+    (`config`: OpenVINO properties; None: its defaults, with the compiled-network cache). Raises
+    ValueError when the graph and the weights do not match."""
     from openvino import Tensor, opset13
 
     core = _core()
@@ -68,7 +81,10 @@ def compile_graph(graph: Path, weights: dict[str, np.ndarray], config: dict | No
             missing.append(name)
     if missing:
         raise ValueError(f"the weights lack {', '.join(missing[:3])}")
-    return core.compile_model(model, "CPU", config or {})
+    if config is None:
+        cache = cache_dir()  # keyed by OpenVINO on the graph, the weights and the CPU
+        config = {"CACHE_DIR": str(cache)} if cache is not None else {}
+    return core.compile_model(model, "CPU", config)
 
 
 class LeanGenerator:

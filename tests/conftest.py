@@ -7,6 +7,14 @@ from skimage import data as skdata
 SHARED = Path(__file__).resolve().parents[1].parent / "shared" / "datasets"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def private_cache(tmp_path_factory):
+    """Compiled networks (models/lean.py) go to a folder of the run's, not the user's cache."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("cache")))
+        yield
+
+
 @pytest.fixture(scope="session")
 def astronaut() -> np.ndarray:
     """A 512x512 RGB photo bundled with scikit-image."""

@@ -223,3 +223,24 @@ def test_threads_sharing_a_model_take_turns(astronaut, monkeypatch):
     with ThreadPoolExecutor(4) as pool:
         together = list(pool.map(sparsepix.decode, datas))
     assert all(np.array_equal(a, b) for a, b in zip(alone, together))
+
+
+def test_compiled_networks_are_cached_between_processes(tmp_path, astronaut):
+    """A one-file decode compiles a network once per machine; where the cache cannot be written,
+    decoding costs only time."""
+    src = tmp_path / "a.spx"
+    src.write_bytes(sparsepix.encode(astronaut[:64, :64], density=0.1, effort=0))
+    env = {**os.environ, "XDG_CACHE_HOME": str(tmp_path / "cache"), "SPARSEPIX_BACKEND": "openvino"}
+
+    def decode(out: str) -> bytes:
+        cmd = [sys.executable, "-m", "sparsepix", "decode", str(src), str(tmp_path / out)]
+        r = subprocess.run(cmd, env=env, capture_output=True, text=True)
+        assert r.returncode == 0, r.stderr
+        return (tmp_path / out).read_bytes()
+
+    first = decode("0.png")
+    assert any((tmp_path / "cache" / "sparsepix" / "openvino").iterdir())
+    assert decode("1.png") == first
+    (tmp_path / "file").write_text("")
+    env["XDG_CACHE_HOME"] = str(tmp_path / "file")  # no folder can be made under a file
+    assert decode("2.png") == first
