@@ -64,8 +64,9 @@ def encode(
         reconstructor's output closest to the image (least squares for "linear" and
         "natural-opt"; gradient steps through other learned generators), then quantise them.
         None: the effort's, for pred values and models tuned by least squares, else 0.
-    effort: 0..2, how hard the encoder searches (effort.py): it picks the sampler and the
-        tuning that `sampler` and `optimize` leave as None.
+    effort: 0..3, how hard the encoder searches (effort.py): it picks the sampler and the
+        tuning that `sampler` and `optimize` leave as None, and at 3 has the adaptive sampler
+        choose its densities by the decoder's error.
     """
     level = get_effort(effort)
     sampler = level.sampler if sampler is None else sampler
@@ -85,7 +86,8 @@ def encode(
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
     params = params_for_quality(quality, chroma_skip) if mode == PRED else None
-    mask, side = spec.place(img, seed, count)
+    fill = _decoder_fill(named, img, optimize) if level.levels_by_decoder else None
+    mask, side = spec.place(img, seed, count, fill)
     samples = img[mask].reshape(count, -1)
     if optimize > 0:
         samples = named.tune(img, mask, optimize)  # codec/tonal.py, models/tuning.py
@@ -102,6 +104,20 @@ def encode(
     )
     network = named.macs_per_pixel * named.ensemble  # what decoders will run (0: classical)
     return sections.to_bytes(header, mask, samples, side, params, network)
+
+
+def _decoder_fill(named: reconstructors.Reconstructor, image: np.ndarray, steps: int):
+    """What an adaptive sampler that searches with the decoder minimises: `named`'s one-pass
+    reconstruction of `image` kept at a mask, from values tuned as the file's will be."""
+
+    def fill(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        kept = image.copy()
+        kept[mask] = named.tune(image, mask, steps).reshape(kept[mask].shape) if steps else image[mask]
+        kept[~mask] = 0
+        kept = kept.reshape(*mask.shape, -1)  # (H, W, C), grey too
+        return reconstructors.reconstruct(named, kept, mask, "auto", ensemble=1).reshape(canvas.shape)
+
+    return fill
 
 
 def _model_and_tuning(model: str, optimize: int | None, level: Effort, values: str) -> tuple[str, int]:

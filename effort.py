@@ -20,12 +20,16 @@ class Effort:
     sampler: str
     optimize: int  # least-squares iterations; applied only for models tuned that cheaply
     summary: str
+    # The adaptive sampler's levels minimise the error of the decoder the file names (one pass,
+    # on values tuned as the file's will be) rather than of the `linear` fill.
+    levels_by_decoder: bool = False
 
 
 EFFORTS: tuple[Effort, ...] = (
     Effort(0, "random", 0, "random samples, values as they are (fastest)"),
     Effort(1, "random", 50, "random samples, values tuned by least squares for natural-opt"),
-    Effort(2, "adaptive", 50, "a density per block, values tuned by least squares (slowest)"),
+    Effort(2, "adaptive", 50, "a density per block, values tuned by least squares"),
+    Effort(3, "adaptive", 50, "as 2, the densities chosen by the decoder's error (slowest)", True),
 )
 DEFAULT_EFFORT = 1
 

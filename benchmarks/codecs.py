@@ -29,13 +29,15 @@ class CurveSpec:
     optimize: int = 0  # tonal optimisation effort for the model
     quality: int = DEFAULT_QUALITY  # pred values only
     ensemble: int | None = None  # learned: symmetries averaged; None, the model's own (codec/ensemble.py)
+    levels_by_decoder: bool = False  # adaptive: densities chosen by the model's error (effort 3)
 
     @property
     def name(self) -> str:
         if self.kind == "sparsepix":
             opt = f"-opt{self.optimize}" if self.optimize else ""
             values = f"pred{self.quality}" if self.values == "pred" else self.values
-            return f"sparsepix-{self.sampler}-{values}-{self.model}{opt}"
+            sampler = self.sampler + ("-decoder" if self.levels_by_decoder else "")
+            return f"sparsepix-{sampler}-{values}-{self.model}{opt}"
         return self.kind
 
     @property
@@ -60,10 +62,19 @@ def effort_spec(level: int, ensemble: int | None = None) -> CurveSpec:
     so that both share one cache."""
     from sparsepix.api import encode_settings
     from sparsepix.codec.reconstructors import ModelRef
+    from sparsepix.effort import get_effort
 
     sampler, written, steps = encode_settings(level)
     model = ModelRef.parse(written).name if written else "linear"
-    return CurveSpec("sparsepix", sampler=sampler, model=model, optimize=steps, ensemble=ensemble)
+    by_decoder = get_effort(level).levels_by_decoder and sampler == "adaptive"
+    return CurveSpec(
+        "sparsepix",
+        sampler=sampler,
+        model=model,
+        optimize=steps,
+        ensemble=ensemble,
+        levels_by_decoder=by_decoder,
+    )
 
 
 class Codec:
@@ -192,6 +203,7 @@ class Sparsepix(Codec):
         self.description = (
             f"sparsepix, {spec.sampler} sampler, {values}, {spec.model} model"
             + (f", tonal optimisation {spec.optimize}" if spec.optimize else "")
+            + (", densities chosen by the model's error" if spec.levels_by_decoder else "")
             + _ensemble_note(spec)
         )
 
@@ -202,8 +214,11 @@ class Sparsepix(Codec):
 
     def encode(self, image: np.ndarray, setting: float) -> bytes:
         from sparsepix.api import encode
+        from sparsepix.effort import EFFORTS
 
-        # The file names its model, as a user's would when optimising for it.
+        # The file names its model, as a user's would when optimising for it. Every setting is
+        # explicit; an effort level decides only whether the decoder chooses the densities.
+        effort = next(e.level for e in EFFORTS if e.levels_by_decoder == self.spec.levels_by_decoder)
         return encode(
             image,
             density=setting,
@@ -212,6 +227,7 @@ class Sparsepix(Codec):
             quality=self.spec.quality,
             model=self.spec.model,
             optimize=self.spec.optimize,
+            effort=effort,
         )
 
     def decode(self, data: bytes) -> np.ndarray:

@@ -1,15 +1,18 @@
 """The adaptive sampler: a density level per block, chosen by the encoder.
 
 The encoder sees the image, so it can spend samples where the reconstruction needs them: it
-measures the `linear` fill's error in every block at six densities (a quarter of the mean to
+measures a reconstruction's error in every block at six densities (a quarter of the mean to
 eight times it) and picks the level per block that minimises the total error for the sample
-count (a Lagrangian choice). The file stores the block size and one level per block (the
-`DENS` section); the decoder shares the count out by level and area (`block_counts`, exact
-integer arithmetic), and each block keeps its pixels with the smallest SplitMix64 keys, as the
-random sampler does over the whole image.
+count (a Lagrangian choice). The reconstruction is the `linear` fill, or the decoder's own
+where the encoder is given it (`fill`: effort 3). The file stores the block size and one level
+per block (the `DENS` section); the decoder shares the count out by level and area
+(`block_counts`, exact integer arithmetic), and each block keeps its pixels with the smallest
+SplitMix64 keys, as the random sampler does over the whole image.
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import numpy as np
 
@@ -109,10 +112,17 @@ def block_mask(
 
 
 def choose_levels(
-    image: np.ndarray, seed: int, count: int, block: int, keys: tuple[np.ndarray, np.ndarray] | None = None
+    image: np.ndarray,
+    seed: int,
+    count: int,
+    block: int,
+    keys: tuple[np.ndarray, np.ndarray] | None = None,
+    fill: Callable[[np.ndarray, np.ndarray], np.ndarray] | None = None,
 ) -> np.ndarray:
-    """The level per block that minimises the `linear` fill's squared error for `count`
-    samples: each block's error at each uniform density, then the Lagrangian choice."""
+    """The level per block that minimises the squared error of `fill` ((H, W, C) canvas, mask
+    -> image; None: the `linear` fill) for `count` samples: each block's error at each uniform
+    density, then the Lagrangian choice."""
+    fill = fill or linear
     h, w = image.shape[:2]
     flat = np.full(grid(h, w, block), MEAN_LEVEL, np.uint8)
     keys = keys if keys is not None else block_keys(seed, h, w, block)
@@ -122,7 +132,7 @@ def choose_levels(
         counts = block_counts(flat, trial, h, w, block)
         mask = block_mask(seed, h, w, counts, block, keys)
         canvas = np.where(mask[..., None] if image.ndim == 3 else mask, image, 0)
-        err = (linear(canvas.reshape(h, w, -1), mask).astype(np.float64) - image.reshape(h, w, -1)) ** 2
+        err = (fill(canvas.reshape(h, w, -1), mask).astype(np.float64) - image.reshape(h, w, -1)) ** 2
         errors.append(block_sums(err.sum(2), block))
         costs.append(counts.astype(np.float64))
     errors, costs = np.stack(errors), np.stack(costs)
@@ -143,13 +153,13 @@ def block_sums(values: np.ndarray, block: int) -> np.ndarray:
     return padded.reshape(by, block, bx, block).sum((1, 3))
 
 
-def place(image: np.ndarray, seed: int, count: int) -> tuple[np.ndarray, bytes]:
+def place(image: np.ndarray, seed: int, count: int, fill=None) -> tuple[np.ndarray, bytes]:
     """Encoder: the mask and the `DENS` section (the block side's log2, then one level byte
-    per block, row-major)."""
+    per block, row-major); `fill` as for `choose_levels`."""
     h, w = image.shape[:2]
     block = block_size(h, w, count)
     keys = block_keys(seed, h, w, block)
-    levels = choose_levels(image, seed, count, block, keys)
+    levels = choose_levels(image, seed, count, block, keys, fill)
     mask = block_mask(seed, h, w, block_counts(levels, count, h, w, block), block, keys)
     return mask, bytes([block.bit_length() - 1]) + levels.tobytes()
 

@@ -85,7 +85,7 @@ def sobel_mask(image: np.ndarray, seed: int, count: int, floor: float = SOBEL_FL
 MASK_TAG, DENS_TAG = b"MASK", b"DENS"  # the sections the sobel and adaptive samplers store
 
 
-def _sobel_place(image: np.ndarray, seed: int, count: int) -> tuple[np.ndarray, bytes]:
+def _sobel_place(image: np.ndarray, seed: int, count: int, fill=None) -> tuple[np.ndarray, bytes]:
     mask = sobel_mask(image, seed, count)
     return mask, encode_positions(mask)
 
@@ -94,8 +94,10 @@ def _sobel_place(image: np.ndarray, seed: int, count: int) -> tuple[np.ndarray, 
 class Sampler:
     name: str
     id: int  # stored in the header
-    # Encoder: (image, seed, count) -> (mask, the raw side section or None).
-    place: Callable[[np.ndarray, int, int], tuple[np.ndarray, bytes | None]] | None
+    # Encoder: (image, seed, count, fill) -> (mask, the raw side section or None); `fill`
+    # (canvas, mask) -> image is the reconstruction an encoder that searches minimises the
+    # error of (None: `linear`).
+    place: Callable[..., tuple[np.ndarray, bytes | None]] | None
     # Decoder: (raw side section or None, seed, height, width, count) -> mask.
     recover: Callable[[bytes | None, int, int, int, int], np.ndarray] | None
     side_tag: bytes | None = None  # the section the decoder needs besides the seed
@@ -106,7 +108,7 @@ SAMPLERS: dict[str, Sampler] = {
     "random": Sampler(
         "random",
         0,
-        lambda img, seed, n: (random_mask(seed, *img.shape[:2], n), None),
+        lambda img, seed, n, fill=None: (random_mask(seed, *img.shape[:2], n), None),
         lambda raw, seed, h, w, n: random_mask(seed, h, w, n),
     ),
     "sobel": Sampler(

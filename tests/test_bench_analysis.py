@@ -130,9 +130,10 @@ def test_sparsepix_curve_specs_parse_values_and_quality():
     assert (q65.values, q65.quality, q65.name) == ("pred", 65, "sparsepix-sobel-pred65-linear")
     assert raw.name == "sparsepix-random-raw8-linear" and tuned.optimize == 50
     # An effort level names the curve of its explicit settings (one cache for both).
-    effort0, effort1 = _sparsepix_specs("effort0,effort1")
+    effort0, effort1, effort3 = _sparsepix_specs("effort0,effort1,effort3")
     assert effort0.name == f"sparsepix-random-pred{DEFAULT_QUALITY}-natural"
     assert effort1.name == f"sparsepix-random-pred{DEFAULT_QUALITY}-natural-opt-opt50"
+    assert effort3.name == f"sparsepix-adaptive-decoder-pred{DEFAULT_QUALITY}-natural-opt-opt50"
     for bad in ("random:linear:pred0", "random:linear:jpeg", "random:linear:pred:x", "random", "effort9"):
         with pytest.raises(click.BadParameter):
             _sparsepix_specs(bad)

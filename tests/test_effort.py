@@ -18,8 +18,9 @@ def test_each_level_names_its_sampler_model_and_tuning():
     natural, tuned = str(available()["natural"].ref), str(available()["natural-opt"].ref)
     assert encode_settings(0) == ("random", natural, 0)
     assert encode_settings(1) == ("random", tuned, 50)
-    assert encode_settings(2) == ("adaptive", tuned, 50)
-    assert DEFAULT_EFFORT == 1 and [e.level for e in EFFORTS] == [0, 1, 2]
+    assert encode_settings(2) == ("adaptive", tuned, 50) == encode_settings(3)
+    assert DEFAULT_EFFORT == 1 and [e.level for e in EFFORTS] == [0, 1, 2, 3]
+    assert [e.levels_by_decoder for e in EFFORTS] == [False, False, False, True]
 
 
 def test_explicit_settings_win_and_no_level_tunes_through_a_network():
@@ -32,7 +33,7 @@ def test_explicit_settings_win_and_no_level_tunes_through_a_network():
     assert encode_settings(1, values="raw8")[1:] == (str(available()["natural"].ref), 0)  # raw8 stays exact
 
 
-@pytest.mark.parametrize("effort", [-1, 3, 1.0, "1", True, None])
+@pytest.mark.parametrize("effort", [-1, 4, 1.0, "1", True, None])
 def test_bad_levels_are_input_errors(small_rgb, effort):
     with pytest.raises(sparsepix.InputError, match="effort"):
         sparsepix.encode(small_rgb, effort=effort)
@@ -46,6 +47,29 @@ def test_higher_effort_decodes_better_at_about_the_same_rate(astronaut):
         scores.append((psnr(img, sparsepix.decode(data, ensemble=1)), len(data)))
     (plain, plain_bytes), (tuned, tuned_bytes) = scores
     assert tuned > plain + 0.3 and tuned_bytes < 1.1 * plain_bytes
+
+
+def test_densities_chosen_by_the_decoder_follow_its_error(astronaut):
+    """The adaptive sampler spends samples where the reconstruction it is given errs: a fill
+    that is exact on the left half gets the samples moved to the right; and effort 3, which
+    gives it the file's own decoder, decodes better than effort 2 from the same count."""
+    from sparsepix.codec import blockdensity
+    from sparsepix.codec.classical import linear
+
+    img = astronaut[:128, :128]
+
+    def left_exact(canvas, mask):
+        out = linear(canvas, mask)
+        out[:, :64] = img[:, :64]
+        return out
+
+    levels = blockdensity.choose_levels(img, 5, 800, 16, fill=left_exact)
+    assert levels[:, :4].mean() < levels[:, 4:].mean()
+
+    crop = astronaut[100:300, 100:356]
+    two, three = (sparsepix.encode(crop, density=0.05, effort=e) for e in (2, 3))
+    assert sparsepix.inspect(two).samples == sparsepix.inspect(three).samples
+    assert psnr(crop, sparsepix.decode(three)) > psnr(crop, sparsepix.decode(two)) + 0.1
 
 
 def test_rate_control_tunes_the_winner_and_stays_within_the_target(astronaut):
@@ -69,5 +93,5 @@ def test_cli_effort_option(tmp_path, astronaut):
     run = [sys.executable, "-m", "sparsepix", "encode", str(src)]
     assert subprocess.run(run + [str(tmp_path / "a.spx"), "-e", "0"], capture_output=True).returncode == 0
     assert sparsepix.inspect((tmp_path / "a.spx").read_bytes()).model == str(available()["natural"].ref)
-    bad = subprocess.run(run + [str(tmp_path / "b.spx"), "--effort", "7"], capture_output=True, text=True)
+    bad = subprocess.run(run + [str(tmp_path / "b.spx"), "--effort", "4"], capture_output=True, text=True)
     assert bad.returncode == 2 and "--effort" in bad.stderr and not (tmp_path / "b.spx").exists()
