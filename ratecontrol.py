@@ -3,8 +3,8 @@
 For each candidate quality, a bisection on the density finds the largest file within the target
 (bytes grow monotonically with density at fixed quality; the search works on the real encoded
 bytes). The candidate whose reconstruction is best (PSNR, with the scorer model) wins. The search runs
-without tonal optimisation, which changes values, not positions: only the winner is tuned, then
-shrunk if its tuned values cost more bytes.
+without tonal optimisation and without the decoder choosing adaptive densities (effort 3): only
+the winner is encoded with them, then shrunk if that costs more bytes.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def encode_to_size(
     (effort, sampler, model, optimize, ...).
     """
     from sparsepix.api import decode, encode, encode_settings
-    from sparsepix.effort import DEFAULT_EFFORT
+    from sparsepix.effort import DEFAULT_EFFORT, get_effort
     from sparsepix.metrics import psnr
 
     image = as_image_array(image)
@@ -105,16 +105,21 @@ def encode_to_size(
     if not isinstance(qualities, (tuple, list)) or not qualities or not all(map(_is_quality, qualities)):
         raise InputError(f"qualities must be a non-empty list of whole numbers 1..100, not {qualities!r}")
     fixed = {k: v for k, v in encode_args.items() if k not in ("effort", "sampler", "model", "optimize")}
+    effort = encode_args.get("effort", DEFAULT_EFFORT)
     sampler, model, steps = encode_settings(
-        encode_args.get("effort", DEFAULT_EFFORT),
+        effort,
         encode_args.get("sampler"),
         encode_args.get("model", "auto"),
         encode_args.get("optimize"),
         encode_args.get("values", "pred"),
     )
 
-    def encode_at(density: float, quality: int, optimize: int = 0) -> bytes:
-        return encode(image, density, sampler, quality=quality, model=model, optimize=optimize, **fixed)
+    def encode_at(density: float, quality: int, optimize: int = 0, effort: int = 0) -> bytes:
+        """The search's files: explicit settings, so `effort` only says whether the decoder
+        chooses adaptive densities (levels 0-2 leave them to the `linear` fill)."""
+        return encode(
+            image, density, sampler, quality=quality, model=model, optimize=optimize, effort=effort, **fixed
+        )
 
     choices = []
     for quality in qualities:
@@ -129,12 +134,12 @@ def encode_to_size(
             f"cannot fit the image into {target_bytes} bytes even at the lowest density and quality"
         )
     best = max(choices, key=lambda c: c.scorer_psnr)
-    if steps == 0:
+    if steps == 0 and not get_effort(effort).levels_by_decoder:
         return best
     density = best.density
-    for _ in range(20):  # tuned values rarely cost more than a few per cent
-        data = encode_at(density, best.quality, steps)
+    for _ in range(20):  # tuned values, or the decoder's densities, rarely cost a few per cent more
+        data = encode_at(density, best.quality, steps, effort)
         if len(data) <= target_bytes:
             return RateChoice(data, density, best.quality, best.scorer_psnr)
         density = max(MIN_DENSITY, density * min(0.99, target_bytes / len(data)))
-    return best  # untuned, but within the target
+    return best  # as searched, but within the target

@@ -83,6 +83,9 @@ def test_rate_control_tunes_the_winner_and_stays_within_the_target(astronaut):
     _, plain_canvas, _ = sparsepix.api.decode_samples(untuned)
     assert not np.array_equal(tuned_canvas[mask], plain_canvas[mask])  # the values were tuned
     assert np.isfinite(choice.scorer_psnr)
+    # Effort 3's decoder-chosen densities, too, are only the winner's, and fit.
+    three = sparsepix.encode_to_size(img, target, qualities=(65,), effort=3)
+    assert len(three.data) <= target and sparsepix.inspect(three.data).sampler == "adaptive"
 
 
 def test_cli_effort_option(tmp_path, astronaut):
