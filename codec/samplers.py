@@ -4,8 +4,8 @@ decoder needs to rebuild that mask (a side section).
 - `random`: uniform. The mask is a pure function of (seed, H, W, count) so the file stores
   only the seed. Masks are nested: for one seed, a lower count keeps a subset of a higher one.
 - `adaptive`: a density level per block (16-64 px), chosen by the encoder for the `linear`
-  fill's error and stored (a byte a block before zstd); random inside each block
-  (codec/blockdensity.py).
+  fill's error (or the decoder's, at effort 3) and stored (a byte a block before zstd); random
+  inside each block (codec/blockdensity.py).
 - `sobel`: the X-GANs feature sampling. A probability map from the Sobel gradient magnitude,
   mixed with a uniform floor so flat areas still get samples; exactly `count` pixels are drawn
   from it without replacement. The decoder cannot recompute it, so positions are stored.
