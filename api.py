@@ -81,8 +81,7 @@ def encode(
         seed = content_seed(img)
     if not 0 <= seed < 1 << 64:
         raise InputError("seed must be an integer in [0, 2**64)")
-    written, optimize = _model_and_tuning(model, optimize, level, values)
-    named = catalog.for_file(written)  # `linear` for a file naming none
+    written, named, optimize = _model_and_tuning(model, optimize, level, values)
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
     params = params_for_quality(quality, chroma_skip) if mode == PRED else None
@@ -111,18 +110,20 @@ def _decoder_fill(named: reconstructors.Reconstructor, image: np.ndarray, steps:
     reconstruction of `image` kept at a mask, from values tuned as the file's will be."""
 
     def fill(canvas: np.ndarray, mask: np.ndarray) -> np.ndarray:
-        kept = image.copy()
+        kept = np.zeros_like(image)
         kept[mask] = named.tune(image, mask, steps).reshape(kept[mask].shape) if steps else image[mask]
-        kept[~mask] = 0
         kept = kept.reshape(*mask.shape, -1)  # (H, W, C), grey too
         return reconstructors.reconstruct(named, kept, mask, "auto", ensemble=1).reshape(canvas.shape)
 
     return fill
 
 
-def _model_and_tuning(model: str, optimize: int | None, level: Effort, values: str) -> tuple[str, int]:
-    """The model a file names ("" for none) and the tuning steps its encoder runs, where
-    `optimize` None leaves the steps to the effort level (which keeps raw8 samples exact)."""
+def _model_and_tuning(
+    model: str, optimize: int | None, level: Effort, values: str
+) -> tuple[str, reconstructors.Reconstructor, int]:
+    """The model a file names ("" for none), the reconstructor that decodes it (`linear` for
+    none) and the tuning steps its encoder runs, where `optimize` None leaves the steps to the
+    effort level (which keeps raw8 samples exact)."""
     effort_steps = level.optimize if values == "pred" else 0
     if model == "auto":
         ref = catalog.default_ref(tuned=(effort_steps if optimize is None else optimize) > 0)
@@ -131,9 +132,10 @@ def _model_and_tuning(model: str, optimize: int | None, level: Effort, values: s
         written = str(catalog.as_decoder(catalog.get(model)).ref)  # fail now, not at decode time
     else:
         written = ""
+    named = catalog.for_file(written)
     if optimize is None:  # an effort level never starts gradient descent through a network
-        optimize = effort_steps if catalog.for_file(written).tunes_cheaply else 0
-    return written, optimize
+        optimize = effort_steps if named.tunes_cheaply else 0
+    return written, named, optimize
 
 
 def encode_settings(
@@ -146,11 +148,10 @@ def encode_settings(
     """What `encode` runs with these arguments: (sampler, the model the file names ("" for
     none), tonal optimisation steps)."""
     level = get_effort(effort)
-    if not isinstance(model, str) or not isinstance(sampler, (str, type(None))):
-        raise InputError(f"sampler and model must be strings, not {sampler!r} and {model!r}")
-    if optimize is not None and not (_is_int(optimize) and optimize >= 0):
-        raise InputError(f"optimize must be a whole number, 0 or more, not {optimize!r}")
-    return (level.sampler if sampler is None else sampler, *_model_and_tuning(model, optimize, level, values))
+    sampler = level.sampler if sampler is None else sampler
+    _check_settings(sampler, values, model, optimize)
+    written, _, steps = _model_and_tuning(model, optimize, level, values)
+    return sampler, written, steps
 
 
 def _check_decodable(h: int, w: int) -> None:
@@ -175,17 +176,23 @@ def _check_encode_args(density, sampler, seed, values, quality, chroma_skip, mod
         or not np.isfinite(density)
     ):
         raise InputError(f"density must be a finite number, not {density!r}")
-    for name, value in (("sampler", sampler), ("values", values), ("model", model)):
-        if not isinstance(value, str):
-            raise InputError(f"{name} must be a string, not {value!r}")
+    _check_settings(sampler, values, model, optimize)
     for name, value, optional in (
         ("seed", seed, True),
         ("quality", quality, False),
         ("chroma_skip", chroma_skip, True),
-        ("optimize", optimize, True),
     ):
         if not (_is_int(value) or (optional and value is None)):
             raise InputError(f"{name} must be a whole number, not {value!r}")
+
+
+def _check_settings(sampler, values, model, optimize) -> None:
+    """The arguments `encode_settings` shares with `encode`, checked as `encode` checks them."""
+    for name, value in (("sampler", sampler), ("values", values), ("model", model)):
+        if not isinstance(value, str):
+            raise InputError(f"{name} must be a string, not {value!r}")
+    if not (_is_int(optimize) or optimize is None):
+        raise InputError(f"optimize must be a whole number, not {optimize!r}")
     if optimize is not None and optimize < 0:
         raise InputError(f"optimize must be 0 or more, not {optimize}")
 

@@ -2,9 +2,9 @@
 
 For each candidate quality, a bisection on the density finds the largest file within the target
 (bytes grow monotonically with density at fixed quality; the search works on the real encoded
-bytes). The candidate whose reconstruction is best (PSNR, with the scorer model) wins. The search runs
-without tonal optimisation and without the decoder choosing adaptive densities (effort 3): only
-the winner is encoded with them, then shrunk if that costs more bytes.
+bytes). The candidate whose reconstruction is best (PSNR, with the scorer model) wins. The
+search runs without tonal optimisation and without the decoder choosing adaptive densities
+(effort 3): only the winner is encoded with them, then shrunk if that costs more bytes.
 """
 
 from __future__ import annotations
