@@ -31,7 +31,7 @@ EFFORTS: tuple[Effort, ...] = (
     Effort(2, "adaptive", 50, "a density per block, values tuned by least squares"),
     Effort(3, "adaptive", 50, "as 2, the densities chosen by the decoder's error (slowest)", True),
 )
-DEFAULT_EFFORT = 1
+DEFAULT_EFFORT = 2
 
 
 def get_effort(level: object) -> Effort:

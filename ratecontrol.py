@@ -3,8 +3,8 @@
 For each candidate quality, a bisection on the density finds the largest file within the target
 (bytes grow monotonically with density at fixed quality; the search works on the real encoded
 bytes). The candidate whose reconstruction is best (PSNR, with the scorer model) wins. The
-search runs without tonal optimisation and without the decoder choosing adaptive densities
-(effort 3): only the winner is encoded with them, then shrunk if that costs more bytes.
+search runs on random samples without tonal optimisation, each try a few hundredths of a second;
+only the winner is encoded as asked (adaptive densities, tuned values), then shrunk until it fits.
 """
 
 from __future__ import annotations
@@ -95,7 +95,7 @@ def encode_to_size(
     (effort, sampler, model, optimize, ...).
     """
     from sparsepix.api import decode, encode, encode_settings
-    from sparsepix.effort import DEFAULT_EFFORT, get_effort
+    from sparsepix.effort import DEFAULT_EFFORT
     from sparsepix.metrics import psnr
 
     image = as_image_array(image)
@@ -114,16 +114,20 @@ def encode_to_size(
         encode_args.get("values", "pred"),
     )
 
-    def encode_at(density: float, quality: int, optimize: int = 0, effort: int = 0) -> bytes:
-        """The search's files: explicit settings, so `effort` only says whether the decoder
-        chooses adaptive densities (levels 0-2 leave them to the `linear` fill)."""
+    def encode_at(
+        density: float, quality: int, sampler: str = "random", optimize: int = 0, effort: int = 0
+    ) -> bytes:
+        """The search's files (random, untuned) by default; explicit settings, so `effort` only
+        says whether the decoder chooses adaptive densities (levels 0-2 leave them to `linear`)."""
         return encode(
             image, density, sampler, quality=quality, model=model, optimize=optimize, effort=effort, **fixed
         )
 
+    # Adaptive densities cost a second a try; any other sampler is searched as it is.
+    search = "random" if sampler == "adaptive" else sampler
     choices = []
     for quality in qualities:
-        fit = _fit_density(lambda d, q=quality: encode_at(d, q), target_bytes)
+        fit = _fit_density(lambda d, q=quality: encode_at(d, q, search), target_bytes)
         if fit is None:
             continue
         data, density = fit
@@ -134,11 +138,11 @@ def encode_to_size(
             f"cannot fit the image into {target_bytes} bytes even at the lowest density and quality"
         )
     best = max(choices, key=lambda c: c.scorer_psnr)
-    if steps == 0 and not get_effort(effort).levels_by_decoder:
+    if steps == 0 and search == sampler:
         return best
     density = best.density
-    for _ in range(20):  # tuned values, or the decoder's densities, rarely cost a few per cent more
-        data = encode_at(density, best.quality, steps, effort)
+    for _ in range(20):  # adaptive densities and tuned values cost more bytes at the same density
+        data = encode_at(density, best.quality, sampler, steps, effort)
         if len(data) <= target_bytes:
             return RateChoice(data, density, best.quality, best.scorer_psnr)
         density = max(MIN_DENSITY, density * min(0.99, target_bytes / len(data)))

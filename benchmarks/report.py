@@ -23,6 +23,7 @@ from sparsepix.benchmarks.results import (
     speed_table,
 )
 from sparsepix.codec.imageio import as_rgb, load_image
+from sparsepix.effort import DEFAULT_EFFORT
 from sparsepix.metrics import psnr
 
 
@@ -165,7 +166,7 @@ def _effort_section(curve_map: dict[str, dict], anchor: str, efforts: dict[int, 
     return [
         "## Effort levels",
         "",
-        "`sparsepix encode --effort N` (default 1) with every other setting at its default; "
+        f"`sparsepix encode --effort N` (default {DEFAULT_EFFORT}) with every other setting at its default; "
         "seconds per image are means over the curve's settings, as in the speed table.",
         "",
         md_table(

@@ -307,7 +307,7 @@ def test_bad_values_are_usage_errors(tmp_path, photo):
 def test_verbose_lines_say_what_was_chosen(tmp_path, photo):
     spx = tmp_path / "a.spx"
     r = run("encode", "-v", str(photo), str(spx), "-q", "65", "-r", "linear")
-    assert "random sampler, density 0.04" in r.stderr  # what the file holds: whole samples
+    assert "adaptive sampler, density 0.04" in r.stderr  # what the file holds: whole samples
     assert "values pred quality 65, chroma skip 1, model linear" in r.stderr
     assert "quality 65, chroma skip 1" in run("info", str(spx)).stdout
     r = run("restore", "-v", str(photo), str(tmp_path / "r.png"), "--task", "white-block", "-r", "telea")

@@ -19,7 +19,7 @@ def test_each_level_names_its_sampler_model_and_tuning():
     assert encode_settings(0) == ("random", natural, 0)
     assert encode_settings(1) == ("random", tuned, 50)
     assert encode_settings(2) == ("adaptive", tuned, 50) == encode_settings(3)
-    assert DEFAULT_EFFORT == 1 and [e.level for e in EFFORTS] == [0, 1, 2, 3]
+    assert DEFAULT_EFFORT == 2 and [e.level for e in EFFORTS] == [0, 1, 2, 3]
     assert [e.levels_by_decoder for e in EFFORTS] == [False, False, False, True]
 
 
@@ -75,7 +75,7 @@ def test_densities_chosen_by_the_decoder_follow_its_error(astronaut):
 def test_rate_control_tunes_the_winner_and_stays_within_the_target(astronaut):
     img = astronaut[:192, :192]
     target = int(0.15 * img.shape[0] * img.shape[1] / 8)
-    choice = sparsepix.encode_to_size(img, target, qualities=(65,))
+    choice = sparsepix.encode_to_size(img, target, qualities=(65,), effort=1)
     info = sparsepix.inspect(choice.data)
     assert len(choice.data) <= target and info.model == str(available()["natural-opt"].ref)
     untuned = sparsepix.encode(img, choice.density, quality=65, effort=0, model=info.model)
@@ -83,9 +83,11 @@ def test_rate_control_tunes_the_winner_and_stays_within_the_target(astronaut):
     _, plain_canvas, _ = sparsepix.api.decode_samples(untuned)
     assert not np.array_equal(tuned_canvas[mask], plain_canvas[mask])  # the values were tuned
     assert np.isfinite(choice.scorer_psnr)
-    # Effort 3's decoder-chosen densities, too, are only the winner's, and fit.
-    three = sparsepix.encode_to_size(img, target, qualities=(65,), effort=3)
-    assert len(three.data) <= target and sparsepix.inspect(three.data).sampler == "adaptive"
+    # The search runs on random samples; adaptive densities (the default effort's, and effort
+    # 3's decoder-chosen ones) are only the winner's, and fit.
+    for effort in (DEFAULT_EFFORT, 3):
+        adaptive = sparsepix.encode_to_size(img, target, qualities=(65,), effort=effort)
+        assert len(adaptive.data) <= target and sparsepix.inspect(adaptive.data).sampler == "adaptive"
 
 
 def test_cli_effort_option(tmp_path, astronaut):

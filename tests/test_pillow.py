@@ -20,7 +20,7 @@ def test_open_is_lazy_and_load_decodes_with_the_files_model(spx_path, small_rgb)
     with Image.open(spx_path) as image:
         assert image.format == "SPX" and image.mode == "RGB"
         assert image.size == (small_rgb.shape[1], small_rgb.shape[0])
-        assert image.info["model"] == "linear" and image.info["sampler"] == "random"
+        assert image.info["model"] == "linear" and image.info["sampler"] == "adaptive"
         assert image.info["density"] == pytest.approx(0.1, abs=1e-3)
         assert image.info["bpp"] == pytest.approx(8 * spx_path.stat().st_size / small_rgb[..., 0].size)
         assert image.tile  # nothing reconstructed yet
