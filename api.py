@@ -101,7 +101,7 @@ def encode(
         count=count,
         model=written,
     )
-    network = named.macs_per_pixel * named.ensemble  # what decoders will run (0: classical)
+    network = named.macs_per_pixel * named.passes(None, h * w)  # what decoders will run (0: classical)
     return sections.to_bytes(header, mask, samples, side, params, network)
 
 
@@ -217,7 +217,8 @@ def decode(
     file names (the installed version of it), else `linear`.
     device: "auto" (CUDA when available), "cpu" or "cuda"; classical models use the CPU.
     ensemble: learned models run their network on this many symmetries of the image (1, 2, 4
-    or 8) and average; None: the model's own (its card's `ensemble`). 1 decodes fastest.
+    or 8) and average; None: the model's own (its card's `ensemble`, fewer on large images:
+    codec/ensemble.py). 1 decodes fastest.
     strict: refuse a file written for another version of the model than the installed one.
     """
     return decode_many([data], model, device, limits, ensemble, strict)[0]  # type: ignore[return-value]
@@ -263,7 +264,7 @@ def decode_many(
         try:
             header, canvas, mask = decode_samples(data, limits)
             rec = catalog.for_file(header.model, model, strict)
-            _check_work(len(data), header, rec, rec.passes(ensemble), limits)
+            _check_work(len(data), header, rec, rec.passes(ensemble, header.pixels), limits)
         except SparsepixError as exc:
             if errors == "raise":
                 raise
@@ -309,7 +310,7 @@ def check_decodable(data: bytes, model: str = "auto", ensemble: int | None = Non
     limits = Limits.from_env()
     header = read_header(data, limits)
     rec = catalog.for_file(header.model, model)
-    _check_work(len(data), header, rec, rec.passes(ensemble), limits)
+    _check_work(len(data), header, rec, rec.passes(ensemble, header.pixels), limits)
 
 
 @dataclass(frozen=True)

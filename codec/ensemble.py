@@ -14,6 +14,10 @@ from sparsepix.errors import InputError
 # in the CPU budget), so callers pass None for "the model's own" (docs/DECISIONS.md,
 # "Self-ensemble"). The counts live in the cards alone, not restated here.
 ENSEMBLES = (1, 2, 4, 8)
+# A default count is halved while one image's network work would pass this many multiply-adds
+# (two passes of `natural` over a 768x512 photo fit), so a camera photo decodes in seconds, not
+# minutes; an explicit count is always run (docs/DECISIONS.md, "Self-ensemble").
+DEFAULT_PASS_WORK = 250_000_000_000
 CHOICES = ("auto",) + tuple(str(n) for n in ENSEMBLES)  # command-line spelling; auto = None
 # One help text for every tool that offers the choice (decode, bench, recon_table).
 HELP = (
@@ -27,6 +31,14 @@ def check_ensemble(ensemble: int) -> int:
     if isinstance(ensemble, bool) or not isinstance(ensemble, int) or ensemble not in ENSEMBLES:
         raise InputError(f"ensemble must be one of {', '.join(map(str, ENSEMBLES))}, not {ensemble}")
     return ensemble
+
+
+def default_passes(own: int, pixels: int, macs_per_pixel: int) -> int:
+    """A model's own count for an image of `pixels`, halved to fit DEFAULT_PASS_WORK (at least 1)."""
+    passes = check_ensemble(own)
+    while passes > 1 and pixels * macs_per_pixel * passes > DEFAULT_PASS_WORK:
+        passes //= 2
+    return passes
 
 
 def from_choice(text: str) -> int | None:

@@ -10,6 +10,7 @@ pastes the kept pixels back, so every reconstruction keeps them exactly.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -17,7 +18,7 @@ from typing import Callable
 import numpy as np
 
 from sparsepix.codec import classical
-from sparsepix.codec.ensemble import check_ensemble
+from sparsepix.codec.ensemble import check_ensemble, default_passes
 from sparsepix.errors import InputError, ModelError
 from sparsepix.tasks import SAMPLE_TASKS
 
@@ -87,9 +88,12 @@ class Reconstructor:
         """Whether encoders may name it: classical, or learned on sparse samples (not holes)."""
         return not self.learned or self.task in SAMPLE_TASKS
 
-    def passes(self, ensemble: int | None = None) -> int:
-        """The symmetries a decode averages: `ensemble` if asked for, else this one's own."""
-        return check_ensemble(self.ensemble if ensemble is None else ensemble)
+    def passes(self, ensemble: int | None = None, pixels: int = 0) -> int:
+        """The symmetries a decode of `pixels` averages: `ensemble` if asked for, else this
+        one's own, fewer on images too large for them (`default_passes`)."""
+        if ensemble is not None:
+            return check_ensemble(ensemble)
+        return default_passes(self.ensemble, pixels, self.macs_per_pixel)
 
 
 @dataclass(frozen=True)
@@ -165,10 +169,14 @@ def reconstruct_batch(
 ) -> list[np.ndarray]:
     """`reconstruct` for several images; learned models run up to `batch` of one size per
     network call (None: the model's choice for the device), which is what keeps a GPU busy."""
-    passes = rec.passes(ensemble)  # checked for every reconstructor, used by learned ones
+    # Checked for every reconstructor, used by learned ones; one call per count.
+    passes = {rec.passes(ensemble, m.size) for m in masks} or {rec.passes(ensemble)}
+    if len(passes) > 1:  # sizes far enough apart for different default counts
+        one = functools.partial(reconstruct_batch, rec, device=device, ensemble=ensemble, paste=paste)
+        return [one([c], [m])[0] for c, m in zip(canvases, masks)]
     for canvas, mask in zip(canvases, masks):
         _check_input(canvas, mask)
-    outs = rec.run(list(canvases), list(masks), device, passes, batch)
+    outs = rec.run(list(canvases), list(masks), device, passes.pop(), batch)
     return [_pasted(rec, c, m if paste else np.zeros_like(m), o) for c, m, o in zip(canvases, masks, outs)]
 
 

@@ -273,6 +273,30 @@ def test_each_model_decodes_with_its_cards_ensemble(tiny_model, tmp_path):
     assert seen == [4, 1]
 
 
+def test_large_images_get_fewer_default_passes_and_explicit_counts_stay():
+    from sparsepix.codec import reconstructors
+    from sparsepix.codec.ensemble import DEFAULT_PASS_WORK, default_passes
+
+    per_pixel = DEFAULT_PASS_WORK // 1000  # 8 passes fit 125 pixels, 1 pass 1,000
+    assert [default_passes(8, n, per_pixel) for n in (125, 126, 250, 500, 1000, 10**6)] == [8, 4, 4, 2, 1, 1]
+    assert default_passes(2, 10**9, 0) == 2  # classical: no network work
+    seen = []
+
+    class Spy(reconstructors.Reconstructor):
+        def run(self, canvases, masks, device, passes, batch):
+            seen.append((len(canvases), passes))
+            return canvases
+
+    rec = Spy("spy", "records", learned=True, ensemble=8, macs_per_pixel=per_pixel)
+    small, large = (np.zeros((n, n, 3), np.uint8) for n in (8, 20))  # 64 and 400 pixels
+    masks = [np.zeros(c.shape[:2], bool) for c in (small, small, large)]
+    outs = reconstructors.reconstruct_batch(rec, [small, small, large], masks)
+    assert [o.shape[0] for o in outs] == [8, 8, 20] and seen == [(1, 8), (1, 8), (1, 2)]
+    seen.clear()
+    reconstructors.reconstruct_batch(rec, [small, large], masks[1:], ensemble=4)
+    assert seen == [(2, 4)]
+
+
 def test_shipped_models_decode_through_the_codec_or_restore(astronaut):
     """Every model in the package loads and verifies; codec models rebuild a photo from its
     file, restoration models the corruption they were trained for."""
