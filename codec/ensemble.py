@@ -22,8 +22,8 @@ CHOICES = ("auto",) + tuple(str(n) for n in ENSEMBLES)  # command-line spelling;
 # One help text for every tool that offers the choice (decode, bench, recon_table).
 HELP = (
     "Learned models: average the network over this many flips and transposes of the "
-    "image, each one more pass (auto: each model's own count, from its card in docs/models; "
-    "1 is fastest)."
+    "image, each one more pass (auto: each model's own count, from its card in docs/models, "
+    "fewer on large images; 1 is fastest)."
 )
 
 
