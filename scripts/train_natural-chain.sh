@@ -1,24 +1,34 @@
 #!/usr/bin/env bash
-# natural on the CPU, chained: one planned schedule of cosine stages run session after session in
-# the background (docs/TRAINING.md, "Chained CPU training"). Each stage is STAGE_STEPS steps of a
-# cosine decay with warmup (a warm restart); stage 1 starts from the shipped natural weights, stage
-# k from stage k-1's EMA, each with its own seed (new crops). One call trains until MINUTES of wall
-# time have passed, saves and exits; call it again to go on. Run folders live outside the work
-# tree, so a machine that keeps them resumes exactly; a machine without them restarts stage 1 from
-# the shipped weights (whatever version ships then).
+# natural or natural-opt on the CPU, chained: one planned schedule of cosine stages run session
+# after session in the background (docs/TRAINING.md, "Chained CPU training"). Each stage is
+# STAGE_STEPS steps of a cosine decay with warmup (a warm restart); stage 1 starts from the shipped
+# natural weights, stage k from stage k-1's EMA, each with its own seed (new crops). MODEL=natural-opt
+# trains the same network on values tuned by least squares (what default encodes store). One call
+# trains until MINUTES of wall time have passed, saves and exits; call it again to go on. Run
+# folders live outside the work tree, so a machine that keeps them resumes exactly; a machine
+# without them restarts stage 1 from the shipped weights (whatever version ships then).
 #   nice -n 19 bash scripts/train_natural-chain.sh          # resume or start, 150 minutes
+#   MODEL=natural-opt nice -n 19 bash scripts/train_natural-chain.sh
 #   MINUTES=1 STAGE_STEPS=4 BATCH=1 CROP=64 RUNS=/tmp/chain bash scripts/train_natural-chain.sh
 set -euo pipefail
 # Linux groups each terminal session's processes and shares the CPU between the groups, so `nice`
 # alone yields only to this session's other processes: lower the group's weight too.
 echo 19 2>/dev/null > /proc/self/autogroup || true
 DATA=${DATA:-../shared/datasets}
-RUNS=${RUNS:-$HOME/.cache/sparsepix/natural-chain}
+MODEL=${MODEL:-natural}
+case $MODEL in
+    natural) TUNE=0 ;;
+    natural-opt) TUNE=50 ;;  # encode's least-squares iterations (effort 1-3)
+    *) echo "MODEL must be natural or natural-opt" >&2; exit 2 ;;
+esac
+RUNS=${RUNS:-$HOME/.cache/sparsepix/$MODEL-chain}
 STAGE_STEPS=${STAGE_STEPS:-4000}
 MINUTES=${MINUTES:-150}
 BATCH=${BATCH:-4}
 CROP=${CROP:-320}
 WORKERS=${WORKERS:-1}
+# Stage 1 of either starts from natural: the shipped natural-opt v2 is the smaller refine-16
+# (once a refine-32-deep natural-opt ships, its own weights are the natural-opt start).
 WEIGHTS=${WEIGHTS:-models/weights/natural.pt}
 mkdir -p "$RUNS"
 
@@ -48,6 +58,6 @@ echo "chain: stage $NEXT from $INIT" >&2
 # by path (photos/popos_*) are the run's own validation.
 exec sparsepix train --data "$DATA/bsds500/train" --data "$DATA/bsds500/test" --data "$DATA/photos" \
     --val-count 8 --out "$RUNS/stage$NEXT" --preset refine-32-deep --init "$INIT" --loss l2 \
-    --task sparse --quality 65 --crop "$CROP" --lr 1e-4 --schedule cosine --warmup 200 --beta1 0.9 \
+    --task sparse --quality 65 --optimize "$TUNE" --crop "$CROP" --lr 1e-4 --schedule cosine --warmup 200 --beta1 0.9 \
     --batch "$BATCH" --steps "$STAGE_STEPS" --workers "$WORKERS" --seed $((40 + NEXT)) \
     --val-every 500 --ckpt-every 100 --time-limit "$MINUTES"
