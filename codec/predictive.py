@@ -102,7 +102,7 @@ def _neighbours(coarse: np.ndarray, fine: np.ndarray, k: int) -> tuple[np.ndarra
     extra = 4
     while want.size:
         kk = min(k + extra, len(coarse))
-        _, idx = tree.query(fine[want], k=kk)
+        _, idx = tree.query(fine[want], k=kk, workers=-1)
         idx = idx.reshape(len(want), kk)
         diff = coarse[idx] - fine[want][:, None, :]
         d2 = (diff * diff).sum(-1)
