@@ -58,6 +58,6 @@ echo "chain: stage $NEXT from $INIT" >&2
 # by path (photos/popos_*) are the run's own validation.
 exec sparsepix train --data "$DATA/bsds500/train" --data "$DATA/bsds500/test" --data "$DATA/photos" \
     --val-count 8 --out "$RUNS/stage$NEXT" --preset refine-32-deep --init "$INIT" --loss l2 \
-    --task sparse --quality 65 --optimize "$TUNE" --crop "$CROP" --lr 1e-4 --schedule cosine --warmup 200 --beta1 0.9 \
-    --batch "$BATCH" --steps "$STAGE_STEPS" --workers "$WORKERS" --seed $((40 + NEXT)) \
-    --val-every 500 --ckpt-every 100 --time-limit "$MINUTES"
+    --task sparse --quality 65 --optimize "$TUNE" --crop "$CROP" --lr 1e-4 --schedule cosine \
+    --warmup 200 --beta1 0.9 --batch "$BATCH" --steps "$STAGE_STEPS" --workers "$WORKERS" \
+    --seed $((40 + NEXT)) --val-every 500 --ckpt-every 100 --time-limit "$MINUTES"
