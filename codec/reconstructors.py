@@ -10,7 +10,6 @@ pastes the kept pixels back, so every reconstruction keeps them exactly.
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 from typing import Callable
@@ -169,14 +168,21 @@ def reconstruct_batch(
 ) -> list[np.ndarray]:
     """`reconstruct` for several images; learned models run up to `batch` of one size per
     network call (None: the model's choice for the device), which is what keeps a GPU busy."""
-    # Checked for every reconstructor, used by learned ones; one call per count.
-    passes = {rec.passes(ensemble, m.size) for m in masks} or {rec.passes(ensemble)}
-    if len(passes) > 1:  # sizes far enough apart for different default counts
-        one = functools.partial(reconstruct_batch, rec, device=device, ensemble=ensemble, paste=paste)
-        return [one([c], [m])[0] for c, m in zip(canvases, masks)]
+    # Checked for every reconstructor, used by learned ones: one call per count of passes.
+    by_count: dict[int, list[int]] = {}
+    for i, mask in enumerate(masks):
+        by_count.setdefault(rec.passes(ensemble, mask.size), []).append(i)
+    if len(by_count) > 1:  # sizes far enough apart for different default counts
+        outs = [np.empty(0)] * len(masks)
+        for members in by_count.values():
+            group = [canvases[i] for i in members], [masks[i] for i in members]
+            for i, out in zip(members, reconstruct_batch(rec, *group, device, ensemble, batch, paste)):
+                outs[i] = out
+        return outs
     for canvas, mask in zip(canvases, masks):
         _check_input(canvas, mask)
-    outs = rec.run(list(canvases), list(masks), device, passes.pop(), batch)
+    passes = next(iter(by_count), None) or rec.passes(ensemble)
+    outs = rec.run(list(canvases), list(masks), device, passes, batch)
     return [_pasted(rec, c, m if paste else np.zeros_like(m), o) for c, m, o in zip(canvases, masks, outs)]
 
 
