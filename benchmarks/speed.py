@@ -62,6 +62,11 @@ def torch_threads() -> int | None:
     return torch.get_num_threads()
 
 
+def _file(image: np.ndarray, model: str) -> bytes:
+    """The timed files: random samples (effort 0) at DENSITY and QUALITY, naming `model`."""
+    return sparsepix.encode(image, density=DENSITY, quality=QUALITY, model=model, effort=0)
+
+
 def _timed(call) -> float:
     t0 = time.perf_counter()
     call()
@@ -118,9 +123,7 @@ def decode_records(
     )
     for name, backend in _runs(models, backends):
         rec = catalog.get(name)
-        datas = [
-            sparsepix.encode(im, density=DENSITY, quality=QUALITY, model=name, effort=0) for im in images
-        ]
+        datas = [_file(im, name) for im in images]
         with _backend(backend):
             sparsepix.decode(datas[0], device=device)  # load and warm up
             one = _timed(lambda: [sparsepix.decode(d, device=device) for d in datas])
@@ -143,7 +146,7 @@ def big_records(
     big = cv2.resize(image, (width, width * 3 // 4), interpolation=cv2.INTER_CUBIC)
     records = []
     for name, backend in _runs(models, backends):
-        data = sparsepix.encode(big, density=DENSITY, quality=QUALITY, model=name, effort=0)
+        data = _file(big, name)
         with _backend(backend):
             seconds = _timed(lambda: sparsepix.decode(data, device=device))
         mp = big.shape[0] * big.shape[1] / 1e6
@@ -167,7 +170,7 @@ def cli_records(image_path: Path, models: list[str], backends: list[str], repeat
         runs = {("jpeg (Pillow, python -c)", "pillow"): [*pillow, str(jpeg), str(png)]}
         for name, backend in _runs(models, backends):
             spx = Path(tmp) / f"{name}.spx"
-            spx.write_bytes(sparsepix.encode(image, density=DENSITY, quality=QUALITY, model=name, effort=0))
+            spx.write_bytes(_file(image, name))
             ref = sparsepix.inspect(spx.read_bytes()).model
             runs[ref, backend] = [sys.executable, "-m", "sparsepix", "decode", str(spx), str(png), "--quiet"]
         for (name, backend), cmd in runs.items():
