@@ -64,9 +64,10 @@ def encode(
         reconstructor's output closest to the image (least squares for "linear" and
         "natural-opt"; gradient steps through other learned generators), then quantise them.
         None: the effort's, for pred values and models tuned by least squares, else 0.
-    effort: 0..3, how hard the encoder searches (effort.py): it picks the sampler and the
-        tuning that `sampler` and `optimize` leave as None, and at 3 has the adaptive sampler
-        choose its densities by the decoder's error.
+    effort: 0..4, how hard the encoder searches (effort.py): it picks the sampler and the
+        tuning that `sampler` and `optimize` leave as None, from 3 has the adaptive sampler
+        choose its densities by the decoder's error, and at 4 refines pred values for a learned
+        decoder by gradient steps through it (needs torch).
     """
     level = get_effort(effort)
     sampler = level.sampler if sampler is None else sampler
@@ -84,12 +85,19 @@ def encode(
     written, named, optimize = _model_and_tuning(model, optimize, level, values)
     count = sample_count(h, w, density)
     mode = VALUE_MODES[values]
+    refine = level.refine and mode == PRED and named.learned
+    if refine:  # before the search, not after it
+        from sparsepix.models.registry import needs_torch
+
+        needs_torch("effort 4 (values refined through the decoder)")
     params = params_for_quality(quality, chroma_skip) if mode == PRED else None
     fill = _decoder_fill(named, img, optimize) if level.levels_by_decoder else None
     mask, side = spec.place(img, seed, count, fill)
     samples = img[mask].reshape(count, -1)
     if optimize > 0:
         samples = named.tune(img, mask, optimize)  # codec/tonal.py, models/tuning.py
+    if refine:
+        samples = named.refine(img, mask, samples)
     header = Header(
         width=w,
         height=h,

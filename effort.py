@@ -23,13 +23,17 @@ class Effort:
     # The adaptive sampler's levels minimise the error of the decoder the file names (one pass,
     # on values tuned as the file's will be) rather than of the `linear` fill.
     levels_by_decoder: bool = False
+    # Pred values of a learned decoder's file are then refined by a few gradient steps through its
+    # network (models/tuning.py), starting from the least-squares ones; needs torch.
+    refine: bool = False
 
 
 EFFORTS: tuple[Effort, ...] = (
     Effort(0, "random", 0, "random samples, values as they are (fastest)"),
     Effort(1, "random", 50, "random samples, values tuned by least squares for natural-opt"),
     Effort(2, "adaptive", 50, "a density per block, values tuned by least squares"),
-    Effort(3, "adaptive", 50, "as 2, the densities chosen by the decoder's error (slowest)", True),
+    Effort(3, "adaptive", 50, "as 2, the densities chosen by the decoder's error", True),
+    Effort(4, "adaptive", 50, "as 3, the values refined through the decoder (slowest; torch)", True, True),
 )
 DEFAULT_EFFORT = 2
 

@@ -30,6 +30,7 @@ class CurveSpec:
     quality: int = DEFAULT_QUALITY  # pred values only
     ensemble: int | None = None  # learned: symmetries averaged; None, the model's own (codec/ensemble.py)
     levels_by_decoder: bool = False  # adaptive: densities chosen by the model's error (effort 3)
+    refine: bool = False  # pred values refined through the learned model (effort 4)
 
     @property
     def name(self) -> str:
@@ -37,7 +38,7 @@ class CurveSpec:
             opt = f"-opt{self.optimize}" if self.optimize else ""
             values = f"pred{self.quality}" if self.values == "pred" else self.values
             sampler = self.sampler + ("-decoder" if self.levels_by_decoder else "")
-            return f"sparsepix-{sampler}-{values}-{self.model}{opt}"
+            return f"sparsepix-{sampler}-{values}-{self.model}{opt}" + ("-refined" if self.refine else "")
         return self.kind
 
     @property
@@ -60,6 +61,7 @@ class CurveSpec:
 def effort_spec(level: int, ensemble: int | None = None) -> CurveSpec:
     """The curve of `encode(image, density, effort=level)`, named as its explicit settings are,
     so that both share one cache."""
+    from sparsepix import catalog
     from sparsepix.api import encode_settings
     from sparsepix.codec.reconstructors import ModelRef
     from sparsepix.effort import get_effort
@@ -67,6 +69,7 @@ def effort_spec(level: int, ensemble: int | None = None) -> CurveSpec:
     sampler, written, steps = encode_settings(level)
     model = ModelRef.parse(written).name if written else "linear"
     by_decoder = get_effort(level).levels_by_decoder and sampler == "adaptive"
+    refine = get_effort(level).refine and catalog.get(model).learned
     return CurveSpec(
         "sparsepix",
         sampler=sampler,
@@ -74,6 +77,7 @@ def effort_spec(level: int, ensemble: int | None = None) -> CurveSpec:
         optimize=steps,
         ensemble=ensemble,
         levels_by_decoder=by_decoder,
+        refine=refine,
     )
 
 
@@ -204,6 +208,7 @@ class Sparsepix(Codec):
             f"sparsepix, {spec.sampler} sampler, {values}, {spec.model} model"
             + (f", tonal optimisation {spec.optimize}" if spec.optimize else "")
             + (", densities chosen by the model's error" if spec.levels_by_decoder else "")
+            + (", values refined through it" if spec.refine else "")
             + _ensemble_note(spec)
         )
 
@@ -217,8 +222,11 @@ class Sparsepix(Codec):
         from sparsepix.effort import EFFORTS
 
         # The file names its model, as a user's would when optimising for it. Every setting is
-        # explicit; an effort level decides only whether the decoder chooses the densities.
-        effort = next(e.level for e in EFFORTS if e.levels_by_decoder == self.spec.levels_by_decoder)
+        # explicit; an effort level decides only whether the decoder chooses the densities and
+        # whether the values are refined through it.
+        spec = self.spec
+        wanted = (spec.levels_by_decoder, spec.refine)
+        effort = next(e.level for e in EFFORTS if (e.levels_by_decoder, e.refine) == wanted)
         return encode(
             image,
             density=setting,

@@ -72,6 +72,11 @@ class Reconstructor:
             f"not {self.name!r}; encode with --model linear or a model name"
         )
 
+    def refine(self, image: np.ndarray, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+        """Tuned `values` at `mask` refined through this reconstructor by gradient steps (effort
+        4; learned models only): the least-squares values are already the best for a fill."""
+        return values
+
     @property
     def tunes_cheaply(self) -> bool:
         """Whether `tune` is least squares (about a second), not gradient steps through a

@@ -344,6 +344,21 @@ def tune_values(
     return optimize_through(generator, image, mask, steps, **fixed)
 
 
+def refine_values(model: ShippedModel, image: np.ndarray, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """`values` refined by gradient steps through the model's network (effort 4, models/tuning.py);
+    unchanged where the image's channels are not the network's (grey through a colour model)."""
+    needs_torch(f"refining values through {model.name} (effort 4)")
+    import torch
+
+    from sparsepix.models.tuning import refine_through
+
+    if image.reshape(*mask.shape, -1).shape[-1] != model.config.image_channels:
+        return values
+    generator = load_generator(model, torch.device("cpu"))  # a private copy, as tune_values's
+    generator.requires_grad_(False)
+    return refine_through(generator, image, mask, values)
+
+
 def tunes_by_least_squares(model: ShippedModel) -> bool:
     return model.config.coarse == "linear" and model.trained_on_tuned
 
@@ -380,6 +395,9 @@ class Learned(Reconstructor):
 
     def tune(self, image, mask, effort, **fixed):
         return tuner(self.model)(image, mask, effort, **fixed)
+
+    def refine(self, image, mask, values):
+        return refine_values(self.model, image, mask, values)
 
 
 def as_reconstructor(model: ShippedModel) -> Reconstructor:

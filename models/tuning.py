@@ -3,6 +3,8 @@
 The decoder's output G(canvas(v)) with the samples pasted back is differentiable in the values
 v, so Adam on v (in [-1, 1]) lowers the squared error of what the decoder will show. Samples
 listed as fixed (already decided, e.g. the adaptive sampler's first stage) stay as given.
+`refine_through` starts from values already tuned (least squares, effort 4) and works tile by
+tile, so that the memory the backward pass keeps stays bounded on large images.
 
 A Delaunay-coarse generator computes its fill with scipy, outside autograd; here the fill is
 the same linear map written as a sparse matrix (codec/tonal.py's `linear_operator`), so the
@@ -15,6 +17,14 @@ import numpy as np
 import torch
 
 from sparsepix.models.generator import Generator
+from sparsepix.models.inference import reduced_precision
+
+# Effort 4's refinement (docs/DECISIONS.md, "Effort levels"): a few larger steps from the
+# least-squares values; tiles bound the activations kept for the backward pass.
+REFINE_STEPS = 6
+REFINE_LR = 0.008
+REFINE_TILE = 1024
+REFINE_MARGIN = 32
 
 
 def optimize_through(
@@ -25,14 +35,19 @@ def optimize_through(
     fixed: np.ndarray | None = None,
     fixed_values: np.ndarray | None = None,
     lr: float = 0.01,
+    start: np.ndarray | None = None,
+    reduced: bool = False,
 ) -> np.ndarray:
-    """Values (n_free, C) uint8 for the free samples of `mask`, in row-major order."""
+    """Values (n_free, C) uint8 for the free samples of `mask`, in row-major order, from
+    `start` ((n, C) uint8, every sample of `mask`; None: the image's own), with the network in
+    the device's reduced precision if `reduced`."""
     device = next(generator.parameters()).device
     h, w = mask.shape
     img = image.reshape(h, w, -1)
     target = torch.from_numpy(img.transpose(2, 0, 1).copy()).float().div(127.5).sub(1)[None].to(device)
     ys, xs = np.nonzero(mask)
-    values = torch.from_numpy(img[ys, xs].astype(np.float32) / 127.5 - 1).to(device)
+    first = img[ys, xs] if start is None else start.reshape(ys.size, -1)
+    values = torch.from_numpy(first.astype(np.float32) / 127.5 - 1).to(device)
     free = np.ones(ys.size, bool) if fixed is None else ~fixed[ys, xs]
     if fixed is not None:
         values[torch.from_numpy(~free)] = torch.from_numpy(fixed_values.astype(np.float32) / 127.5 - 1).to(
@@ -50,7 +65,9 @@ def optimize_through(
         current[free_t] = param
         canvas = torch.zeros_like(target)
         canvas[0, :, yi, xi] = current.T
-        out = generator(canvas, m, fill(current) if fill is not None else None)
+        coarse = fill(current) if fill is not None else None  # sparse product: fp32
+        with reduced_precision(device, enabled=reduced):
+            out = generator(canvas, m, coarse).float()
         out = torch.where(m.bool(), canvas, out)
         loss = torch.mean((out - target) ** 2)
         opt.zero_grad(set_to_none=True)
@@ -60,6 +77,41 @@ def optimize_through(
             param.clamp_(-1, 1)
     result = ((param.detach().cpu().numpy() + 1) * 127.5).round().clip(0, 255).astype(np.uint8)
     return result
+
+
+def refine_through(
+    generator: Generator, image: np.ndarray, mask: np.ndarray, values: np.ndarray, steps: int = REFINE_STEPS
+) -> np.ndarray:
+    """`values` ((n, C) uint8, the samples of `mask` in row-major order) after `steps` Adam steps
+    through the network, in its reduced precision, tile by tile: each tile's own samples move,
+    those in a margin around it stay as they are and give the network its context."""
+    h, w = mask.shape
+    out = values.reshape(np.count_nonzero(mask), -1).copy()
+    index = np.full(mask.shape, -1, np.int64)
+    index[mask] = np.arange(out.shape[0])
+    for y0 in range(0, h, REFINE_TILE):
+        for x0 in range(0, w, REFINE_TILE):
+            ys = slice(max(y0 - REFINE_MARGIN, 0), min(y0 + REFINE_TILE + REFINE_MARGIN, h))
+            xs = slice(max(x0 - REFINE_MARGIN, 0), min(x0 + REFINE_TILE + REFINE_MARGIN, w))
+            core = np.zeros(mask.shape, bool)
+            core[y0 : y0 + REFINE_TILE, x0 : x0 + REFINE_TILE] = True
+            sub, own = mask[ys, xs], core[ys, xs]
+            if not (sub & own).any():
+                continue
+            ids = index[ys, xs][sub]  # the tile's samples, row-major as optimize_through's
+            fixed = sub & ~own
+            out[index[ys, xs][sub & own]] = optimize_through(
+                generator,
+                image[ys, xs],
+                sub,
+                steps,
+                fixed=fixed if fixed.any() else None,
+                fixed_values=out[index[ys, xs][fixed]],
+                lr=REFINE_LR,
+                start=out[ids],
+                reduced=True,
+            )
+    return out
 
 
 def _differentiable_fill(generator: Generator, mask: np.ndarray, device: torch.device):

@@ -159,6 +159,7 @@ def test_what_needs_torch_says_so_in_one_line(astronaut, tmp_path):
     Image.fromarray(np.ascontiguousarray(astronaut[:64, :64])).save(tmp_path / "in.png")
     for args in (
         ["encode", "in.png", "out.spx", "--model", "natural", "--optimize", "2"],
+        ["encode", "in.png", "out.spx", "--effort", "4"],
         ["train", "--data", ".", "--out", "run", "--steps", "1"],
         ["restore", "in.png", "out.png", "--task", "color-noise", "--model", "faces-color-noise"],
         ["bench", "recon", ".", "--models", "linear"],
