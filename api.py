@@ -141,7 +141,7 @@ def _model_and_tuning(
     else:
         written = ""
     named = catalog.for_file(written)
-    if optimize is None:  # an effort level never starts gradient descent through a network
+    if optimize is None:  # a level's tuning is least squares only (effort 4 refines after it)
         optimize = effort_steps if named.tunes_cheaply else 0
     return written, named, optimize
 

@@ -24,7 +24,7 @@ def test_each_level_names_its_sampler_model_and_tuning():
     assert [e.refine for e in EFFORTS] == [False, False, False, False, True]
 
 
-def test_explicit_settings_win_and_no_level_tunes_through_a_network():
+def test_explicit_settings_win_and_levels_tune_by_least_squares_only():
     assert encode_settings(2, sampler="sobel")[0] == "sobel"
     assert encode_settings(1, optimize=0)[1:] == (str(available()["natural"].ref), 0)
     assert encode_settings(1, model="linear") == ("random", "linear", 50)  # least squares
