@@ -20,9 +20,11 @@ from sparsepix.models.generator import Generator
 from sparsepix.models.inference import reduced_precision
 
 # Effort 4's refinement (docs/DECISIONS.md, "Effort levels"): a few larger steps from the
-# least-squares values; tiles bound the activations kept for the backward pass.
+# least-squares values, an L1 pull towards them (a value that stays keeps its residual's bits);
+# tiles bound the activations kept for the backward pass.
 REFINE_STEPS = 6
 REFINE_LR = 0.008
+REFINE_PULL = 0.02
 REFINE_TILE = 1024
 REFINE_MARGIN = 32
 
@@ -37,10 +39,12 @@ def optimize_through(
     lr: float = 0.01,
     start: np.ndarray | None = None,
     reduced: bool = False,
+    pull: float = 0.0,
 ) -> np.ndarray:
     """Values (n_free, C) uint8 for the free samples of `mask`, in row-major order, from
     `start` ((n, C) uint8, every sample of `mask`; None: the image's own), with the network in
-    the device's reduced precision if `reduced`."""
+    the device's reduced precision if `reduced`, and `pull` times the mean absolute move from
+    the start added to the loss."""
     device = next(generator.parameters()).device
     h, w = mask.shape
     img = image.reshape(h, w, -1)
@@ -55,6 +59,7 @@ def optimize_through(
         )
     free_t = torch.from_numpy(free).to(device)
     param = values[free_t].clone().requires_grad_(True)
+    origin = param.detach().clone()
     m = torch.from_numpy(mask.astype(np.float32))[None, None].to(device)
     fill = _differentiable_fill(generator, mask, device)
     yi, xi = torch.from_numpy(ys).to(device), torch.from_numpy(xs).to(device)
@@ -70,6 +75,8 @@ def optimize_through(
             out = generator(canvas, m, coarse).float()
         out = torch.where(m.bool(), canvas, out)
         loss = torch.mean((out - target) ** 2)
+        if pull:
+            loss = loss + pull * torch.mean(torch.abs(param - origin))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -110,6 +117,7 @@ def refine_through(
                 lr=REFINE_LR,
                 start=out[ids],
                 reduced=True,
+                pull=REFINE_PULL,
             )
     return out
 
