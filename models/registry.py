@@ -336,27 +336,30 @@ def tune_values(
 ) -> np.ndarray:
     """Tonal optimisation of the sample values for this model (see models/tuning.py)."""
     needs_torch(f"tuning values through {model.name} (--optimize)")
-    from sparsepix.models.inference import pick_device
     from sparsepix.models.tuning import optimize_through
 
-    generator = load_generator(model, pick_device(device))  # a private copy: gradients flow
-    generator.requires_grad_(False)
-    return optimize_through(generator, image, mask, steps, **fixed)
+    return optimize_through(_frozen_copy(model, device), image, mask, steps, **fixed)
 
 
 def refine_values(model: ShippedModel, image: np.ndarray, mask: np.ndarray, values: np.ndarray) -> np.ndarray:
     """`values` refined by gradient steps through the model's network (effort 4, models/tuning.py);
     unchanged where the image's channels are not the network's (grey through a colour model)."""
     needs_torch(f"refining values through {model.name} (effort 4)")
-    import torch
-
     from sparsepix.models.tuning import refine_through
 
     if image.reshape(*mask.shape, -1).shape[-1] != model.config.image_channels:
         return values
-    generator = load_generator(model, torch.device("cpu"))  # a private copy, as tune_values's
+    return refine_through(_frozen_copy(model, "cpu"), image, mask, values)
+
+
+def _frozen_copy(model: ShippedModel, device: str):
+    """A private copy of the generator (not the decoders' cached one) whose weights take no
+    gradient: gradients flow to the sample values only."""
+    from sparsepix.models.inference import pick_device
+
+    generator = load_generator(model, pick_device(device))
     generator.requires_grad_(False)
-    return refine_through(generator, image, mask, values)
+    return generator
 
 
 def tunes_by_least_squares(model: ShippedModel) -> bool:

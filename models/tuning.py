@@ -98,24 +98,24 @@ def refine_through(
     index[mask] = np.arange(out.shape[0])
     for y0 in range(0, h, REFINE_TILE):
         for x0 in range(0, w, REFINE_TILE):
-            ys = slice(max(y0 - REFINE_MARGIN, 0), min(y0 + REFINE_TILE + REFINE_MARGIN, h))
-            xs = slice(max(x0 - REFINE_MARGIN, 0), min(x0 + REFINE_TILE + REFINE_MARGIN, w))
-            core = np.zeros(mask.shape, bool)
-            core[y0 : y0 + REFINE_TILE, x0 : x0 + REFINE_TILE] = True
-            sub, own = mask[ys, xs], core[ys, xs]
+            top, left = max(y0 - REFINE_MARGIN, 0), max(x0 - REFINE_MARGIN, 0)
+            ys = slice(top, min(y0 + REFINE_TILE + REFINE_MARGIN, h))
+            xs = slice(left, min(x0 + REFINE_TILE + REFINE_MARGIN, w))
+            sub, local = mask[ys, xs], index[ys, xs]
+            own = np.zeros(sub.shape, bool)  # the tile itself, without its margin
+            own[y0 - top : y0 - top + REFINE_TILE, x0 - left : x0 - left + REFINE_TILE] = True
             if not (sub & own).any():
                 continue
-            ids = index[ys, xs][sub]  # the tile's samples, row-major as optimize_through's
             fixed = sub & ~own
-            out[index[ys, xs][sub & own]] = optimize_through(
+            out[local[sub & own]] = optimize_through(
                 generator,
                 image[ys, xs],
                 sub,
                 steps,
                 fixed=fixed if fixed.any() else None,
-                fixed_values=out[index[ys, xs][fixed]],
+                fixed_values=out[local[fixed]],
                 lr=REFINE_LR,
-                start=out[ids],
+                start=out[local[sub]],  # the tile's samples, row-major as optimize_through's
                 reduced=True,
                 pull=REFINE_PULL,
             )
